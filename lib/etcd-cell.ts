@@ -1,0 +1,220 @@
+import { Construct } from 'constructs';
+import { k8s } from '../imports/k8s';
+import { APP_LABEL, VITESS_USER_ID, httpProbe, resources, restrictedContainerSecurityContext } from './pod';
+import { validateCellName } from './names';
+import { IVtctld } from './vtctld';
+import { JobCondition, VtctlJob } from './vtctl-job';
+
+/** The etcd client port. */
+export const ETCD_CLIENT_PORT = 2379;
+/** The etcd peer port. */
+export const ETCD_PEER_PORT = 2380;
+
+/**
+ * Props of {@link EtcdCell}.
+ */
+export interface EtcdCellProps {
+  /**
+   * The topology cell this etcd cluster serves: `global` for the global topology, or a cell name
+   * such as `test` (lowercase letters and digits).
+   */
+  readonly cell: string;
+  /**
+   * The number of etcd members; odd, so that a quorum survives the loss of (n-1)/2 members.
+   * @default 3
+   */
+  readonly replicas?: number;
+  /**
+   * The etcd image.
+   * @default quay.io/coreos/etcd:v3.5.17 (the vitess-operator's default)
+   */
+  readonly image?: string;
+  /**
+   * The size of each member's data volume.
+   * @default 1Gi
+   */
+  readonly storageSize?: string;
+  /**
+   * The StorageClass of the data volumes.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+  /**
+   * The etcd container's resources.
+   * @default - requests 100m CPU and 256Mi memory, memory limit 256Mi (the vitess-operator's)
+   */
+  readonly resources?: k8s.ResourceRequirements;
+}
+
+/**
+ * The etcd cluster of one Vitess topology cell: a StatefulSet `etcd-<cell>` of three members that
+ * bootstrap statically from their stable DNS names, a headless peer Service `etcd-<cell>`, a client
+ * Service `etcd-<cell>-client` on port 2379, a data PVC per member (kept when the StatefulSet is
+ * deleted or scaled down) and a PodDisruptionBudget that keeps the quorum.
+ */
+export class EtcdCell extends Construct {
+  /** The cell name (`global` or a cell). */
+  public readonly cell: string;
+  /** The StatefulSet name and the headless peer Service name, `etcd-<cell>`. */
+  public readonly name: string;
+  /** The client Service name, `etcd-<cell>-client`. */
+  public readonly clientServiceName: string;
+  /** The client address, `etcd-<cell>-client:2379`. */
+  public readonly clientAddress: string;
+  /** The number of members. */
+  public readonly replicas: number;
+  /** The StatefulSet. */
+  public readonly statefulSet: k8s.KubeStatefulSet;
+
+  public constructor(scope: Construct, id: string, props: EtcdCellProps) {
+    super(scope, id);
+    validateCellName('EtcdCell', 'cell', props.cell);
+    const replicas = props.replicas ?? 3;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9 || replicas % 2 === 0) {
+      throw new Error(`EtcdCell: 'replicas' must be an odd whole number from 1 to 9, got ${replicas}`);
+    }
+    this.cell = props.cell;
+    this.name = `etcd-${props.cell}`;
+    this.clientServiceName = `${this.name}-client`;
+    this.clientAddress = `${this.clientServiceName}:${ETCD_CLIENT_PORT}`;
+    this.replicas = replicas;
+
+    const labels = { ...APP_LABEL, component: 'etcd', cell: props.cell };
+    const selector = { app: 'vitess', component: 'etcd', cell: props.cell };
+
+    new k8s.KubeService(this, 'PeerService', {
+      metadata: { name: this.name, labels },
+      spec: {
+        clusterIp: 'None',
+        publishNotReadyAddresses: true,
+        selector,
+        ports: [
+          { name: 'peer', port: ETCD_PEER_PORT, targetPort: k8s.IntOrString.fromNumber(ETCD_PEER_PORT) },
+          { name: 'client', port: ETCD_CLIENT_PORT, targetPort: k8s.IntOrString.fromNumber(ETCD_CLIENT_PORT) },
+        ],
+      },
+    });
+
+    new k8s.KubeService(this, 'ClientService', {
+      metadata: { name: this.clientServiceName, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        ports: [{ name: 'client', port: ETCD_CLIENT_PORT, targetPort: k8s.IntOrString.fromNumber(ETCD_CLIENT_PORT) }],
+      },
+    });
+
+    const members = Array.from({ length: replicas }, (_, i) => `${this.name}-${i}`);
+    const initialCluster = members.map((m) => `${m}=http://${m}.${this.name}:${ETCD_PEER_PORT}`).join(',');
+
+    this.statefulSet = new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: { name: this.name, labels },
+      spec: {
+        serviceName: this.name,
+        replicas,
+        // All members must start together to form the first quorum.
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: selector },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: {
+              runAsUser: VITESS_USER_ID,
+              runAsGroup: VITESS_USER_ID,
+              fsGroup: VITESS_USER_ID,
+              runAsNonRoot: true,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [
+              {
+                name: 'etcd',
+                image: props.image ?? 'quay.io/coreos/etcd:v3.5.17',
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/usr/local/bin/etcd'],
+                args: [
+                  '--name=$(POD_NAME)',
+                  '--data-dir=/var/lib/etcd/data',
+                  `--listen-peer-urls=http://$(POD_IP):${ETCD_PEER_PORT}`,
+                  `--listen-client-urls=http://$(POD_IP):${ETCD_CLIENT_PORT}`,
+                  `--advertise-client-urls=http://$(POD_NAME).${this.name}:${ETCD_CLIENT_PORT}`,
+                  `--initial-advertise-peer-urls=http://$(POD_NAME).${this.name}:${ETCD_PEER_PORT}`,
+                  `--initial-cluster=${initialCluster}`,
+                  `--initial-cluster-token=${this.name}`,
+                  '--initial-cluster-state=new',
+                  '--auto-compaction-mode=revision',
+                  '--auto-compaction-retention=1000',
+                  '--quota-backend-bytes=8589934592',
+                  '--max-request-bytes=8388608',
+                ],
+                env: [
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                ],
+                ports: [
+                  { name: 'client', containerPort: ETCD_CLIENT_PORT },
+                  { name: 'peer', containerPort: ETCD_PEER_PORT },
+                ],
+                readinessProbe: httpProbe('/health', ETCD_CLIENT_PORT, {
+                  initialDelaySeconds: 1,
+                  periodSeconds: 5,
+                  timeoutSeconds: 5,
+                  failureThreshold: 3,
+                }),
+                resources: props.resources ?? resources('100m', '256Mi', '256Mi'),
+                securityContext: { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: true },
+                volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }],
+              },
+            ],
+          },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              storageClassName: props.storageClassName,
+              resources: { requests: { storage: k8s.Quantity.fromString(props.storageSize ?? '1Gi') } },
+            },
+          },
+        ],
+      },
+    });
+
+    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: { name: this.name, labels },
+      spec: {
+        // Keep a quorum: at most (n-1)/2 members down, and never more than one at a time.
+        maxUnavailable: k8s.IntOrString.fromNumber(Math.min(1, (replicas - 1) / 2)),
+        selector: { matchLabels: selector },
+      },
+    });
+  }
+
+  /**
+   * A Job that registers this cell in the global topology with `AddCellInfo` (root and client
+   * address as the release spells them) once vtctld answers, and does nothing when the cell is
+   * already registered. Tablets of the cell cannot start until it has run.
+   */
+  public addCellInfoJob(scope: Construct, id: string, vtctld: IVtctld): VtctlJob {
+    if (this.cell === 'global') {
+      throw new Error("EtcdCell.addCellInfoJob: the 'global' topology is not a cell and is not registered");
+    }
+    const release = vtctld.release;
+    return new VtctlJob(scope, id, {
+      vtctld,
+      jobName: `vtctl-addcellinfo-${this.cell}`,
+      waitFor: [JobCondition.vtctldReachable()],
+      skipIf: JobCondition.cellRegistered(this.cell),
+      commands: [
+        [
+          'AddCellInfo',
+          release.flag('root', release.cellRoot(this.cell)),
+          release.flag('server_address', release.topoServerAddress(this.clientAddress)),
+          this.cell,
+        ],
+      ],
+    });
+  }
+}

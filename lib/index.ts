@@ -1,0 +1,7 @@
+export * from './release';
+export * from './backup-storage';
+export * from './etcd-cell';
+export * from './vtctld';
+export * from './tablet-shard';
+export * from './vtgate';
+export * from './vtctl-job';

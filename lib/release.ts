@@ -1,0 +1,235 @@
+/**
+ * How a Vitess release spells its command-line flags.
+ */
+export enum FlagStyle {
+  /**
+   * Go's standard `flag` package (Vitess up to v14): `-name=value`, booleans as `-name`.
+   */
+  GO_FLAG = 'GO_FLAG',
+  /**
+   * pflag (Vitess v15 and later): `--name=value`, booleans as `--name`.
+   */
+  PFLAG = 'PFLAG',
+}
+
+/**
+ * The client that command Jobs use to talk to vtctld.
+ */
+export enum VtctlClient {
+  /** `vtctlclient -server <addr> <Command> ...` (legacy vtctl commands). */
+  VTCTLCLIENT = 'vtctlclient',
+  /** `vtctldclient --server <addr> <Command> ...` (Vitess v15 and later). */
+  VTCTLDCLIENT = 'vtctldclient',
+}
+
+/**
+ * The description of one Vitess release.
+ */
+export interface VitessReleaseProps {
+  /** The release, e.g. `v9.0.0`. */
+  readonly version: string;
+  /** The container image that holds every Vitess binary and mysqld. */
+  readonly image: string;
+  /** How flags are spelled. */
+  readonly flagStyle: FlagStyle;
+  /**
+   * The root path of the global topology in etcd.
+   */
+  readonly topoGlobalRoot: string;
+  /**
+   * The prefix of a cell's topology root: the cell `test` is at `<prefix>test`.
+   */
+  readonly topoCellRootPrefix: string;
+  /**
+   * Whether topology server addresses carry an `http://` scheme (legacy etcd2 examples) or are
+   * plain `host:port`.
+   */
+  readonly topoAddressScheme: boolean;
+  /**
+   * The name of the primary tablet type in commands and flags (`master` up to v12, `primary` after).
+   */
+  readonly primaryTypeName: string;
+  /** The client that command Jobs run. */
+  readonly vtctlClient: VtctlClient;
+  /**
+   * The vtctl (or vtctldclient) commands of this release that this library may emit.
+   */
+  readonly vtctlCommands: readonly string[];
+  /**
+   * The vtworker commands of this release that this library may emit; empty where the release
+   * has no vtworker.
+   */
+  readonly vtworkerCommands: readonly string[];
+  /**
+   * Whether vttablet takes `-binlog_use_v3_resharding_mode` and vtworker `-use_v3_resharding_mode`
+   * (hash VSchema resharding without a keyspace_id column, up to v15).
+   */
+  readonly v3ReshardingMode: boolean;
+  /**
+   * Whether vttablet takes `-enable_semi_sync` (removed in v16; later releases set semi-sync
+   * through the keyspace durability policy).
+   */
+  readonly tabletSemiSyncFlag: boolean;
+  /**
+   * Whether vtgate takes `-gateway_implementation discoverygateway` (removed in v14).
+   */
+  readonly vtgateGatewayFlag: boolean;
+}
+
+/**
+ * One Vitess release: its image, how its flags are spelled, and which binaries and commands it has.
+ *
+ * Every construct reads the release it is given and renders its flags and commands through it,
+ * so adding a release means adding a profile here, not copying flag-building code.
+ */
+export class VitessRelease {
+  /**
+   * Vitess v9.0.0, the release of the source guide's vtworker resharding flow
+   * (vtworker, InitShardMaster, MigrateServedTypes; etcd2 topology with roots `/global` and `/<cell>`).
+   */
+  public static readonly V9_0 = new VitessRelease({
+    version: 'v9.0.0',
+    image: 'vitess/lite:v9.0.0',
+    flagStyle: FlagStyle.GO_FLAG,
+    topoGlobalRoot: '/global',
+    topoCellRootPrefix: '/',
+    topoAddressScheme: true,
+    primaryTypeName: 'master',
+    vtctlClient: VtctlClient.VTCTLCLIENT,
+    vtctlCommands: [
+      'AddCellInfo',
+      'ApplySchema',
+      'ApplyVSchema',
+      'Backup',
+      'CopySchemaShard',
+      'DeleteShard',
+      'GetCellInfoNames',
+      'GetKeyspace',
+      'GetSchema',
+      'GetShard',
+      'GetSrvKeyspace',
+      'InitShardMaster',
+      'ListAllTablets',
+      'ListBackups',
+      'MigrateServedTypes',
+      'RebuildVSchemaGraph',
+    ],
+    vtworkerCommands: ['SplitClone', 'SplitDiff'],
+    v3ReshardingMode: true,
+    tabletSemiSyncFlag: true,
+    vtgateGatewayFlag: true,
+  });
+
+  /** The release, e.g. `v9.0.0`. */
+  public readonly version: string;
+  /** The container image that holds every Vitess binary and mysqld. */
+  public readonly image: string;
+  /** How flags are spelled. */
+  public readonly flagStyle: FlagStyle;
+  /** The root path of the global topology. */
+  public readonly topoGlobalRoot: string;
+  /** The name of the primary tablet type (`master` or `primary`). */
+  public readonly primaryTypeName: string;
+  /** The client that command Jobs run. */
+  public readonly vtctlClient: VtctlClient;
+  /** The vtctl commands this library may emit for this release. */
+  public readonly vtctlCommands: readonly string[];
+  /** The vtworker commands this library may emit for this release. */
+  public readonly vtworkerCommands: readonly string[];
+  /** Whether the legacy v3 resharding flags are passed. */
+  public readonly v3ReshardingMode: boolean;
+  /** Whether vttablet takes `-enable_semi_sync`. */
+  public readonly tabletSemiSyncFlag: boolean;
+  /** Whether vtgate takes `-gateway_implementation`. */
+  public readonly vtgateGatewayFlag: boolean;
+
+  private readonly topoCellRootPrefix: string;
+  private readonly topoAddressScheme: boolean;
+
+  public constructor(props: VitessReleaseProps) {
+    if (!/^v\d+\.\d+\.\d+$/.test(props.version)) {
+      throw new Error(`VitessRelease: 'version' must look like v<major>.<minor>.<patch>, got '${props.version}'`);
+    }
+    if (props.image.trim() === '' || !props.image.includes(':')) {
+      throw new Error(`VitessRelease: 'image' must be a pinned image reference (name:tag), got '${props.image}'`);
+    }
+    this.version = props.version;
+    this.image = props.image;
+    this.flagStyle = props.flagStyle;
+    this.topoGlobalRoot = props.topoGlobalRoot;
+    this.topoCellRootPrefix = props.topoCellRootPrefix;
+    this.topoAddressScheme = props.topoAddressScheme;
+    this.primaryTypeName = props.primaryTypeName;
+    this.vtctlClient = props.vtctlClient;
+    this.vtctlCommands = [...props.vtctlCommands];
+    this.vtworkerCommands = [...props.vtworkerCommands];
+    this.v3ReshardingMode = props.v3ReshardingMode;
+    this.tabletSemiSyncFlag = props.tabletSemiSyncFlag;
+    this.vtgateGatewayFlag = props.vtgateGatewayFlag;
+  }
+
+  /** The major version number, e.g. 9 for v9.0.0. */
+  public get majorVersion(): number {
+    return Number(this.version.slice(1).split('.')[0]);
+  }
+
+  /** Whether this release ships vtworker. */
+  public get hasVtworker(): boolean {
+    return this.vtworkerCommands.length > 0;
+  }
+
+  /**
+   * One flag as a single argv element: `-name=value` (or `--name=value`); a boolean `true` gives
+   * the bare `-name`.
+   */
+  public flag(name: string, value: string | number | boolean = true): string {
+    if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
+      throw new Error(`VitessRelease.flag: invalid flag name '${name}'`);
+    }
+    const prefix = this.flagStyle === FlagStyle.GO_FLAG ? '-' : '--';
+    if (value === true) {
+      return `${prefix}${name}`;
+    }
+    return `${prefix}${name}=${value}`;
+  }
+
+  /** The topology root of a cell, e.g. `/test` (v9) or `/vitess/test` (later releases). */
+  public cellRoot(cell: string): string {
+    return `${this.topoCellRootPrefix}${cell}`;
+  }
+
+  /** A topology server address as this release's flags and commands expect it. */
+  public topoServerAddress(hostPort: string): string {
+    return this.topoAddressScheme ? `http://${hostPort}` : hostPort;
+  }
+
+  /**
+   * Throws unless this release has the vtctl command; `context` names the construct that asked.
+   */
+  public requireVtctlCommand(command: string, context: string): void {
+    if (!this.vtctlCommands.includes(command)) {
+      throw new Error(
+        `${context}: Vitess ${this.version} has no ${this.vtctlClient} command '${command}'; ` +
+          `available: ${this.vtctlCommands.join(', ')}`,
+      );
+    }
+  }
+
+  /**
+   * Throws unless this release has the vtworker command; `context` names the construct that asked.
+   */
+  public requireVtworkerCommand(command: string, context: string): void {
+    if (!this.hasVtworker) {
+      throw new Error(
+        `${context}: Vitess ${this.version} has no vtworker (removed in v15); ` +
+          'reshard with VReplication (Reshard, VDiff, SwitchTraffic) instead',
+      );
+    }
+    if (!this.vtworkerCommands.includes(command)) {
+      throw new Error(
+        `${context}: Vitess ${this.version} has no vtworker command '${command}'; ` +
+          `available: ${this.vtworkerCommands.join(', ')}`,
+      );
+    }
+  }
+}

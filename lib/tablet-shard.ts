@@ -1,0 +1,406 @@
+import { Construct, IConstruct } from 'constructs';
+import { k8s } from '../imports/k8s';
+import { BackupStorage } from './backup-storage';
+import { EtcdCell } from './etcd-cell';
+import {
+  MAX_TABLET_UID,
+  keyspaceObjectName,
+  shardLabel,
+  tabletAlias,
+  validateCellName,
+  validateKeyspaceName,
+  validateObjectName,
+  validateShardName,
+} from './names';
+import {
+  APP_LABEL,
+  httpProbe,
+  podIpEnv,
+  resources,
+  restrictedContainerSecurityContext,
+  vitessPodSecurityContext,
+} from './pod';
+import { VitessRelease } from './release';
+import { topologyFlags } from './topology';
+import { IVtctld } from './vtctld';
+import { JobCondition, VtctlJob } from './vtctl-job';
+
+/** vttablet's HTTP port (the legacy Kubernetes example's). */
+export const VTTABLET_WEB_PORT = 15002;
+/** vttablet's gRPC port (the legacy Kubernetes example's). */
+export const VTTABLET_GRPC_PORT = 16002;
+/** mysqld's port. */
+export const MYSQL_PORT = 3306;
+
+/**
+ * The type a tablet starts as. None starts as primary: a command elects it.
+ */
+export enum TabletType {
+  /** Serves live reads and can be elected primary. */
+  REPLICA = 'replica',
+  /** Serves batch reads, backups and resharding snapshots; never primary. */
+  RDONLY = 'rdonly',
+}
+
+/**
+ * One tablet of a {@link TabletShard}.
+ */
+export interface Tablet {
+  /** The tablet UID. */
+  readonly uid: number;
+  /** The alias `<cell>-<uid as %010d>`, e.g. `test-0000000100`. */
+  readonly alias: string;
+  /** The type it starts as. */
+  readonly type: TabletType;
+  /** The StatefulSet name, `vttablet-<uid>`; its pod is `vttablet-<uid>-0`. */
+  readonly name: string;
+  /** The StatefulSet. */
+  readonly statefulSet: k8s.KubeStatefulSet;
+}
+
+/**
+ * Props of {@link TabletShard}.
+ */
+export interface TabletShardProps {
+  /**
+   * The Vitess release.
+   * @default VitessRelease.V9_0 (the source guide's release)
+   */
+  readonly release?: VitessRelease;
+  /** The etcd cluster of the global topology. */
+  readonly globalTopology: EtcdCell;
+  /** The cell the tablets run in; it must be registered in the global topology. */
+  readonly cell: string;
+  /** The keyspace, e.g. `test_keyspace`. */
+  readonly keyspace: string;
+  /** The shard: `0` (unsharded) or a key range such as `-80` or `80-`. */
+  readonly shard: string;
+  /**
+   * The UID of the first tablet; tablet i gets `uidBase + i`. UIDs must be unique across all cells.
+   * @default 100
+   */
+  readonly uidBase?: number;
+  /**
+   * The number of replica tablets (the first ones); the first replica is the one the guide elects
+   * master.
+   * @default 3
+   */
+  readonly replicaCount?: number;
+  /**
+   * The number of rdonly tablets (after the replicas). vtworker's SplitClone and SplitDiff need 2
+   * healthy rdonly tablets in the source and in each destination shard.
+   * @default 2
+   */
+  readonly rdonlyCount?: number;
+  /**
+   * File backup storage, mounted at the same path as in vtctld.
+   * @default - no backup storage
+   */
+  readonly backup?: BackupStorage;
+  /**
+   * Whether a tablet restores the latest backup when it starts with an empty data directory
+   * (`-restore_from_backup`). Needs `backup`.
+   * @default true when `backup` is set
+   */
+  readonly restoreFromBackup?: boolean;
+  /**
+   * Whether vttablet enables semi-synchronous replication (`-enable_semi_sync`, as the guide's
+   * release did; ignored by releases that set it through the keyspace durability policy).
+   * @default true
+   */
+  readonly semiSync?: boolean;
+  /**
+   * The size of each tablet's data volume (`/vt/vtdataroot`).
+   * @default 10Gi
+   */
+  readonly storageSize?: string;
+  /**
+   * The StorageClass of the data volumes.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+  /**
+   * The vttablet container's resources.
+   * @default - requests 250m CPU and 256Mi memory, memory limit 1Gi
+   */
+  readonly vttabletResources?: k8s.ResourceRequirements;
+  /**
+   * The mysqld container's resources.
+   * @default - requests 500m CPU and 1Gi memory, memory limit 1Gi (the guide's limit)
+   */
+  readonly mysqldResources?: k8s.ResourceRequirements;
+}
+
+/**
+ * The tablets of one keyspace/shard in one cell. A tablet is one pod with the containers
+ * `vttablet` and `mysql` (mysqlctld), run by its own StatefulSet `vttablet-<uid>` so its alias,
+ * UID and type are literal in its manifest, with its data on a PVC that outlives the StatefulSet.
+ * A headless Service `vttablet-<keyspace>-<shard>-<cell>` names the tablets' pods, and a
+ * PodDisruptionBudget lets only one tablet of the shard go down at a time.
+ */
+export class TabletShard extends Construct {
+  /** The Vitess release. */
+  public readonly release: VitessRelease;
+  /** The cell. */
+  public readonly cell: string;
+  /** The keyspace. */
+  public readonly keyspace: string;
+  /** The shard. */
+  public readonly shard: string;
+  /** `<keyspace>/<shard>`. */
+  public readonly keyspaceShard: string;
+  /** The tablets, replicas first. */
+  public readonly tablets: readonly Tablet[];
+
+  public constructor(scope: Construct, id: string, props: TabletShardProps) {
+    super(scope, id);
+    const release = props.release ?? VitessRelease.V9_0;
+    validateCellName('TabletShard', 'cell', props.cell);
+    validateKeyspaceName('TabletShard', 'keyspace', props.keyspace);
+    validateShardName('TabletShard', 'shard', props.shard);
+    const uidBase = props.uidBase ?? 100;
+    const replicaCount = props.replicaCount ?? 3;
+    const rdonlyCount = props.rdonlyCount ?? 2;
+    if (!Number.isInteger(replicaCount) || replicaCount < 1) {
+      throw new Error(
+        `TabletShard: 'replicaCount' must be a whole number of at least 1 (a shard needs a tablet that can be elected primary), got ${replicaCount}`,
+      );
+    }
+    if (!Number.isInteger(rdonlyCount) || rdonlyCount < 0) {
+      throw new Error(`TabletShard: 'rdonlyCount' must be a whole number of at least 0, got ${rdonlyCount}`);
+    }
+    const count = replicaCount + rdonlyCount;
+    if (!Number.isInteger(uidBase) || uidBase < 1 || uidBase + count - 1 > MAX_TABLET_UID) {
+      throw new Error(
+        `TabletShard: 'uidBase' must be a whole number from 1 to ${MAX_TABLET_UID - count + 1} ` +
+          `(tablet UIDs are uint32 and this shard has ${count} tablets), got ${uidBase}`,
+      );
+    }
+    if (props.restoreFromBackup && !props.backup) {
+      throw new Error("TabletShard: 'restoreFromBackup' is true but no 'backup' storage is set");
+    }
+    this.release = release;
+    this.cell = props.cell;
+    this.keyspace = props.keyspace;
+    this.shard = props.shard;
+    this.keyspaceShard = `${props.keyspace}/${props.shard}`;
+
+    const shardLabels = {
+      ...APP_LABEL,
+      component: 'vttablet',
+      cell: props.cell,
+      keyspace: props.keyspace,
+      shard: shardLabel(props.shard),
+    };
+    const shardSelector = {
+      app: 'vitess',
+      component: 'vttablet',
+      cell: props.cell,
+      keyspace: props.keyspace,
+      shard: shardLabel(props.shard),
+    };
+    const serviceName = `vttablet-${keyspaceObjectName(props.keyspace)}-${shardLabel(props.shard)}-${props.cell}`;
+    validateObjectName('TabletShard', 'keyspace, shard and cell (in the Service name)', serviceName);
+
+    new k8s.KubeService(this, 'Service', {
+      metadata: { name: serviceName, labels: shardLabels },
+      spec: {
+        clusterIp: 'None',
+        publishNotReadyAddresses: true,
+        selector: shardSelector,
+        ports: [
+          { name: 'web', port: VTTABLET_WEB_PORT, targetPort: k8s.IntOrString.fromNumber(VTTABLET_WEB_PORT) },
+          { name: 'grpc', port: VTTABLET_GRPC_PORT, targetPort: k8s.IntOrString.fromNumber(VTTABLET_GRPC_PORT) },
+          { name: 'mysql', port: MYSQL_PORT, targetPort: k8s.IntOrString.fromNumber(MYSQL_PORT) },
+        ],
+      },
+    });
+
+    const restore = props.restoreFromBackup ?? props.backup !== undefined;
+    const semiSync = props.semiSync ?? true;
+    const tablets: Tablet[] = [];
+    for (let i = 0; i < count; i++) {
+      const uid = uidBase + i;
+      const alias = tabletAlias(props.cell, uid);
+      const type = i < replicaCount ? TabletType.REPLICA : TabletType.RDONLY;
+      const name = `vttablet-${uid}`;
+      registerTabletUid(this, uid, alias);
+      const labels = { ...shardLabels, 'tablet': alias, 'tablet-type': type };
+      const backup = props.backup;
+
+      const vttabletArgs = [
+        ...topologyFlags(release, props.globalTopology),
+        release.flag('tablet-path', alias),
+        release.flag('tablet_hostname', '$(POD_IP)'),
+        release.flag('init_keyspace', props.keyspace),
+        release.flag('init_shard', props.shard),
+        release.flag('init_tablet_type', type),
+        release.flag('port', VTTABLET_WEB_PORT),
+        release.flag('grpc_port', VTTABLET_GRPC_PORT),
+        release.flag('service_map', 'grpc-queryservice,grpc-tabletmanager,grpc-updatestream'),
+        release.flag('mysqlctl_socket', '/vt/vtdataroot/mysqlctl.sock'),
+        release.flag('health_check_interval', '5s'),
+        release.flag('enable_replication_reporter'),
+        ...(release.tabletSemiSyncFlag && semiSync ? [release.flag('enable_semi_sync')] : []),
+        ...(release.v3ReshardingMode ? [release.flag('binlog_use_v3_resharding_mode')] : []),
+        ...(backup ? backup.flags(release) : []),
+        ...(restore ? [release.flag('restore_from_backup')] : []),
+        release.flag('logtostderr'),
+      ];
+      const mysqlctldArgs = [
+        release.flag('tablet_uid', uid),
+        release.flag('mysql_port', MYSQL_PORT),
+        release.flag('socket_file', '/vt/vtdataroot/mysqlctl.sock'),
+        release.flag('init_db_sql_file', '/vt/config/init_db.sql'),
+        release.flag('logtostderr'),
+      ];
+      const dataMount = { name: 'vtdataroot', mountPath: '/vt/vtdataroot' };
+
+      const statefulSet = new k8s.KubeStatefulSet(this, `Tablet${uid}`, {
+        metadata: { name, labels },
+        spec: {
+          serviceName,
+          replicas: 1,
+          selector: { matchLabels: { app: 'vitess', component: 'vttablet', tablet: alias } },
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+          template: {
+            metadata: { labels },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: vitessPodSecurityContext(),
+              terminationGracePeriodSeconds: 120,
+              containers: [
+                {
+                  name: 'vttablet',
+                  image: release.image,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['/vt/bin/vttablet'],
+                  args: vttabletArgs,
+                  env: [podIpEnv()],
+                  ports: [
+                    { name: 'web', containerPort: VTTABLET_WEB_PORT },
+                    { name: 'grpc', containerPort: VTTABLET_GRPC_PORT },
+                  ],
+                  // A restore from backup can take long: up to an hour before liveness applies.
+                  startupProbe: httpProbe('/debug/vars', VTTABLET_WEB_PORT, {
+                    periodSeconds: 10,
+                    timeoutSeconds: 5,
+                    failureThreshold: 360,
+                  }),
+                  readinessProbe: httpProbe('/healthz', VTTABLET_WEB_PORT, {
+                    periodSeconds: 10,
+                    timeoutSeconds: 5,
+                    failureThreshold: 3,
+                  }),
+                  livenessProbe: httpProbe('/debug/vars', VTTABLET_WEB_PORT, {
+                    periodSeconds: 10,
+                    timeoutSeconds: 10,
+                    failureThreshold: 30,
+                  }),
+                  resources: props.vttabletResources ?? resources('250m', '256Mi', '1Gi'),
+                  securityContext: restrictedContainerSecurityContext(),
+                  volumeMounts: [dataMount, ...(backup ? [backup.volumeMount] : [])],
+                },
+                {
+                  name: 'mysql',
+                  image: release.image,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['/vt/bin/mysqlctld'],
+                  args: mysqlctldArgs,
+                  ports: [{ name: 'mysql', containerPort: MYSQL_PORT }],
+                  readinessProbe: {
+                    tcpSocket: { port: k8s.IntOrString.fromNumber(MYSQL_PORT) },
+                    periodSeconds: 2,
+                    timeoutSeconds: 1,
+                    failureThreshold: 3,
+                  },
+                  resources: props.mysqldResources ?? resources('500m', '1Gi', '1Gi'),
+                  securityContext: restrictedContainerSecurityContext(),
+                  volumeMounts: [dataMount, ...(backup ? [backup.volumeMount] : [])],
+                },
+              ],
+              volumes: backup ? [backup.volume] : undefined,
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: 'vtdataroot', labels },
+              spec: {
+                accessModes: ['ReadWriteOnce'],
+                storageClassName: props.storageClassName,
+                resources: { requests: { storage: k8s.Quantity.fromString(props.storageSize ?? '10Gi') } },
+              },
+            },
+          ],
+        },
+      });
+      tablets.push({ uid, alias, type, name, statefulSet });
+    }
+    this.tablets = tablets;
+
+    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: { name: serviceName, labels: shardLabels },
+      spec: {
+        maxUnavailable: k8s.IntOrString.fromNumber(1),
+        selector: { matchLabels: shardSelector },
+      },
+    });
+  }
+
+  /** The aliases of all tablets. */
+  public get aliases(): string[] {
+    return this.tablets.map((t) => t.alias);
+  }
+
+  /** The aliases of the rdonly tablets. */
+  public get rdonlyAliases(): string[] {
+    return this.tablets.filter((t) => t.type === TabletType.RDONLY).map((t) => t.alias);
+  }
+
+  /** The alias of the first replica: the tablet the guide elects primary. */
+  public get primaryCandidate(): string {
+    return this.tablets[0].alias;
+  }
+
+  /**
+   * A Job that elects the first replica primary of this new shard once all its tablets are
+   * registered: `InitShardMaster -force <keyspace/shard> <alias>` on the guide's release. `-force`
+   * is destructive on a shard that already has a primary, so the Job does nothing when the shard
+   * has one: applying it again does no harm.
+   */
+  public initPrimaryJob(scope: Construct, id: string, vtctld: IVtctld): VtctlJob {
+    const release = vtctld.release;
+    if (release !== this.release) {
+      throw new Error(
+        `TabletShard.initPrimaryJob: vtctld runs Vitess ${release.version} but the shard ${this.keyspaceShard} runs ${this.release.version}`,
+      );
+    }
+    return new VtctlJob(scope, id, {
+      vtctld,
+      jobName: `vtctl-initshardmaster-${keyspaceObjectName(this.keyspace)}-${shardLabel(this.shard)}`,
+      waitFor: [JobCondition.tabletsRegistered(this.cell, this.aliases)],
+      skipIf: JobCondition.shardHasPrimary(this.keyspace, this.shard),
+      commands: [['InitShardMaster', release.flag('force'), this.keyspaceShard, this.primaryCandidate]],
+    });
+  }
+}
+
+const tabletUidsByApp = new WeakMap<IConstruct, Map<number, string>>();
+
+/** Throws if another tablet in the same app already has this UID. */
+function registerTabletUid(shard: TabletShard, uid: number, alias: string): void {
+  const root = shard.node.root;
+  let uids = tabletUidsByApp.get(root);
+  if (!uids) {
+    uids = new Map();
+    tabletUidsByApp.set(root, uids);
+  }
+  const other = uids.get(uid);
+  if (other !== undefined) {
+    throw new Error(
+      `TabletShard ${shard.node.path}: tablet UID ${uid} (${alias}) is already used by ${other}; ` +
+        "UIDs must be unique across all cells: give each shard its own 'uidBase'",
+    );
+  }
+  uids.set(uid, `${alias} in ${shard.node.path}`);
+}

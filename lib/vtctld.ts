@@ -1,0 +1,164 @@
+import { Construct } from 'constructs';
+import { k8s } from '../imports/k8s';
+import { BackupStorage } from './backup-storage';
+import { EtcdCell } from './etcd-cell';
+import { validateCellName, validateObjectName } from './names';
+import {
+  APP_LABEL,
+  httpProbe,
+  resources,
+  restrictedContainerSecurityContext,
+  vitessPodSecurityContext,
+} from './pod';
+import { VitessRelease } from './release';
+import { topologyFlags } from './topology';
+
+/** vtctld's HTTP port (web UI and `/api`). */
+export const VTCTLD_WEB_PORT = 15000;
+/** vtctld's gRPC port (vtctlclient and vtctldclient). */
+export const VTCTLD_GRPC_PORT = 15999;
+
+/**
+ * What command Jobs need to know about a vtctld: the release it runs and where its gRPC port is.
+ */
+export interface IVtctld {
+  /** The Vitess release vtctld runs; command Jobs run the same image. */
+  readonly release: VitessRelease;
+  /** `host:port` of vtctld's gRPC service, e.g. `vtctld:15999`. */
+  readonly grpcAddress: string;
+}
+
+/**
+ * Props of {@link Vtctld}.
+ */
+export interface VtctldProps {
+  /**
+   * The Vitess release.
+   * @default VitessRelease.V9_0 (the source guide's release)
+   */
+  readonly release?: VitessRelease;
+  /** The etcd cluster of the global topology. */
+  readonly globalTopology: EtcdCell;
+  /** The cell vtctld runs in (its `-cell` flag). */
+  readonly cell: string;
+  /**
+   * File backup storage; vtctld runs Backup and ListBackups, so it needs the same volume as the
+   * tablets.
+   * @default - no backup storage
+   */
+  readonly backup?: BackupStorage;
+  /**
+   * The Deployment and Service name; command Jobs reach vtctld at `<name>:15999`.
+   * @default vtctld
+   */
+  readonly name?: string;
+  /**
+   * The number of vtctld replicas.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * The vtctld container's resources.
+   * @default - requests 100m CPU and 128Mi memory, memory limit 128Mi (the vitess-operator's)
+   */
+  readonly resources?: k8s.ResourceRequirements;
+}
+
+/**
+ * vtctld, the cluster management daemon: a Deployment and a ClusterIP Service `vtctld` with the
+ * web port 15000 and the gRPC port 15999.
+ */
+export class Vtctld extends Construct implements IVtctld {
+  /** The Vitess release. */
+  public readonly release: VitessRelease;
+  /** The Deployment and Service name. */
+  public readonly name: string;
+  /** `host:port` of the gRPC service, e.g. `vtctld:15999`. */
+  public readonly grpcAddress: string;
+  /** `host:port` of the web service, e.g. `vtctld:15000`. */
+  public readonly webAddress: string;
+  /** The Deployment. */
+  public readonly deployment: k8s.KubeDeployment;
+
+  public constructor(scope: Construct, id: string, props: VtctldProps) {
+    super(scope, id);
+    this.release = props.release ?? VitessRelease.V9_0;
+    this.name = props.name ?? 'vtctld';
+    validateObjectName('Vtctld', 'name', this.name);
+    validateCellName('Vtctld', 'cell', props.cell);
+    const replicas = props.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1) {
+      throw new Error(`Vtctld: 'replicas' must be a whole number of at least 1, got ${replicas}`);
+    }
+    this.grpcAddress = `${this.name}:${VTCTLD_GRPC_PORT}`;
+    this.webAddress = `${this.name}:${VTCTLD_WEB_PORT}`;
+
+    const release = this.release;
+    const labels = { ...APP_LABEL, component: 'vtctld' };
+    const selector = { app: 'vitess', component: 'vtctld' };
+
+    new k8s.KubeService(this, 'Service', {
+      metadata: { name: this.name, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        ports: [
+          { name: 'web', port: VTCTLD_WEB_PORT, targetPort: k8s.IntOrString.fromNumber(VTCTLD_WEB_PORT) },
+          { name: 'grpc', port: VTCTLD_GRPC_PORT, targetPort: k8s.IntOrString.fromNumber(VTCTLD_GRPC_PORT) },
+        ],
+      },
+    });
+
+    const backup = props.backup;
+    this.deployment = new k8s.KubeDeployment(this, 'Resource', {
+      metadata: { name: this.name, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: vitessPodSecurityContext(),
+            containers: [
+              {
+                name: 'vtctld',
+                image: release.image,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/vt/bin/vtctld'],
+                args: [
+                  ...topologyFlags(release, props.globalTopology),
+                  release.flag('cell', props.cell),
+                  release.flag('port', VTCTLD_WEB_PORT),
+                  release.flag('grpc_port', VTCTLD_GRPC_PORT),
+                  release.flag('service_map', 'grpc-vtctl'),
+                  ...(backup ? backup.flags(release) : []),
+                  release.flag('logtostderr'),
+                ],
+                ports: [
+                  { name: 'web', containerPort: VTCTLD_WEB_PORT },
+                  { name: 'grpc', containerPort: VTCTLD_GRPC_PORT },
+                ],
+                readinessProbe: httpProbe('/debug/health', VTCTLD_WEB_PORT, {
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 3,
+                }),
+                livenessProbe: httpProbe('/debug/vars', VTCTLD_WEB_PORT, {
+                  initialDelaySeconds: 30,
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 6,
+                }),
+                resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: backup ? [backup.volumeMount] : undefined,
+              },
+            ],
+            volumes: backup ? [backup.volume] : undefined,
+          },
+        },
+      },
+    });
+  }
+}

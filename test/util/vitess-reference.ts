@@ -1,0 +1,192 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { simpleCommands } from './shell-words';
+
+/** The reference data of a Vitess release's flags and commands, from ../shared/vitess-reference. */
+export type ReferenceName = 'legacy' | 'modern';
+
+const REFERENCE_DIR = path.resolve(__dirname, '../../../shared/vitess-reference');
+const FILES: Record<ReferenceName, string> = { legacy: 'legacy.json', modern: 'modern.json' };
+const cache = new Map<ReferenceName, any>();
+
+export function loadReference(name: ReferenceName): any {
+  let data = cache.get(name);
+  if (!data) {
+    data = JSON.parse(fs.readFileSync(path.join(REFERENCE_DIR, FILES[name]), 'utf8'));
+    cache.set(name, data);
+  }
+  return data;
+}
+
+/** One run of a Vitess binary found in a manifest. */
+export interface Invocation {
+  /** `<Kind>/<name>` of the object. */
+  readonly object: string;
+  /** The container (or `container/preStop`, ...). */
+  readonly where: string;
+  /** The binary's base name, e.g. `vttablet`. */
+  readonly binary: string;
+  /** The arguments after the binary. */
+  readonly args: string[];
+}
+
+const VITESS_BINARY = /^(?:\/vt\/bin\/)?(vtctld|vttablet|vtgate|vtorc|vtbackup|mysqlctld|mysqlctl|vtctlclient|vtctldclient|vtworker|vtctl|vtcombo)$/;
+const SHELLS = ['/bin/bash', '/bin/sh', 'bash', 'sh'];
+
+function podSpecOf(obj: any): any | undefined {
+  return obj?.spec?.template?.spec ?? obj?.spec?.jobTemplate?.spec?.template?.spec ?? (obj?.kind === 'Pod' ? obj.spec : undefined);
+}
+
+/** Every exec-style command of a container: its command + args, lifecycle hooks and exec probes. */
+function execCommands(container: any): Array<{ where: string; argv: string[] }> {
+  const found: Array<{ where: string; argv: string[] }> = [];
+  const main = [...(container.command ?? []), ...(container.args ?? [])];
+  if (main.length > 0) found.push({ where: container.name, argv: main });
+  for (const hook of ['postStart', 'preStop']) {
+    const cmd = container.lifecycle?.[hook]?.exec?.command;
+    if (cmd) found.push({ where: `${container.name}/${hook}`, argv: cmd });
+  }
+  for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+    const cmd = container[probe]?.exec?.command;
+    if (cmd) found.push({ where: `${container.name}/${probe}`, argv: cmd });
+  }
+  return found;
+}
+
+/** Finds every run of a Vitess binary in the manifests: direct commands and lines of shell scripts. */
+export function vitessInvocations(manifests: any[]): Invocation[] {
+  const result: Invocation[] = [];
+  for (const obj of manifests) {
+    const spec = podSpecOf(obj);
+    if (!spec) continue;
+    const object = `${obj.kind}/${obj.metadata?.name}`;
+    for (const container of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+      for (const { where, argv } of execCommands(container)) {
+        const direct = VITESS_BINARY.exec(argv[0]);
+        if (direct) {
+          result.push({ object, where, binary: direct[1], args: argv.slice(1) });
+        } else if (SHELLS.includes(argv[0]) && argv[1] === '-c') {
+          for (const words of simpleCommands(argv[2])) {
+            const index = words.findIndex((w) => VITESS_BINARY.test(w));
+            if (index >= 0) {
+              result.push({ object, where, binary: VITESS_BINARY.exec(words[index])![1], args: words.slice(index + 1) });
+            }
+          }
+        }
+      }
+    }
+  }
+  return result;
+}
+
+/** The flag name of an argument (`-name=value`, `--name`), or undefined for a positional one. */
+function flagName(arg: string): string | undefined {
+  const match = /^--?([A-Za-z0-9][A-Za-z0-9_.-]*)(=.*)?$/s.exec(arg);
+  return match ? match[1] : undefined;
+}
+
+/** Splits leading flags from the rest (Go's flag package stops at the first non-flag). */
+function leadingFlags(args: string[]): { flags: string[]; rest: string[] } {
+  let i = 0;
+  while (i < args.length && args[i] !== '--' && flagName(args[i]) !== undefined) i++;
+  return { flags: args.slice(0, i), rest: args[i] === '--' ? args.slice(i + 1) : args.slice(i) };
+}
+
+function binaryFlags(ref: any, binary: string): string[] | undefined {
+  return ref.binaries?.[binary] ?? ref.extraBinaries?.[binary];
+}
+
+/**
+ * Checks every invocation against the reference: each flag is known to its binary, each vtctl,
+ * vtctldclient and vtworker command exists, and each command flag is known to that command.
+ * Returns one line per problem; empty when all is known.
+ */
+export function checkInvocations(invocations: Invocation[], name: ReferenceName): string[] {
+  const ref = loadReference(name);
+  const problems: string[] = [];
+  const at = (inv: Invocation) => `${inv.object} ${inv.where}: ${inv.binary}`;
+  const checkFlags = (inv: Invocation, flags: string[], known: string[], what: string) => {
+    for (const flag of flags) {
+      const flagKey = `--${flagName(flag)}`;
+      if (name === 'modern' && !flag.startsWith('--')) {
+        problems.push(`${at(inv)}: ${what} flag '${flag}' must be written with '--' (pflag)`);
+      } else if (!known.includes(flagKey)) {
+        problems.push(`${at(inv)}: unknown ${what} flag '${flag}'`);
+      }
+    }
+  };
+
+  for (const inv of invocations) {
+    if (inv.binary === 'vtctlclient' && name === 'legacy') {
+      const { flags, rest } = leadingFlags(inv.args);
+      checkFlags(inv, flags, ref.extraBinaries.vtctlclient, 'vtctlclient');
+      const [command, ...commandArgs] = rest;
+      if (!command || !(command in ref.vtctl.commands)) {
+        problems.push(`${at(inv)}: unknown vtctl command '${command}'`);
+        continue;
+      }
+      checkFlags(inv, leadingFlags(commandArgs).flags, ref.vtctl.commands[command], `${command}`);
+    } else if (inv.binary === 'vtworker' && name === 'legacy') {
+      const { flags, rest } = leadingFlags(inv.args);
+      checkFlags(inv, flags, ref.binaries.vtworker, 'vtworker');
+      const [command, ...commandArgs] = rest;
+      if (!command || !(command in ref.vtworker.commands)) {
+        problems.push(`${at(inv)}: unknown vtworker command '${command}'`);
+        continue;
+      }
+      checkFlags(inv, leadingFlags(commandArgs).flags, ref.vtworker.commands[command], `${command}`);
+    } else if (inv.binary === 'vtctldclient' && name === 'modern') {
+      problems.push(...checkVtctldclient(inv, ref).map((p) => `${at(inv)}: ${p}`));
+    } else {
+      const known = binaryFlags(ref, inv.binary);
+      if (!known) {
+        problems.push(`${at(inv)}: binary '${inv.binary}' is not in Vitess ${ref.release}`);
+        continue;
+      }
+      for (const arg of inv.args) {
+        if (flagName(arg) === undefined) {
+          problems.push(`${at(inv)}: unexpected positional argument '${arg}'`);
+        }
+      }
+      checkFlags(inv, inv.args.filter((a) => flagName(a) !== undefined), known, inv.binary);
+    }
+  }
+  return problems;
+}
+
+/** vtctldclient: `[global flags] <Command> [<subcommand>] [flags] <args>`, flags anywhere (cobra). */
+function checkVtctldclient(inv: Invocation, ref: any): string[] {
+  const problems: string[] = [];
+  const data = ref.vtctldclient;
+  const positional = inv.args.filter((a) => flagName(a) === undefined || !a.startsWith('--'));
+  const flags = inv.args.filter((a) => a.startsWith('--') && flagName(a) !== undefined);
+  const command = positional[0];
+  const hidden = data.hiddenOrDeprecatedCommands ?? {};
+  if (!command || !(data.commandNames.includes(command) || command in hidden)) {
+    return [`unknown vtctldclient command '${command}'`];
+  }
+  let known: string[] = [...data.globalFlags];
+  const spec = data.commands?.[command];
+  if (spec?.subcommands) {
+    const aliases = spec.aliases ?? {};
+    const sub = aliases[positional[1]] ?? positional[1];
+    if (!sub || !(sub in spec.subcommands)) {
+      return [`unknown ${command} subcommand '${positional[1]}'`];
+    }
+    known = known.concat(spec.subcommands[sub].flags ?? spec.subcommands[sub]);
+  } else if (spec) {
+    known = known.concat(spec.flags ?? spec);
+  }
+  for (const arg of inv.args) {
+    if (/^-[^-]/.test(arg)) {
+      problems.push(`argument '${arg}' starts with a single '-': cobra reads it as shorthand flags (write --flag=value)`);
+    }
+  }
+  for (const flag of flags) {
+    const key = `--${flagName(flag)}`;
+    if (key !== '--help' && !known.includes(key)) {
+      problems.push(`unknown ${command} flag '${flag}'`);
+    }
+  }
+  return problems;
+}
