@@ -3,7 +3,8 @@ import { k8s } from '../imports/k8s';
 import { APP_LABEL, VITESS_USER_ID, httpProbe, resources, restrictedContainerSecurityContext } from './pod';
 import { validateCellName } from './names';
 import { IVtctld } from './vtctld';
-import { JobCondition, VtctlJob } from './vtctl-job';
+import { JobCondition } from './job-condition';
+import { VtctlJob } from './vtctl-job';
 
 /** The etcd client port. */
 export const ETCD_CLIENT_PORT = 2379;

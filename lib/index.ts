@@ -4,4 +4,5 @@ export * from './etcd-cell';
 export * from './vtctld';
 export * from './tablet-shard';
 export * from './vtgate';
+export * from './job-condition';
 export * from './vtctl-job';

@@ -23,7 +23,8 @@ import {
 import { VitessRelease } from './release';
 import { topologyFlags } from './topology';
 import { IVtctld } from './vtctld';
-import { JobCondition, VtctlJob } from './vtctl-job';
+import { JobCondition } from './job-condition';
+import { VtctlJob } from './vtctl-job';
 
 /** vttablet's HTTP port (the legacy Kubernetes example's). */
 export const VTTABLET_WEB_PORT = 15002;

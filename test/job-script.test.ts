@@ -1,0 +1,38 @@
+import { JobCondition, VitessRelease } from '../lib';
+import { clientPrefix, renderScript } from '../lib/job-script';
+
+describe('the command Job script', () => {
+  const release = VitessRelease.V9_0;
+  const client = clientPrefix(release, 'vtctld:15999');
+
+  test('the client prefix of the release', () => {
+    expect(client).toEqual(['/vt/bin/vtctlclient', '-server=vtctld:15999']);
+  });
+
+  test('waits first, then checks whether the work is done, then runs the commands in order', () => {
+    const script = renderScript({
+      client,
+      release,
+      waitFor: [JobCondition.cellRegistered('test'), JobCondition.keyspaceExists('ks')],
+      skipIf: JobCondition.backupExists('ks', '0'),
+      commands: [
+        [...client, 'Backup', 'test-0000000104'],
+        [...client, 'RebuildVSchemaGraph'],
+      ],
+      waitTimeout: 600,
+      pollInterval: 5,
+    });
+    const order = [
+      'wait_for precondition_1',
+      'wait_for precondition_2',
+      'if already_done; then',
+      '/vt/bin/vtctlclient -server=vtctld:15999 Backup test-0000000104 ||',
+      '/vt/bin/vtctlclient -server=vtctld:15999 RebuildVSchemaGraph ||',
+      'echo "done"',
+    ].map((line) => script.indexOf(line));
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(script).toContain('deadline=$(( $(date +%s) + 600 ))');
+    expect(script).toContain('sleep 5');
+  });
+});
