@@ -6,3 +6,4 @@ export * from './tablet-shard';
 export * from './vtgate';
 export * from './job-condition';
 export * from './vtctl-job';
+export * from './vtworker-job';

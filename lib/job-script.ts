@@ -16,7 +16,7 @@ export interface ScriptOptions {
   readonly release: VitessRelease;
   readonly waitFor: readonly JobCondition[];
   readonly skipIf?: JobCondition;
-  readonly commands: readonly string[][];
+  readonly commands: ReadonlyArray<readonly string[]>;
   readonly waitTimeout: number;
   readonly pollInterval: number;
 }
