@@ -72,7 +72,7 @@ export function renderScript(options: ScriptOptions): string {
   for (const command of options.commands) {
     const rendered = shellCommand(command);
     lines.push(`echo ${shellQuote(`+ ${rendered}`)}`);
-    lines.push(`${rendered} || { echo ${shellQuote(`FAILED: ${command.slice(2).join(' ')}`.slice(0, 200))} >&2; exit 1; }`);
+    lines.push(`${rendered} || { status=$?; echo "FAILED with exit status $status:" ${shellQuote(rendered)} >&2; exit 1; }`);
   }
   lines.push('echo "done"');
   return lines.join('\n') + '\n';

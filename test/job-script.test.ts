@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import { JobCondition, VitessRelease } from '../lib';
 import { clientPrefix, renderScript } from '../lib/job-script';
 
@@ -35,4 +36,20 @@ describe('the command Job script', () => {
     expect(script).toContain('deadline=$(( $(date +%s) + 600 ))');
     expect(script).toContain('sleep 5');
   });
+});
+
+test('a failing command fails the script with its exit status and the command', () => {
+  const release = VitessRelease.V9_0;
+  const script = renderScript({
+    client: ['/bin/true'],
+    release,
+    waitFor: [],
+    commands: [['/bin/sh', '-c', 'exit 3'], ['/bin/echo', 'never']],
+    waitTimeout: 10,
+    pollInterval: 1,
+  });
+  const result = spawnSync('/bin/bash', ['-c', script], { encoding: 'utf8' });
+  expect(result.status).toBe(1);
+  expect(result.stderr).toContain("FAILED with exit status 3: /bin/sh -c 'exit 3'");
+  expect(result.stdout).not.toContain('never\n');
 });
