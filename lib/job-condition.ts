@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import { VitessRelease } from './release';
 
 /**
@@ -142,4 +143,37 @@ export interface ConditionCheck {
   readonly command: string[];
   readonly present: string[];
   readonly absent: string[];
+}
+
+/**
+ * Options every command Job takes (VtctlJob, VtworkerJob): what it waits for before it acts, what
+ * means its work is already done, and how long it waits and is kept.
+ */
+export interface CommandJobOptions {
+  /**
+   * Conditions to wait for, in order, before the Job acts.
+   * @default - only that vtctld answers
+   */
+  readonly waitFor?: readonly JobCondition[];
+  /**
+   * A condition that means the Job's work is already done: when it holds (checked after the
+   * waits), the Job succeeds without acting, so applying it again does no harm.
+   * @default - the Job always acts
+   */
+  readonly skipIf?: JobCondition;
+  /**
+   * How long to wait for all the conditions before the Job fails.
+   * @default Duration.minutes(10)
+   */
+  readonly waitTimeout?: Duration;
+  /**
+   * How often a condition is checked while waiting.
+   * @default Duration.seconds(5)
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * How long a finished Job is kept before Kubernetes deletes it.
+   * @default Duration.days(1)
+   */
+  readonly ttlAfterFinished?: Duration;
 }

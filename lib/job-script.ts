@@ -1,7 +1,12 @@
-// The bash script that command Jobs run. Not part of the public API.
-import { JobCondition } from './job-condition';
+// The bash script and the Job object of command Jobs. Not part of the public API.
+import { Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { k8s } from '../imports/k8s';
+import { CommandJobOptions, JobCondition } from './job-condition';
+import { APP_LABEL, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
 import { VitessRelease } from './release';
 import { shellCommand, shellQuote } from './shell';
+import { IVtctld } from './vtctld';
 
 /** How long one check command may take. */
 const CHECK_TIMEOUT_SECONDS = 30;
@@ -76,4 +81,79 @@ export function renderScript(options: ScriptOptions): string {
   }
   lines.push('echo "done"');
   return lines.join('\n') + '\n';
+}
+
+/** What one command Job runs, besides the options every command Job takes. */
+export interface CommandJobSpec {
+  /** The construct and Job name for error messages, e.g. `VtctlJob vtctl-backup`. */
+  readonly context: string;
+  readonly jobName: string;
+  /** The `component` label and the container name. */
+  readonly component: string;
+  readonly containerName: string;
+  readonly vtctld: IVtctld;
+  /** Full argvs, run in order after the waits and the skip check. */
+  readonly commands: ReadonlyArray<readonly string[]>;
+  readonly backoffLimit: number;
+  readonly resources: k8s.ResourceRequirements;
+  readonly ports?: k8s.ContainerPort[];
+}
+
+/**
+ * Validates the options, renders the script and creates the Job (id `Resource`) in `scope`. The
+ * caller has validated the Job name and its own commands.
+ */
+export function createCommandJob(scope: Construct, spec: CommandJobSpec, options: CommandJobOptions): k8s.KubeJob {
+  const release = spec.vtctld.release;
+  const waitFor = options.waitFor ?? [JobCondition.vtctldReachable()];
+  for (const condition of [...waitFor, ...(options.skipIf ? [options.skipIf] : [])]) {
+    release.requireVtctlCommand(condition._render(release).command[0], spec.context);
+  }
+  if (!Number.isInteger(spec.backoffLimit) || spec.backoffLimit < 0) {
+    throw new Error(`${spec.context}: 'backoffLimit' must be a whole number of at least 0, got ${spec.backoffLimit}`);
+  }
+  const waitTimeout = (options.waitTimeout ?? Duration.minutes(10)).toSeconds();
+  const pollInterval = (options.pollInterval ?? Duration.seconds(5)).toSeconds();
+  if (waitTimeout < pollInterval) {
+    throw new Error(
+      `${spec.context}: 'waitTimeout' (${waitTimeout}s) must be at least 'pollInterval' (${pollInterval}s)`,
+    );
+  }
+  const script = renderScript({
+    client: clientPrefix(release, spec.vtctld.grpcAddress),
+    release,
+    waitFor,
+    skipIf: options.skipIf,
+    commands: spec.commands,
+    waitTimeout,
+    pollInterval,
+  });
+
+  const labels = { ...APP_LABEL, component: spec.component, job: spec.jobName };
+  return new k8s.KubeJob(scope, 'Resource', {
+    metadata: { name: spec.jobName, labels },
+    spec: {
+      backoffLimit: spec.backoffLimit,
+      ttlSecondsAfterFinished: (options.ttlAfterFinished ?? Duration.days(1)).toSeconds(),
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          securityContext: vitessPodSecurityContext(),
+          containers: [
+            {
+              name: spec.containerName,
+              image: release.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/bash', '-c', script],
+              ports: spec.ports,
+              resources: spec.resources,
+              securityContext: restrictedContainerSecurityContext(),
+            },
+          ],
+        },
+      },
+    },
+  });
 }

@@ -1,9 +1,8 @@
-import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { EtcdCell } from './etcd-cell';
-import { JobCondition } from './job-condition';
-import { clientPrefix, renderScript } from './job-script';
+import { CommandJobOptions } from './job-condition';
+import { createCommandJob } from './job-script';
 import {
   keyspaceObjectName,
   shardLabel,
@@ -12,7 +11,7 @@ import {
   validateObjectName,
   validateShardName,
 } from './names';
-import { APP_LABEL, resources, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
+import { resources } from './pod';
 import { topologyFlags } from './topology';
 import { IVtctld } from './vtctld';
 
@@ -22,7 +21,7 @@ export const VTWORKER_WEB_PORT = 15003;
 /**
  * Props of {@link VtworkerJob}.
  */
-export interface VtworkerJobProps {
+export interface VtworkerJobProps extends CommandJobOptions {
   /**
    * The cluster's vtctld: the Job runs its release's image, and checks its preconditions through it.
    */
@@ -52,36 +51,10 @@ export interface VtworkerJobProps {
    */
   readonly jobName?: string;
   /**
-   * Conditions to wait for, in order, before vtworker starts.
-   * @default - only that vtctld answers
-   */
-  readonly waitFor?: readonly JobCondition[];
-  /**
-   * A condition that means the command's work is already done: when it holds, the Job succeeds
-   * without starting vtworker.
-   * @default - vtworker always runs
-   */
-  readonly skipIf?: JobCondition;
-  /**
-   * How long to wait for all the conditions before the Job fails.
-   * @default Duration.minutes(10)
-   */
-  readonly waitTimeout?: Duration;
-  /**
-   * How often a condition is checked while waiting.
-   * @default Duration.seconds(5)
-   */
-  readonly pollInterval?: Duration;
-  /**
    * How many times a failed vtworker pod is retried (SplitClone and SplitDiff can run again).
    * @default 1
    */
   readonly backoffLimit?: number;
-  /**
-   * How long a finished Job is kept before Kubernetes deletes it.
-   * @default Duration.days(1)
-   */
-  readonly ttlAfterFinished?: Duration;
   /**
    * The vtworker container's resources.
    * @default - requests 500m CPU and 512Mi memory, memory limit 1Gi
@@ -115,24 +88,10 @@ export class VtworkerJob extends Construct {
     if (!Number.isInteger(minHealthy) || minHealthy < 1) {
       throw new Error(`VtworkerJob: 'minHealthyRdonlyTablets' must be a whole number of at least 1, got ${minHealthy}`);
     }
-    const backoffLimit = props.backoffLimit ?? 1;
-    if (!Number.isInteger(backoffLimit) || backoffLimit < 0) {
-      throw new Error(`VtworkerJob: 'backoffLimit' must be a whole number of at least 0, got ${backoffLimit}`);
-    }
-    const waitTimeout = (props.waitTimeout ?? Duration.minutes(10)).toSeconds();
-    const pollInterval = (props.pollInterval ?? Duration.seconds(5)).toSeconds();
-    if (waitTimeout < pollInterval) {
-      throw new Error(`VtworkerJob: 'waitTimeout' (${waitTimeout}s) must be at least 'pollInterval' (${pollInterval}s)`);
-    }
     this.jobName =
       props.jobName ??
       `vtworker-${props.command.toLowerCase()}-${keyspaceObjectName(props.keyspace)}-${shardLabel(props.shard)}`;
     validateObjectName('VtworkerJob', 'jobName', this.jobName);
-
-    const waitFor = props.waitFor ?? [JobCondition.vtctldReachable()];
-    for (const condition of [...waitFor, ...(props.skipIf ? [props.skipIf] : [])]) {
-      release.requireVtctlCommand(condition._render(release).command[0], `VtworkerJob ${this.jobName}`);
-    }
 
     this.commandLine = [
       '/vt/bin/vtworker',
@@ -145,42 +104,20 @@ export class VtworkerJob extends Construct {
       release.flag('min_healthy_rdonly_tablets', minHealthy),
       `${props.keyspace}/${props.shard}`,
     ];
-    const script = renderScript({
-      client: clientPrefix(release, props.vtctld.grpcAddress),
-      release,
-      waitFor,
-      skipIf: props.skipIf,
-      commands: [this.commandLine],
-      waitTimeout,
-      pollInterval,
-    });
-
-    const labels = { ...APP_LABEL, component: 'vtworker', job: this.jobName };
-    this.job = new k8s.KubeJob(this, 'Resource', {
-      metadata: { name: this.jobName, labels },
-      spec: {
-        backoffLimit,
-        ttlSecondsAfterFinished: (props.ttlAfterFinished ?? Duration.days(1)).toSeconds(),
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: 'Never',
-            automountServiceAccountToken: false,
-            securityContext: vitessPodSecurityContext(),
-            containers: [
-              {
-                name: 'vtworker',
-                image: release.image,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/bin/bash', '-c', script],
-                ports: [{ name: 'web', containerPort: VTWORKER_WEB_PORT }],
-                resources: props.resources ?? resources('500m', '512Mi', '1Gi'),
-                securityContext: restrictedContainerSecurityContext(),
-              },
-            ],
-          },
-        },
+    this.job = createCommandJob(
+      this,
+      {
+        context: `VtworkerJob ${this.jobName}`,
+        jobName: this.jobName,
+        component: 'vtworker',
+        containerName: 'vtworker',
+        vtctld: props.vtctld,
+        commands: [this.commandLine],
+        backoffLimit: props.backoffLimit ?? 1,
+        resources: props.resources ?? resources('500m', '512Mi', '1Gi'),
+        ports: [{ name: 'web', containerPort: VTWORKER_WEB_PORT }],
       },
-    });
+      props,
+    );
   }
 }
