@@ -80,8 +80,8 @@ export class EtcdCell extends Construct {
     this.clientAddress = `${this.clientServiceName}:${ETCD_CLIENT_PORT}`;
     this.replicas = replicas;
 
-    const labels = { ...APP_LABEL, component: 'etcd', cell: props.cell };
     const selector = { app: 'vitess', component: 'etcd', cell: props.cell };
+    const labels = { ...APP_LABEL, ...selector };
 
     new k8s.KubeService(this, 'PeerService', {
       metadata: { name: this.name, labels },

@@ -186,13 +186,6 @@ export class TabletShard extends Construct {
     this.shard = props.shard;
     this.keyspaceShard = `${props.keyspace}/${props.shard}`;
 
-    const shardLabels = {
-      ...APP_LABEL,
-      component: 'vttablet',
-      cell: props.cell,
-      keyspace: props.keyspace,
-      shard: shardLabel(props.shard),
-    };
     const shardSelector = {
       app: 'vitess',
       component: 'vttablet',
@@ -200,6 +193,7 @@ export class TabletShard extends Construct {
       keyspace: props.keyspace,
       shard: shardLabel(props.shard),
     };
+    const shardLabels = { ...APP_LABEL, ...shardSelector };
     const serviceName = `vttablet-${keyspaceObjectName(props.keyspace)}-${shardLabel(props.shard)}-${props.cell}`;
     validateObjectName('TabletShard', 'keyspace, shard and cell (in the Service name)', serviceName);
 

@@ -94,8 +94,8 @@ export class Vtctld extends Construct implements IVtctld {
     this.webAddress = `${this.name}:${VTCTLD_WEB_PORT}`;
 
     const release = this.release;
-    const labels = { ...APP_LABEL, component: 'vtctld' };
     const selector = { app: 'vitess', component: 'vtctld' };
+    const labels = { ...APP_LABEL, ...selector };
 
     new k8s.KubeService(this, 'Service', {
       metadata: { name: this.name, labels },

@@ -109,8 +109,8 @@ export class Vtgate extends Construct {
     this.name = `vtgate-${props.cell}`;
     this.mysqlAddress = `${this.name}:${VTGATE_MYSQL_PORT}`;
 
-    const labels = { ...APP_LABEL, component: 'vtgate', cell: props.cell };
     const selector = { app: 'vitess', component: 'vtgate', cell: props.cell };
+    const labels = { ...APP_LABEL, ...selector };
     const primary = release.primaryTypeName.toUpperCase();
 
     new k8s.KubeService(this, 'Service', {
