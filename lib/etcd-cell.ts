@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
-import { APP_LABEL, VITESS_USER_ID, httpProbe, resources, restrictedContainerSecurityContext } from './pod';
+import { APP_LABEL, httpProbe, resources, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
 import { validateCellName } from './names';
 import { IVtctld } from './vtctld';
 import { JobCondition } from './job-condition';
@@ -121,13 +121,7 @@ export class EtcdCell extends Construct {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: {
-              runAsUser: VITESS_USER_ID,
-              runAsGroup: VITESS_USER_ID,
-              fsGroup: VITESS_USER_ID,
-              runAsNonRoot: true,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: vitessPodSecurityContext(),
             containers: [
               {
                 name: 'etcd',
