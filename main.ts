@@ -4,11 +4,13 @@ import {
   BackupStorage,
   EtcdCell,
   JobCondition,
+  ServedType,
   TabletShard,
   VitessRelease,
   VtctlJob,
   Vtctld,
   Vtgate,
+  VtworkerResharding,
 } from './lib';
 
 /**
@@ -26,34 +28,52 @@ export const MESSAGES_SCHEMA = `CREATE TABLE messages (
 ) ENGINE=InnoDB`;
 
 /**
- * The source guide's cluster on Vitess v9.0 (the vtworker flow), one chart per file, in the order
- * the guide applies them:
- * - `00-cluster`: etcd for `global` and `test`, vtctld, the tablets of `test_keyspace/0`, vtgate;
- * - `01-init`: the Jobs AddCellInfo, InitShardMaster, ApplySchema, Backup, RebuildVSchemaGraph,
- *   each waiting for the previous one's effect.
+ * The guide's sharded VSchema: `messages` sharded by a hash of `page`. The guide prints it in the
+ * VSchema format of its time (`Sharded`, `ColVindexes`, `Col`); Vitess v9 reads the same content
+ * under the protobuf field names.
  */
-export function buildVtworkerFlow(outdir: string): App {
+export const MESSAGES_VSCHEMA = {
+  sharded: true,
+  vindexes: { hash: { type: 'hash' } },
+  tables: { messages: { column_vindexes: [{ column: 'page', name: 'hash' }] } },
+};
+
+/**
+ * The source guide's cluster on Vitess v9.0 (the vtworker flow), one chart per file, named so that
+ * their lexical order is the order the guide applies them in:
+ * - `00-cluster`: etcd for `global` and `test`, vtctld, vtgate;
+ * - `01-tablets-test-keyspace-0`: the tablets of `test_keyspace/0`, in a file of their own so that
+ *   `kubectl delete -f` removes exactly them once the keyspace is resharded;
+ * - `02-init`: the Jobs AddCellInfo, InitShardMaster, ApplySchema, Backup, RebuildVSchemaGraph,
+ *   each waiting for the previous one's effect;
+ * - `10-reshard-new-shards` to `17-reshard-delete-shard`: resharding `0` into `-80` and `80-`, one
+ *   phase per file (see {@link VtworkerResharding}).
+ *
+ * The second app, in `rollback/`, holds the rollbacks of the rdonly and replica migrations, outside
+ * the forward order.
+ */
+export function buildVtworkerFlow(outdir: string): App[] {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
   const release = VitessRelease.V9_0;
   const keyspace = 'test_keyspace';
+  const cell = 'test';
   const backup = BackupStorage.nfs(EXAMPLE_NFS);
 
-  const cluster = new Chart(app, '00-cluster', { disableResourceNameHashes: true });
+  const cluster = chart('00-cluster');
   const globalTopology = new EtcdCell(cluster, 'EtcdGlobal', { cell: 'global' });
-  const testCell = new EtcdCell(cluster, 'EtcdTest', { cell: 'test' });
-  const vtctld = new Vtctld(cluster, 'Vtctld', { release, globalTopology, cell: 'test', backup });
-  const shard0 = new TabletShard(cluster, 'TestKeyspaceShard0', {
-    release,
-    globalTopology,
-    cell: 'test',
-    keyspace,
+  const testCell = new EtcdCell(cluster, 'EtcdTest', { cell });
+  const vtctld = new Vtctld(cluster, 'Vtctld', { release, globalTopology, cell, backup });
+  new Vtgate(cluster, 'VtgateTest', { release, globalTopology, cell });
+
+  const shardProps = { release, globalTopology, cell, keyspace, backup };
+  const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {
+    ...shardProps,
     shard: '0',
     uidBase: 100,
-    backup,
   });
-  new Vtgate(cluster, 'VtgateTest', { release, globalTopology, cell: 'test' });
 
-  const init = new Chart(app, '01-init', { disableResourceNameHashes: true });
+  const init = chart('02-init');
   testCell.addCellInfoJob(init, 'AddCellInfoTest', vtctld);
   shard0.initPrimaryJob(init, 'InitShardMaster', vtctld);
   const backupTablet = shard0.rdonlyAliases[shard0.rdonlyAliases.length - 1];
@@ -77,12 +97,42 @@ export function buildVtworkerFlow(outdir: string): App {
     waitFor: [JobCondition.backupExists(keyspace, '0')],
     commands: [['RebuildVSchemaGraph']],
   });
-  return app;
+
+  // (a) the sharded VSchema, the new shards' tablets and their masters.
+  const newShards = chart('10-reshard-new-shards');
+  new VtctlJob(newShards, 'ApplyVSchema', {
+    vtctld,
+    jobName: 'vtctl-applyvschema-test-keyspace',
+    waitFor: [JobCondition.keyspaceExists(keyspace)],
+    commands: [['ApplyVSchema', release.flag('vschema', JSON.stringify(MESSAGES_VSCHEMA)), keyspace]],
+  });
+  const targets = [
+    new TabletShard(newShards, 'TestKeyspaceShardXX80', { ...shardProps, shard: '-80', uidBase: 200 }),
+    new TabletShard(newShards, 'TestKeyspaceShard80XX', { ...shardProps, shard: '80-', uidBase: 300 }),
+  ];
+  targets[0].initPrimaryJob(newShards, 'InitShardMasterXX80', vtctld);
+  targets[1].initPrimaryJob(newShards, 'InitShardMaster80XX', vtctld);
+
+  const resharding = new VtworkerResharding({ vtctld, globalTopology, source: shard0, targets });
+  // (b) to (h), one file each.
+  resharding.copySchemaJob(chart('11-reshard-copy-schema'), 'CopySchemaShard');
+  resharding.splitCloneJob(chart('12-reshard-split-clone'), 'SplitClone');
+  resharding.splitDiffJob(chart('13-reshard-split-diff'), 'SplitDiff');
+  resharding.migrateServedTypeJob(chart('14-reshard-migrate-rdonly'), 'MigrateRdonly', ServedType.RDONLY);
+  resharding.migrateServedTypeJob(chart('15-reshard-migrate-replica'), 'MigrateReplica', ServedType.REPLICA);
+  resharding.migrateServedTypeJob(chart('16-reshard-migrate-master'), 'MigrateMaster', ServedType.PRIMARY);
+  resharding.deleteSourceShardJob(chart('17-reshard-delete-shard'), 'DeleteShard');
+
+  const rollback = new App({ outdir: path.join(outdir, 'rollback'), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const rollbackChart = (id: string): Chart => new Chart(rollback, id, { disableResourceNameHashes: true });
+  resharding.reverseServedTypeJob(rollbackChart('reverse-replica'), 'ReverseReplica', ServedType.REPLICA);
+  resharding.reverseServedTypeJob(rollbackChart('reverse-rdonly'), 'ReverseRdonly', ServedType.RDONLY);
+  return [app, rollback];
 }
 
 /** Every example app, each writing into its own folder of `outdir`. */
 export function buildApps(outdir: string): App[] {
-  return [buildVtworkerFlow(path.join(outdir, 'vtworker'))];
+  return [...buildVtworkerFlow(path.join(outdir, 'vtworker'))];
 }
 
 if (require.main === module) {

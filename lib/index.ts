@@ -7,3 +7,4 @@ export * from './vtgate';
 export * from './job-condition';
 export * from './vtctl-job';
 export * from './vtworker-job';
+export * from './vtworker-resharding';

@@ -28,14 +28,7 @@ export class JobCondition {
    * Every one of the tablets is registered in its cell's topology.
    */
   public static tabletsRegistered(cell: string, aliases: readonly string[]): JobCondition {
-    if (aliases.length === 0) {
-      throw new Error('JobCondition.tabletsRegistered: \'aliases\' must name at least one tablet, got none');
-    }
-    for (const alias of aliases) {
-      if (!alias.startsWith(`${cell}-`)) {
-        throw new Error(`JobCondition.tabletsRegistered: tablet alias '${alias}' is not in cell '${cell}'`);
-      }
-    }
+    validateTabletAliases('tabletsRegistered', cell, aliases);
     return new JobCondition(`tablets ${aliases.join(', ')} registered in cell '${cell}'`, () => ({
       command: ['ListAllTablets', cell],
       present: aliases.map((alias) => `^${alias} `),
@@ -88,6 +81,95 @@ export class JobCondition {
   }
 
   /**
+   * Every one of the tablets is registered in its cell with the given type, e.g. `rdonly` (a
+   * vtworker that was killed leaves its tablets `drained`).
+   */
+  public static tabletsOfType(cell: string, aliases: readonly string[], type: string): JobCondition {
+    validateTabletAliases('tabletsOfType', cell, aliases);
+    if (!/^[a-z]+$/.test(type)) {
+      throw new Error(`JobCondition.tabletsOfType: 'type' must be a tablet type such as 'rdonly', got '${type}'`);
+    }
+    return new JobCondition(`tablets ${aliases.join(', ')} are ${type} in cell '${cell}'`, () => ({
+      command: ['ListAllTablets', cell],
+      present: aliases.map((alias) => `^${alias} [^ ]+ [^ ]+ ${type} `),
+      absent: [],
+    }));
+  }
+
+  /**
+   * None of the tablets answers vtctld (their pods are gone), while vtctld itself answers.
+   */
+  public static tabletsUnreachable(aliases: readonly string[]): JobCondition {
+    if (aliases.length === 0) {
+      throw new Error("JobCondition.tabletsUnreachable: 'aliases' must name at least one tablet, got none");
+    }
+    return new JobCondition(`tablets ${aliases.join(', ')} no longer answer`, () => ({
+      all: [
+        { command: ['GetCellInfoNames'], present: [], absent: [] },
+        ...aliases.map((alias) => ({ command: ['Ping', alias], present: [], absent: [], commandFails: true })),
+      ],
+    }));
+  }
+
+  /**
+   * Every tablet of every shard of the keyspace has the same schema as the first shard's primary
+   * (`ValidateSchemaKeyspace` succeeds): after CopySchemaShard, the new shards have the schema.
+   */
+  public static schemaConsistent(keyspace: string): JobCondition {
+    return new JobCondition(`every shard of keyspace '${keyspace}' has the same schema`, () => ({
+      command: ['ValidateSchemaKeyspace', keyspace],
+      present: [],
+      absent: [],
+    }));
+  }
+
+  /**
+   * The shard's record has source shards: filtered replication into it is set up, which vtworker
+   * SplitClone does when its copy has succeeded (and MigrateServedTypes for the primary undoes).
+   */
+  public static filteredReplicationEnabled(keyspace: string, shard: string): JobCondition {
+    return new JobCondition(`shard ${keyspace}/${shard} has filtered replication from its source shards`, () => ({
+      command: ['GetShard', `${keyspace}/${shard}`],
+      present: ['"source_shards":\\[\\{'],
+      absent: [],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * In the cell's serving graph (SrvKeyspace), the keyspace serves the tablet type from exactly the
+   * given shards.
+   */
+  public static servedBy(cell: string, keyspace: string, type: ServedType, shards: readonly string[]): JobCondition {
+    if (shards.length === 0) {
+      throw new Error("JobCondition.servedBy: 'shards' must name at least one shard, got none");
+    }
+    const references = shards.map((shard) => `\\{"name":"${shard}","key_range":(null|\\{[^}]*\\})\\}`).join(',');
+    return new JobCondition(
+      `cell '${cell}' serves ${type} of ${keyspace} from ${shards.length === 1 ? 'shard' : 'shards'} ${shards.join(', ')}`,
+      () => ({
+        command: ['GetSrvKeyspace', cell, keyspace],
+        present: [`"served_type":${SERVED_TYPE_NUMBERS[type]},"shard_references":\\[${references}\\]`],
+        absent: [],
+        ignoreWhitespace: true,
+      }),
+    );
+  }
+
+  /**
+   * In the cell's serving graph (SrvKeyspace), no tablet type of the keyspace is served from the
+   * shard.
+   */
+  public static shardNotServing(cell: string, keyspace: string, shard: string): JobCondition {
+    return new JobCondition(`cell '${cell}' serves nothing of ${keyspace} from shard ${shard}`, () => ({
+      command: ['GetSrvKeyspace', cell, keyspace],
+      present: ['"partitions":'],
+      absent: [`"name":"${shard}"`],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
    * A condition of your own: `command` (a read-only vtctl command and its arguments) succeeds and
    * its output has a line matching each of `present` and none matching `absent` (POSIX extended
    * regular expressions).
@@ -97,13 +179,44 @@ export class JobCondition {
       command: [...options.command],
       present: [...(options.present ?? [])],
       absent: [...(options.absent ?? [])],
+      ...(options.ignoreWhitespace ? { ignoreWhitespace: true } : {}),
     }));
+  }
+
+  /**
+   * Holds when every one of the conditions holds (checked in order, stopping at the first that
+   * does not).
+   */
+  public static allOf(...conditions: JobCondition[]): JobCondition {
+    return JobCondition.combine('allOf', ' and ', conditions, (checks) => ({ all: checks }));
+  }
+
+  /**
+   * Holds when at least one of the conditions holds (checked in order, stopping at the first that
+   * does).
+   */
+  public static anyOf(...conditions: JobCondition[]): JobCondition {
+    return JobCondition.combine('anyOf', ' or ', conditions, (checks) => ({ any: checks }));
+  }
+
+  private static combine(
+    name: string,
+    joiner: string,
+    conditions: JobCondition[],
+    make: (checks: ConditionCheck[]) => ConditionCheck,
+  ): JobCondition {
+    if (conditions.length < 2) {
+      throw new Error(`JobCondition.${name}: give at least two conditions, got ${conditions.length}`);
+    }
+    const description = conditions.map((c) => (c.composite ? `(${c.description})` : c.description)).join(joiner);
+    return new JobCondition(description, (release) => make(conditions.map((c) => c._render(release))), true);
   }
 
   private constructor(
     /** What is checked, in words; Job logs and failure messages quote it. */
     public readonly description: string,
     private readonly check: (release: VitessRelease) => ConditionCheck,
+    private readonly composite: boolean = false,
   ) {}
 
   /**
@@ -112,6 +225,36 @@ export class JobCondition {
    */
   public _render(release: VitessRelease): ConditionCheck {
     return this.check(release);
+  }
+}
+
+/**
+ * A tablet type as the serving graph knows it.
+ */
+export enum ServedType {
+  /** Primary (master, in releases before v13). */
+  PRIMARY = 'primary',
+  /** Replica. */
+  REPLICA = 'replica',
+  /** Read-only (batch) tablets. */
+  RDONLY = 'rdonly',
+}
+
+/** The topodata.TabletType numbers, as vtctl prints them in JSON. */
+const SERVED_TYPE_NUMBERS: Record<ServedType, number> = {
+  [ServedType.PRIMARY]: 1,
+  [ServedType.REPLICA]: 2,
+  [ServedType.RDONLY]: 3,
+};
+
+function validateTabletAliases(method: string, cell: string, aliases: readonly string[]): void {
+  if (aliases.length === 0) {
+    throw new Error(`JobCondition.${method}: 'aliases' must name at least one tablet, got none`);
+  }
+  for (const alias of aliases) {
+    if (!alias.startsWith(`${cell}-`)) {
+      throw new Error(`JobCondition.${method}: tablet alias '${alias}' is not in cell '${cell}'`);
+    }
   }
 }
 
@@ -133,16 +276,47 @@ export interface CustomJobConditionOptions {
    * @default - none
    */
   readonly absent?: readonly string[];
+  /**
+   * Match the patterns against the whole output as one line with all whitespace removed, for
+   * output printed over several lines such as JSON (`{"a": 1}` is matched as `{"a":1}`).
+   * @default false
+   */
+  readonly ignoreWhitespace?: boolean;
 }
 
 /**
- * A rendered condition. Not part of the public API.
+ * A rendered condition: one command and its patterns, or a combination. Not part of the public API.
  * @internal
  */
-export interface ConditionCheck {
+export type ConditionCheck = CommandCheck | { readonly all: ConditionCheck[] } | { readonly any: ConditionCheck[] };
+
+/**
+ * One read-only command: it must succeed (fail, with `commandFails`), and its output must have a
+ * line matching each `present` pattern and none matching an `absent` one; with `ignoreWhitespace`
+ * the output is matched as one line with all whitespace removed. Not part of the public API.
+ * @internal
+ */
+export interface CommandCheck {
   readonly command: string[];
   readonly present: string[];
   readonly absent: string[];
+  readonly ignoreWhitespace?: boolean;
+  /** The condition needs the command to fail instead (the patterns still apply to its output). */
+  readonly commandFails?: boolean;
+}
+
+/**
+ * Every command a rendered condition runs, in order. Not part of the public API.
+ * @internal
+ */
+export function commandChecks(check: ConditionCheck): CommandCheck[] {
+  if ('all' in check) {
+    return check.all.flatMap(commandChecks);
+  }
+  if ('any' in check) {
+    return check.any.flatMap(commandChecks);
+  }
+  return [check];
 }
 
 /**

@@ -2,7 +2,7 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
-import { CommandJobOptions, JobCondition } from './job-condition';
+import { CommandJobOptions, ConditionCheck, JobCondition, commandChecks } from './job-condition';
 import { APP_LABEL, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
 import { VitessRelease } from './release';
 import { shellCommand, shellQuote } from './shell';
@@ -27,20 +27,26 @@ export interface ScriptOptions {
 }
 
 /**
- * The bash script of a command Job: wait for each condition (bounded), succeed without acting when
- * the skip condition holds, then run the commands in order, failing at the first that fails.
+ * The bash script of a command Job: succeed without acting when the skip condition holds; otherwise
+ * wait for each condition (bounded), check the skip condition again, then run the commands in order,
+ * failing at the first that fails.
+ *
+ * Each check command writes its output to a file in a private temporary directory; every attempt
+ * at a condition collects the commands it ran and their output in `$checks/last`, which a timeout
+ * prints.
  */
 export function renderScript(options: ScriptOptions): string {
   const lines: string[] = [
     'set -u',
+    'checks=$(mktemp -d)',
     `deadline=$(( $(date +%s) + ${options.waitTimeout} ))`,
     'wait_for() {',
     '  echo "waiting for: $2"',
-    '  until "$1"; do',
+    '  until : >"$checks/last"; "$1"; do',
     '    if [ "$(date +%s)" -ge "$deadline" ]; then',
     `      echo "FAILED: gave up after ${options.waitTimeout}s waiting for: $2" >&2`,
-    '      echo "last output of the check:" >&2',
-    '      cat /tmp/check.out >&2',
+    '      echo "last output of the checks:" >&2',
+    '      cat "$checks/last" >&2',
     '      exit 1',
     '    fi',
     `    sleep ${options.pollInterval}`,
@@ -48,31 +54,60 @@ export function renderScript(options: ScriptOptions): string {
     '  echo "ready: $2"',
     '}',
   ];
-  const renderCheck = (fn: string, condition: JobCondition): void => {
-    const check = condition._render(options.release);
+  // One bash function per command check and per combination; returns the function's name.
+  const renderCheck = (fn: string, check: ConditionCheck): string => {
+    if ('all' in check || 'any' in check) {
+      const parts = 'all' in check ? check.all : check.any;
+      const names = parts.map((part, i) => renderCheck(`${fn}_${i + 1}`, part));
+      lines.push(`${fn}() {`);
+      lines.push(`  ${names.join('all' in check ? ' && ' : ' || ')}`);
+      lines.push('}');
+      return fn;
+    }
+    const command = shellCommand([...options.client, ...check.command]);
+    const file = check.ignoreWhitespace ? '"$checks/compact"' : '"$checks/out"';
     lines.push(`${fn}() {`);
-    lines.push(
-      `  timeout ${CHECK_TIMEOUT_SECONDS} ${shellCommand([...options.client, ...check.command])} >/tmp/check.out 2>&1 || return 1`,
-    );
+    lines.push(`  echo ${shellQuote(`$ ${command}`)} >>"$checks/last"`);
+    lines.push(`  timeout ${CHECK_TIMEOUT_SECONDS} ${command} >"$checks/out" 2>&1`);
+    lines.push('  local status=$?');
+    lines.push('  cat "$checks/out" >>"$checks/last"');
+    lines.push(check.commandFails ? '  [ "$status" -ne 0 ] || return 1' : '  [ "$status" -eq 0 ] || return 1');
+    if (check.ignoreWhitespace) {
+      lines.push(`  tr -d '[:space:]' <"$checks/out" >${file}`);
+    }
     for (const pattern of check.present) {
-      lines.push(`  grep -Eq ${shellQuote(pattern)} /tmp/check.out || return 1`);
+      lines.push(`  grep -Eq ${shellQuote(pattern)} ${file} || return 1`);
     }
     for (const pattern of check.absent) {
-      lines.push(`  if grep -Eq ${shellQuote(pattern)} /tmp/check.out; then return 1; fi`);
+      lines.push(`  if grep -Eq ${shellQuote(pattern)} ${file}; then return 1; fi`);
     }
     lines.push('  return 0');
     lines.push('}');
+    return fn;
   };
-  options.waitFor.forEach((condition, i) => {
-    renderCheck(`precondition_${i + 1}`, condition);
-    lines.push(`wait_for precondition_${i + 1} ${shellQuote(condition.description)}`);
+  const skipIf = options.skipIf;
+  if (skipIf) {
+    renderCheck('already_done', skipIf._render(options.release));
+    lines.push('skip_if_done() {');
+    lines.push('  : >"$checks/last"');
+    lines.push('  if already_done; then');
+    lines.push(`    echo ${shellQuote(`already done (${skipIf.description}): nothing to do`)}`);
+    lines.push('    exit 0');
+    lines.push('  fi');
+    lines.push('}');
+  }
+  const preconditions = options.waitFor.map((condition, i) => {
+    const fn = renderCheck(`precondition_${i + 1}`, condition._render(options.release));
+    return `wait_for ${fn} ${shellQuote(condition.description)}`;
   });
-  if (options.skipIf) {
-    renderCheck('already_done', options.skipIf);
-    lines.push('if already_done; then');
-    lines.push(`  echo ${shellQuote(`already done (${options.skipIf.description}): nothing to do`)}`);
-    lines.push('  exit 0');
-    lines.push('fi');
+  // The work may be done already, even when the preconditions no longer hold (a later phase has
+  // changed them): check before waiting, and again after, before acting.
+  if (skipIf && preconditions.length > 0) {
+    lines.push('skip_if_done');
+  }
+  lines.push(...preconditions);
+  if (skipIf) {
+    lines.push('skip_if_done');
   }
   for (const command of options.commands) {
     const rendered = shellCommand(command);
@@ -107,7 +142,9 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
   const release = spec.vtctld.release;
   const waitFor = options.waitFor ?? [JobCondition.vtctldReachable()];
   for (const condition of [...waitFor, ...(options.skipIf ? [options.skipIf] : [])]) {
-    release.requireVtctlCommand(condition._render(release).command[0], spec.context);
+    for (const check of commandChecks(condition._render(release))) {
+      release.requireVtctlCommand(check.command[0], spec.context);
+    }
   }
   if (!Number.isInteger(spec.backoffLimit) || spec.backoffLimit < 0) {
     throw new Error(`${spec.context}: 'backoffLimit' must be a whole number of at least 0, got ${spec.backoffLimit}`);

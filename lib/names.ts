@@ -90,3 +90,59 @@ export function validateObjectName(context: string, prop: string, name: string):
     );
   }
 }
+
+/**
+ * A shard's key range as its start and end (hex; '' is unbounded). `0` and `-` are the full range.
+ * The shard name must be valid.
+ */
+function keyRangeOf(shard: string): { start: string; end: string } {
+  if (shard === '0' || shard === '-') {
+    return { start: '', end: '' };
+  }
+  const [start, end] = shard.split('-');
+  return { start, end };
+}
+
+/** Orders valid shard names by the start of their key range, the open start first. */
+export function compareShardStarts(a: string, b: string): number {
+  const [sa, sb] = [keyRangeOf(a).start, keyRangeOf(b).start];
+  if (sa === '' || sb === '') {
+    return sa === sb ? 0 : sa === '' ? -1 : 1;
+  }
+  return compareKeys(sa, sb);
+}
+
+/** Whether two key-range bounds are the same keyspace ID (`80` and `8000` are). */
+function sameBound(a: string, b: string): boolean {
+  return (a === '') === (b === '') && compareKeys(a, b) === 0;
+}
+
+/**
+ * Throws unless the target shards cover exactly the source shard's key range, without gaps or
+ * overlaps (`-80` and `80-` tile `0`). All names must be valid shard names.
+ */
+export function validateKeyRangeTiling(context: string, prop: string, source: string, targets: readonly string[]): void {
+  const problem = (what: string): Error =>
+    new Error(
+      `${context}: '${prop}' must cover exactly the key range of shard '${source}' without gaps or ` +
+        `overlaps (e.g. '-80' and '80-' for '0'), got [${targets.map((t) => `'${t}'`).join(', ')}]: ${what}`,
+    );
+  if (targets.length < 2) {
+    throw problem('give at least two shards');
+  }
+  const ranges = [...targets].sort(compareShardStarts).map((shard) => ({ shard, ...keyRangeOf(shard) }));
+  const whole = keyRangeOf(source);
+  if (!sameBound(ranges[0].start, whole.start)) {
+    throw problem(`the first shard '${ranges[0].shard}' does not start where '${source}' starts`);
+  }
+  for (let i = 1; i < ranges.length; i++) {
+    const previous = ranges[i - 1];
+    if (previous.end === '' || !sameBound(previous.end, ranges[i].start)) {
+      throw problem(`'${previous.shard}' is not followed directly by '${ranges[i].shard}'`);
+    }
+  }
+  const last = ranges[ranges.length - 1];
+  if (!sameBound(last.end, whole.end)) {
+    throw problem(`the last shard '${last.shard}' does not end where '${source}' ends`);
+  }
+}

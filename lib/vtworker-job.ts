@@ -37,8 +37,12 @@ export interface VtworkerJobProps extends CommandJobOptions {
   readonly command: string;
   /** The keyspace. */
   readonly keyspace: string;
-  /** The shard the command takes: the source shard for SplitClone, a destination for SplitDiff. */
-  readonly shard: string;
+  /**
+   * The shards the command takes, one vtworker run each, in order: the source shard for SplitClone,
+   * the destination shards for SplitDiff. Runs never overlap: two SplitDiffs at once would each
+   * take a source rdonly tablet out of serving, leaving too few healthy ones for the other.
+   */
+  readonly shards: readonly string[];
   /**
    * How many healthy rdonly tablets the command needs in each shard it reads
    * (`-min_healthy_rdonly_tablets`, written out even at vtworker's own default of 2).
@@ -47,7 +51,8 @@ export interface VtworkerJobProps extends CommandJobOptions {
   readonly minHealthyRdonlyTablets?: number;
   /**
    * The Job name.
-   * @default vtworker-<command in lowercase>-<keyspace>-<shard>, e.g. vtworker-splitclone-test-keyspace-0
+   * @default vtworker-<command in lowercase>-<keyspace>-<shards>, e.g. vtworker-splitclone-test-keyspace-0
+   * or vtworker-splitdiff-test-keyspace-xx-80-80-xx
    */
   readonly jobName?: string;
   /**
@@ -64,16 +69,17 @@ export interface VtworkerJobProps extends CommandJobOptions {
 
 /**
  * A Job that runs one vtworker command (`SplitClone <keyspace>/<source shard>` or `SplitDiff
- * <keyspace>/<destination shard>`) in batch mode, in the cluster's image. Its name is unique per
- * command and shard, so several can exist at once (the guide's bare Pod `vtworker` allowed one);
- * the Job succeeds or fails with vtworker's exit status, with bounded retries. Vitess removed
- * vtworker in v15: for a release without it the construct throws.
+ * <keyspace>/<destination shard>`) in batch mode, in the cluster's image, once per shard in order.
+ * Its name is unique per command and shards, so several can exist at once (the guide's bare Pod
+ * `vtworker` allowed one); the Job succeeds when every run exits with 0 and fails at the first run
+ * that does not, with bounded retries. Vitess removed vtworker in v15: for a release without it the
+ * construct throws.
  */
 export class VtworkerJob extends Construct {
   /** The Job name. */
   public readonly jobName: string;
-  /** The vtworker argv, as the Job runs it. */
-  public readonly commandLine: readonly string[];
+  /** The vtworker argv of each run, in order, as the Job runs them. */
+  public readonly commandLines: readonly string[][];
   /** The Job. */
   public readonly job: k8s.KubeJob;
 
@@ -83,17 +89,25 @@ export class VtworkerJob extends Construct {
     release.requireVtworkerCommand(props.command, 'VtworkerJob');
     validateCellName('VtworkerJob', 'cell', props.cell);
     validateKeyspaceName('VtworkerJob', 'keyspace', props.keyspace);
-    validateShardName('VtworkerJob', 'shard', props.shard);
+    if (props.shards.length === 0) {
+      throw new Error("VtworkerJob: 'shards' must name at least one shard, got none");
+    }
+    for (const shard of props.shards) {
+      validateShardName('VtworkerJob', 'shards', shard);
+    }
+    if (new Set(props.shards).size !== props.shards.length) {
+      throw new Error(`VtworkerJob: 'shards' must not repeat a shard, got [${props.shards.join(', ')}]`);
+    }
     const minHealthy = props.minHealthyRdonlyTablets ?? 2;
     if (!Number.isInteger(minHealthy) || minHealthy < 1) {
       throw new Error(`VtworkerJob: 'minHealthyRdonlyTablets' must be a whole number of at least 1, got ${minHealthy}`);
     }
     this.jobName =
       props.jobName ??
-      `vtworker-${props.command.toLowerCase()}-${keyspaceObjectName(props.keyspace)}-${shardLabel(props.shard)}`;
+      `vtworker-${props.command.toLowerCase()}-${keyspaceObjectName(props.keyspace)}-${props.shards.map(shardLabel).join('-')}`;
     validateObjectName('VtworkerJob', 'jobName', this.jobName);
 
-    this.commandLine = [
+    this.commandLines = props.shards.map((shard) => [
       '/vt/bin/vtworker',
       ...topologyFlags(release, props.globalTopology),
       release.flag('cell', props.cell),
@@ -102,8 +116,8 @@ export class VtworkerJob extends Construct {
       release.flag('logtostderr'),
       props.command,
       release.flag('min_healthy_rdonly_tablets', minHealthy),
-      `${props.keyspace}/${props.shard}`,
-    ];
+      `${props.keyspace}/${shard}`,
+    ]);
     this.job = createCommandJob(
       this,
       {
@@ -112,7 +126,7 @@ export class VtworkerJob extends Construct {
         component: 'vtworker',
         containerName: 'vtworker',
         vtctld: props.vtctld,
-        commands: [this.commandLine],
+        commands: this.commandLines,
         backoffLimit: props.backoffLimit ?? 1,
         resources: props.resources ?? resources('500m', '512Mi', '1Gi'),
         ports: [{ name: 'web', containerPort: VTWORKER_WEB_PORT }],

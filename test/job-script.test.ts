@@ -10,7 +10,7 @@ describe('the command Job script', () => {
     expect(client).toEqual(['/vt/bin/vtctlclient', '-server=vtctld:15999']);
   });
 
-  test('waits first, then checks whether the work is done, then runs the commands in order', () => {
+  test('checks whether the work is done, waits, checks again, then runs the commands in order', () => {
     const script = renderScript({
       client,
       release,
@@ -23,16 +23,17 @@ describe('the command Job script', () => {
       waitTimeout: 600,
       pollInterval: 5,
     });
-    const order = [
-      'wait_for precondition_1',
-      'wait_for precondition_2',
-      'if already_done; then',
-      '/vt/bin/vtctlclient -server=vtctld:15999 Backup test-0000000104 ||',
-      '/vt/bin/vtctlclient -server=vtctld:15999 RebuildVSchemaGraph ||',
+    // The top-level statements (the function bodies are indented).
+    const statements = script.split('\n').filter((line) => /^(skip_if_done|wait_for|\/vt\/bin\/[a-z]+|echo "done")( |$)/.test(line));
+    expect(statements.map((line) => line.split(' ||')[0])).toEqual([
+      'skip_if_done',
+      "wait_for precondition_1 'cell '\\''test'\\'' registered in the global topology'",
+      "wait_for precondition_2 'keyspace '\\''ks'\\'' exists'",
+      'skip_if_done',
+      '/vt/bin/vtctlclient -server=vtctld:15999 Backup test-0000000104',
+      '/vt/bin/vtctlclient -server=vtctld:15999 RebuildVSchemaGraph',
       'echo "done"',
-    ].map((line) => script.indexOf(line));
-    expect(order.every((index) => index >= 0)).toBe(true);
-    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    ]);
     expect(script).toContain('deadline=$(( $(date +%s) + 600 ))');
     expect(script).toContain('sleep 5');
   });

@@ -5,6 +5,7 @@ import { App } from 'cdk8s';
 import { buildApps, buildVtworkerFlow } from '../main';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
+import { FakeCluster, JobRun } from './util/fake-cluster';
 import { findObject } from './util/synth';
 
 function chartObjects(app: App): Map<string, any[]> {
@@ -15,16 +16,39 @@ function script(job: any): string {
   return job.spec.template.spec.containers[0].command[2];
 }
 
-describe('the guide example (Vitess v9.0, vtworker flow)', () => {
-  const charts = chartObjects(buildVtworkerFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'guide-'))));
-  const all = [...charts.values()].flat();
+/** The commands of the Jobs that change the cluster, without the read-only checks. */
+function actions(runs: JobRun[]): string[] {
+  return runs
+    .flatMap((run) => run.calls)
+    .filter((call) => !/^vtctlclient (GetCellInfoNames|ListAllTablets|GetShard|GetSchema|GetSrvKeyspace|GetKeyspace|ListBackups|Ping|ValidateSchemaKeyspace) /.test(`${call} `))
+    .map((call) => call.replace(/^vtworker .* (SplitClone|SplitDiff) /, 'vtworker $1 ').replace(/\n[^]*\) ENGINE=InnoDB/, ' ...'));
+}
 
-  test('two files in apply order: the cluster, then the init Jobs', () => {
-    expect([...charts.keys()]).toEqual(['00-cluster', '01-init']);
+describe('the guide example (Vitess v9.0, vtworker flow)', () => {
+  const [app, rollbackApp] = buildVtworkerFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'guide-')));
+  const charts = chartObjects(app);
+  const rollback = chartObjects(rollbackApp);
+  const all = [...charts.values(), ...rollback.values()].flat();
+
+  test('one file per step, in apply order; the rollbacks apart', () => {
+    expect([...charts.keys()]).toEqual([
+      '00-cluster',
+      '01-tablets-test-keyspace-0',
+      '02-init',
+      '10-reshard-new-shards',
+      '11-reshard-copy-schema',
+      '12-reshard-split-clone',
+      '13-reshard-split-diff',
+      '14-reshard-migrate-rdonly',
+      '15-reshard-migrate-replica',
+      '16-reshard-migrate-master',
+      '17-reshard-delete-shard',
+    ]);
     expect([...charts.keys()].sort()).toEqual([...charts.keys()]);
+    expect([...rollback.keys()]).toEqual(['reverse-replica', 'reverse-rdonly']);
   });
 
-  test('the cluster: etcd for global and test, vtctld, tablets 100-104, vtgate-test', () => {
+  test('the cluster: etcd for global and test, vtctld, vtgate-test', () => {
     const cluster = charts.get('00-cluster')!;
     for (const cell of ['global', 'test']) {
       expect(findObject(cluster, 'StatefulSet', `etcd-${cell}`).spec.replicas).toBe(3);
@@ -32,7 +56,21 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
     }
     findObject(cluster, 'Service', 'vtctld');
     findObject(cluster, 'Service', 'vtgate-test');
-    const tablets = cluster.filter((o) => o.kind === 'StatefulSet' && o.metadata.name.startsWith('vttablet-'));
+    expect(cluster.filter((o) => o.metadata.name.startsWith('vttablet-'))).toEqual([]);
+  });
+
+  test('the old shard in a file of its own: tablets 100-104, their Service and PDB, nothing else', () => {
+    const file = charts.get('01-tablets-test-keyspace-0')!;
+    expect(file.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Service/vttablet-test-keyspace-0-test',
+      'StatefulSet/vttablet-100',
+      'StatefulSet/vttablet-101',
+      'StatefulSet/vttablet-102',
+      'StatefulSet/vttablet-103',
+      'StatefulSet/vttablet-104',
+      'PodDisruptionBudget/vttablet-test-keyspace-0-test',
+    ]);
+    const tablets = file.filter((o) => o.kind === 'StatefulSet');
     expect(tablets.map((t) => [t.spec.template.metadata.labels.tablet, t.spec.template.metadata.labels['tablet-type']])).toEqual([
       ['test-0000000100', 'replica'],
       ['test-0000000101', 'replica'],
@@ -48,7 +86,7 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
   });
 
   test('the init Jobs run the guide commands, each after the previous one took effect', () => {
-    const init = charts.get('01-init')!;
+    const init = charts.get('02-init')!;
     expect(init.map((o) => o.metadata.name)).toEqual([
       'vtctl-addcellinfo-test',
       'vtctl-initshardmaster-test-keyspace-0',
@@ -76,19 +114,103 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
 
   test('every Vitess flag and command is known to Vitess v9.0.0', () => {
     const invocations = vitessInvocations(all);
-    // 5 tablets x (vttablet + mysqlctld) + vtctld + vtgate, and 2 or 3 vtctlclient runs per Job (waits, skip check, command).
-    expect(invocations.filter((i) => i.binary !== 'vtctlclient')).toHaveLength(12);
-    expect(invocations.filter((i) => i.binary === 'vtctlclient')).toHaveLength(14);
+    // 15 tablets x (vttablet + mysqlctld) + vtctld + vtgate + SplitClone + 2 SplitDiff.
+    expect(invocations.filter((i) => i.binary !== 'vtctlclient')).toHaveLength(35);
+    expect(invocations.filter((i) => i.binary === 'vtworker')).toHaveLength(3);
+    // Every check and command of the 17 Jobs.
+    expect(invocations.filter((i) => i.binary === 'vtctlclient').length).toBeGreaterThan(17);
     expect(checkInvocations(invocations, 'legacy')).toEqual([]);
   });
 
   test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s, unknown fields rejected', (version) => {
-    expect(all.length).toBe(25);
+    // 2 etcd x (StatefulSet, 2 Services, PDB), vtctld and vtgate (Deployment, Service, PDB for vtgate),
+    // 3 shards x (Service, PDB) + 15 tablet StatefulSets, 17 Jobs.
+    expect(all.length).toBe(51);
     expect(validateManifests(all, version)).toEqual([]);
   });
 
+  test('the new shards: the sharded VSchema, tablets 200-204 and 300-304, their masters', () => {
+    const file = charts.get('10-reshard-new-shards')!;
+    const tablets = file.filter((o) => o.kind === 'StatefulSet').map((o) => o.spec.template.metadata.labels.tablet);
+    expect(tablets).toEqual([200, 201, 202, 203, 204, 300, 301, 302, 303, 304].map((uid) => `test-0000000${uid}`));
+    const jobs = file.filter((o) => o.kind === 'Job').map((job) => {
+      const runs = vitessInvocations([job]).map((i) => i.args.slice(1));
+      return runs[runs.length - 1];
+    });
+    expect(jobs).toEqual([
+      [
+        'ApplyVSchema',
+        '-vschema={"sharded":true,"vindexes":{"hash":{"type":"hash"}},"tables":{"messages":{"column_vindexes":[{"column":"page","name":"hash"}]}}}',
+        'test_keyspace',
+      ],
+      ['InitShardMaster', '-force', 'test_keyspace/-80', 'test-0000000200'],
+      ['InitShardMaster', '-force', 'test_keyspace/80-', 'test-0000000300'],
+    ]);
+  });
+
+  test('applied in order, the Jobs run the guide commands and reshard test_keyspace/0 into -80 and 80-', () => {
+    const cluster = new FakeCluster();
+    const ran: Record<string, string[]> = {};
+    for (const [file, objects] of charts) {
+      if (file === '17-reshard-delete-shard') {
+        // The walk-through: kubectl delete -f 01-tablets-test-keyspace-0.k8s.yaml
+        cluster.delete(charts.get('01-tablets-test-keyspace-0')!);
+      }
+      const runs = cluster.apply(objects);
+      for (const run of runs) {
+        expect({ job: run.name, status: run.status, stderr: run.stderr }).toEqual({ job: run.name, status: 0, stderr: '' });
+      }
+      ran[file] = actions(runs);
+    }
+        expect(ran).toEqual({
+      '00-cluster': [],
+      '01-tablets-test-keyspace-0': [],
+      '02-init': [
+        `vtctlclient AddCellInfo -root=/test -server_address=http://etcd-test-client:2379 test`,
+        'vtctlclient InitShardMaster -force test_keyspace/0 test-0000000100',
+        'vtctlclient ApplySchema -sql=CREATE TABLE messages ( ... test_keyspace',
+        'vtctlclient Backup test-0000000104',
+        'vtctlclient RebuildVSchemaGraph',
+      ],
+      '10-reshard-new-shards': [
+        expect.stringMatching(/^vtctlclient ApplyVSchema -vschema=\{"sharded":true,.* test_keyspace$/),
+        'vtctlclient InitShardMaster -force test_keyspace/-80 test-0000000200',
+        'vtctlclient InitShardMaster -force test_keyspace/80- test-0000000300',
+      ],
+      '11-reshard-copy-schema': [
+        'vtctlclient CopySchemaShard test_keyspace/0 test_keyspace/-80',
+        'vtctlclient CopySchemaShard test_keyspace/0 test_keyspace/80-',
+      ],
+      '12-reshard-split-clone': ['vtworker SplitClone -min_healthy_rdonly_tablets=2 test_keyspace/0'],
+      '13-reshard-split-diff': [
+        'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/-80',
+        'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/80-',
+      ],
+      '14-reshard-migrate-rdonly': ['vtctlclient MigrateServedTypes test_keyspace/0 rdonly'],
+      '15-reshard-migrate-replica': ['vtctlclient MigrateServedTypes test_keyspace/0 replica'],
+      '16-reshard-migrate-master': ['vtctlclient MigrateServedTypes test_keyspace/0 master'],
+      '17-reshard-delete-shard': ['vtctlclient DeleteShard -recursive test_keyspace/0'],
+    });
+    const state = cluster.state;
+    expect(Object.keys(state.shards).sort()).toEqual(['test_keyspace/-80', 'test_keyspace/80-']);
+    expect(state.srv.test_keyspace.partitions).toEqual({ 1: ['-80', '80-'], 2: ['-80', '80-'], 3: ['-80', '80-'] });
+    expect(state.backups).toEqual({ 'test_keyspace/0': ['2026-11-25.120000.test-0000000104'] });
+    cluster.dispose();
+  });
+
+  test('the rollback files reverse replica and rdonly', () => {
+    const commands = [...rollback.values()].map((objects) => {
+      const runs = vitessInvocations(objects).map((i) => i.args.slice(1));
+      return runs[runs.length - 1];
+    });
+    expect(commands).toEqual([
+      ['MigrateServedTypes', '-reverse', 'test_keyspace/0', 'replica'],
+      ['MigrateServedTypes', '-reverse', 'test_keyspace/0', 'rdonly'],
+    ]);
+  });
+
   test('the whole output', () => {
-    expect(Object.fromEntries(charts)).toMatchSnapshot();
+    expect({ ...Object.fromEntries(charts), rollback: Object.fromEntries(rollback) }).toMatchSnapshot();
   });
 });
 
@@ -98,6 +220,20 @@ test('main writes each flow into its own folder of dist', () => {
     app.synth();
   }
   expect(fs.readdirSync(outdir)).toEqual(['vtworker']);
-  expect(fs.readdirSync(path.join(outdir, 'vtworker'))).toEqual(['00-cluster.k8s.yaml', '01-init.k8s.yaml']);
+  expect(fs.readdirSync(path.join(outdir, 'vtworker'))).toEqual([
+    '00-cluster.k8s.yaml',
+    '01-tablets-test-keyspace-0.k8s.yaml',
+    '02-init.k8s.yaml',
+    '10-reshard-new-shards.k8s.yaml',
+    '11-reshard-copy-schema.k8s.yaml',
+    '12-reshard-split-clone.k8s.yaml',
+    '13-reshard-split-diff.k8s.yaml',
+    '14-reshard-migrate-rdonly.k8s.yaml',
+    '15-reshard-migrate-replica.k8s.yaml',
+    '16-reshard-migrate-master.k8s.yaml',
+    '17-reshard-delete-shard.k8s.yaml',
+    'rollback',
+  ]);
+  expect(fs.readdirSync(path.join(outdir, 'vtworker', 'rollback'))).toEqual(['reverse-rdonly.k8s.yaml', 'reverse-replica.k8s.yaml']);
   fs.rmSync(outdir, { recursive: true, force: true });
 });

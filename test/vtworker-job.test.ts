@@ -15,7 +15,7 @@ function worker(props: Partial<ConstructorParameters<typeof VtworkerJob>[2]> = {
     cell: 'test',
     command: 'SplitClone',
     keyspace: 'test_keyspace',
-    shard: '0',
+    shards: ['0'],
     ...props,
   });
   const objects = Testing.synth(chart).filter((o) => o.kind === 'Job');
@@ -26,7 +26,7 @@ describe('VtworkerJob', () => {
   test('SplitClone of the source shard, with the guide flags', () => {
     const { job, objects } = worker();
     expect(job.jobName).toBe('vtworker-splitclone-test-keyspace-0');
-    expect(job.commandLine).toEqual([
+    expect(job.commandLines).toEqual([[
       '/vt/bin/vtworker',
       '-topo_implementation=etcd2',
       '-topo_global_server_address=http://etcd-global-client:2379',
@@ -38,24 +38,38 @@ describe('VtworkerJob', () => {
       'SplitClone',
       '-min_healthy_rdonly_tablets=2',
       'test_keyspace/0',
-    ]);
+    ]]);
     const [obj] = objects;
     expect(obj.metadata.name).toBe('vtworker-splitclone-test-keyspace-0');
     expect(obj.spec.backoffLimit).toBe(1);
     expect(obj.spec.template.spec.restartPolicy).toBe('Never');
     const invocations = vitessInvocations(objects);
     expect(invocations.map((i) => i.binary)).toEqual(['vtctlclient', 'vtworker']);
-    expect(invocations[1].args).toEqual(job.commandLine.slice(1));
+    expect(invocations[1].args).toEqual(job.commandLines[0].slice(1));
     expect(checkInvocations(invocations, 'legacy')).toEqual([]);
   });
 
   test('SplitDiff per destination shard, with unique names', () => {
-    const a = worker({ command: 'SplitDiff', shard: '-80' });
-    const b = worker({ command: 'SplitDiff', shard: '80-', minHealthyRdonlyTablets: 1 });
+    const a = worker({ command: 'SplitDiff', shards: ['-80'] });
+    const b = worker({ command: 'SplitDiff', shards: ['80-'], minHealthyRdonlyTablets: 1 });
     expect(a.job.jobName).toBe('vtworker-splitdiff-test-keyspace-xx-80');
     expect(b.job.jobName).toBe('vtworker-splitdiff-test-keyspace-80-xx');
-    expect(b.job.commandLine.slice(-3)).toEqual(['SplitDiff', '-min_healthy_rdonly_tablets=1', 'test_keyspace/80-']);
+    expect(b.job.commandLines[0].slice(-3)).toEqual(['SplitDiff', '-min_healthy_rdonly_tablets=1', 'test_keyspace/80-']);
     expect(checkInvocations(vitessInvocations([...a.objects, ...b.objects]), 'legacy')).toEqual([]);
+  });
+
+  test('several shards run one after the other in one Job', () => {
+    const { job, objects } = worker({ command: 'SplitDiff', shards: ['-80', '80-'] });
+    expect(job.jobName).toBe('vtworker-splitdiff-test-keyspace-xx-80-80-xx');
+    expect(job.commandLines.map((line) => line[line.length - 1])).toEqual(['test_keyspace/-80', 'test_keyspace/80-']);
+    const script: string = objects[0].spec.template.spec.containers[0].command[2];
+    const first = script.indexOf('SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/-80 ||');
+    const second = script.indexOf('SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/80- ||');
+    expect(first).toBeGreaterThan(0);
+    expect(second).toBeGreaterThan(first);
+    const invocations = vitessInvocations(objects);
+    expect(invocations.map((i) => i.binary)).toEqual(['vtctlclient', 'vtworker', 'vtworker']);
+    expect(checkInvocations(invocations, 'legacy')).toEqual([]);
   });
 
   test('waits for its preconditions before vtworker starts', () => {
@@ -94,7 +108,9 @@ describe('VtworkerJob', () => {
   test('fails for an unknown command or bad input', () => {
     expect(() => worker({ command: 'SplitCopy' })).toThrow(/VtworkerJob: Vitess v9.0.0 has no vtworker command 'SplitCopy'; available: SplitClone, SplitDiff/);
     expect(() => worker({ minHealthyRdonlyTablets: 0 })).toThrow(/'minHealthyRdonlyTablets' must be a whole number of at least 1, got 0/);
-    expect(() => worker({ shard: '80' })).toThrow(/VtworkerJob: 'shard' must be '0', '-' or a lowercase hex key range/);
+    expect(() => worker({ shards: ['80'] })).toThrow(/VtworkerJob: 'shards' must be '0', '-' or a lowercase hex key range/);
+    expect(() => worker({ shards: [] })).toThrow(/VtworkerJob: 'shards' must name at least one shard, got none/);
+    expect(() => worker({ shards: ['-80', '-80'] })).toThrow(/VtworkerJob: 'shards' must not repeat a shard, got \[-80, -80\]/);
     expect(() => worker({ backoffLimit: -2 })).toThrow(/'backoffLimit' must be a whole number of at least 0, got -2/);
     expect(() => worker({ jobName: 'x'.repeat(64) })).toThrow(/'jobName' must be a DNS-1123 label/);
   });

@@ -1,0 +1,148 @@
+// Applies synthesized manifests to a simulated cluster: the StatefulSets of tablets start (or stop)
+// tablet processes in the fake Vitess of fake-vitess-cli.ts, and every Job's script runs with bash
+// against the fake vtctlclient and vtworker, in document order, with the waits shortened.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as ts from 'typescript';
+import { FakeState, emptyState } from './fake-vitess-cli';
+
+export interface JobRun {
+  readonly name: string;
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The fake's invocations during this Job, as `<binary> <args without the server flag>`. */
+  readonly calls: string[];
+}
+
+let compiledCli: string | undefined;
+
+/** The fake CLI compiled to JavaScript once per test file. */
+function cliScript(): string {
+  if (!compiledCli) {
+    const source = fs.readFileSync(path.join(__dirname, 'fake-vitess-cli.ts'), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-vitess-'));
+    compiledCli = path.join(dir, 'fake-vitess-cli.js');
+    fs.writeFileSync(compiledCli, outputText);
+  }
+  return compiledCli;
+}
+
+function flagValue(args: string[], name: string): string | undefined {
+  const prefix = `-${name}=`;
+  return args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
+export class FakeCluster {
+  private readonly dir: string;
+  private readonly stateFile: string;
+  private readonly binDir: string;
+
+  /**
+   * @param waitSeconds how long a Job waits for its preconditions (instead of its own timeout)
+   */
+  public constructor(private readonly waitSeconds = 1) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-cluster-'));
+    this.stateFile = path.join(this.dir, 'state.json');
+    this.binDir = path.join(this.dir, 'bin');
+    fs.mkdirSync(this.binDir);
+    for (const binary of ['vtctlclient', 'vtworker']) {
+      fs.writeFileSync(
+        path.join(this.binDir, binary),
+        `#!/bin/sh\nexec node ${cliScript()} ${this.stateFile} ${binary} "$@"\n`,
+        { mode: 0o755 },
+      );
+    }
+    this.write(emptyState());
+  }
+
+  public get state(): FakeState {
+    return JSON.parse(fs.readFileSync(this.stateFile, 'utf8'));
+  }
+
+  /** Changes the state directly, e.g. to break something a guard should notice. */
+  public update(change: (state: FakeState) => void): void {
+    const state = this.state;
+    change(state);
+    this.write(state);
+  }
+
+  /** `kubectl apply -f`: starts the file's tablets, then runs its Jobs in order. */
+  public apply(manifests: any[]): JobRun[] {
+    this.setTablets(manifests, true);
+    return manifests.filter((m) => m.kind === 'Job').map((job) => this.runJob(job));
+  }
+
+  /** `kubectl delete -f`: stops the file's tablets (their topology records stay). */
+  public delete(manifests: any[]): void {
+    this.setTablets(manifests, false);
+  }
+
+  public dispose(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private write(state: FakeState): void {
+    fs.writeFileSync(this.stateFile, JSON.stringify(state));
+  }
+
+  private setTablets(manifests: any[], up: boolean): void {
+    this.update((state) => {
+      for (const m of manifests) {
+        if (m.kind !== 'StatefulSet') {
+          continue;
+        }
+        const vttablet = m.spec.template.spec.containers.find((c: any) => c.name === 'vttablet');
+        if (!vttablet) {
+          continue;
+        }
+        const args: string[] = vttablet.args;
+        const alias = flagValue(args, 'tablet-path')!;
+        const existing = state.tablets[alias];
+        if (existing) {
+          existing.up = up;
+          continue;
+        }
+        if (!up) {
+          continue;
+        }
+        const [cell, uid] = alias.split('-');
+        state.tablets[alias] = {
+          alias,
+          cell,
+          uid: Number(uid),
+          keyspace: flagValue(args, 'init_keyspace')!,
+          shard: flagValue(args, 'init_shard')!,
+          type: flagValue(args, 'init_tablet_type')!,
+          up: true,
+          registered: false,
+        };
+      }
+    });
+  }
+
+  private runJob(job: any): JobRun {
+    const container = job.spec.template.spec.containers[0];
+    expect(container.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
+    const script: string = container.command[2];
+    const local = script
+      .split('/vt/bin/')
+      .join(`${this.binDir}/`)
+      .replace(/^deadline=\$\(\( \$\(date \+%s\) \+ \d+ \)\)$/m, `deadline=$(( $(date +%s) + ${this.waitSeconds} ))`)
+      .replace(/^    sleep \d+$/m, '    sleep 0.2');
+    const before = this.state.calls.length;
+    const result = spawnSync('/bin/bash', ['-c', local], { encoding: 'utf8', timeout: 60000 });
+    return {
+      name: job.metadata.name,
+      status: result.status ?? -1,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      calls: this.state.calls.slice(before),
+    };
+  }
+}

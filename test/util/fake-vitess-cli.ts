@@ -1,0 +1,543 @@
+// A stand-in for vtctlclient and vtworker of Vitess v9, for running the Jobs' scripts in tests.
+// It keeps a small model of the topology in a JSON file and answers in the output formats of v9:
+// vtctl prints protobuf messages with jsonpb (2-space indent, snake_case names, enums as numbers,
+// every field present), ListAllTablets one line per tablet, GetSchema -table_names_only and
+// ListBackups one name per line. It also enforces the preconditions that Vitess itself checks,
+// with Vitess's error messages, so a test can show what happens when a guard is missing.
+//
+// Run as `node fake-vitess-cli.js <state file> <binary> <args...>`.
+import * as fs from 'fs';
+
+export interface FakeTablet {
+  readonly alias: string;
+  readonly cell: string;
+  readonly uid: number;
+  readonly keyspace: string;
+  readonly shard: string;
+  type: string;
+  /** The pod runs. */
+  up: boolean;
+  /** The tablet record exists in the topology. */
+  registered: boolean;
+}
+
+export interface FakeSourceShard {
+  readonly uid: number;
+  readonly keyspace: string;
+  readonly shard: string;
+}
+
+export interface FakeShard {
+  readonly keyspace: string;
+  readonly name: string;
+  primary: string | null;
+  sourceShards: FakeSourceShard[];
+  isMasterServing: boolean;
+  tables: string[];
+  frozen: boolean;
+}
+
+export interface FakeSrvKeyspace {
+  /** Shard names per served type number (1 master, 2 replica, 3 rdonly). */
+  partitions: Record<string, string[]>;
+  /** Shards whose query service is disabled, per served type number. */
+  disabled: Record<string, string[]>;
+}
+
+export interface FakeState {
+  /** Cells registered in the global topology. */
+  cells: string[];
+  tablets: Record<string, FakeTablet>;
+  /** Keyed `<keyspace>/<shard>`. */
+  shards: Record<string, FakeShard>;
+  /** SrvKeyspace per keyspace (one cell). */
+  srv: Record<string, FakeSrvKeyspace>;
+  backups: Record<string, string[]>;
+  vschema: Record<string, unknown>;
+  /** `SplitDiff <ks>/<shard>` runs that found no differences. */
+  diffed: string[];
+  /** Every invocation, as `<binary> <args without the server flag>`. */
+  calls: string[];
+}
+
+export function emptyState(): FakeState {
+  return { cells: [], tablets: {}, shards: {}, srv: {}, backups: {}, vschema: {}, diffed: [], calls: [] };
+}
+
+class VitessError extends Error {}
+
+const TYPE_NUMBERS: Record<string, number> = { master: 1, replica: 2, rdonly: 3 };
+
+function keyRange(shard: string): { start: string; end: string } | null {
+  if (shard === '0' || shard === '-') {
+    return null;
+  }
+  const [start, end] = shard.split('-');
+  return { start, end };
+}
+
+function base64(hex: string): string | null {
+  return hex === '' ? null : Buffer.from(hex, 'hex').toString('base64');
+}
+
+function keyRangeJson(shard: string): unknown {
+  const range = keyRange(shard);
+  return range === null ? null : { start: base64(range.start), end: base64(range.end) };
+}
+
+function overlaps(a: string, b: string): boolean {
+  const ra = keyRange(a) ?? { start: '', end: '' };
+  const rb = keyRange(b) ?? { start: '', end: '' };
+  const pad = (k: string) => k.padEnd(16, '0');
+  const below = (end: string, start: string) => end !== '' && start !== '' && pad(end) <= pad(start);
+  return !below(ra.end, rb.start) && !below(rb.end, ra.start);
+}
+
+function startKey(shard: string): string {
+  return (keyRange(shard)?.start ?? '').padEnd(16, '0');
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+/** Splits command args into flags (`-name[=value]`) and positional arguments. */
+function parse(args: string[]): { flags: Record<string, string | true>; positional: string[] } {
+  const flags: Record<string, string | true> = {};
+  const positional: string[] = [];
+  for (const arg of args) {
+    if (positional.length === 0 && /^--?[a-z]/.test(arg)) {
+      const body = arg.replace(/^--?/, '');
+      const eq = body.indexOf('=');
+      flags[eq < 0 ? body : body.slice(0, eq)] = eq < 0 ? true : body.slice(eq + 1);
+    } else {
+      positional.push(arg);
+    }
+  }
+  return { flags, positional };
+}
+
+export class FakeVitess {
+  public constructor(private readonly state: FakeState) {}
+
+  /** Registers running tablets once their cell is known, as vttablet does on a restart. */
+  public syncTablets(): void {
+    for (const tablet of Object.values(this.state.tablets)) {
+      if (tablet.up && !tablet.registered && this.state.cells.includes(tablet.cell)) {
+        tablet.registered = true;
+        const key = `${tablet.keyspace}/${tablet.shard}`;
+        if (!this.state.shards[key]) {
+          const others = this.shardsOf(tablet.keyspace);
+          this.state.shards[key] = {
+            keyspace: tablet.keyspace,
+            name: tablet.shard,
+            primary: null,
+            sourceShards: [],
+            // CreateShard: not serving when it overlaps an existing shard.
+            isMasterServing: !others.some((s) => overlaps(s.name, tablet.shard)),
+            tables: [],
+            frozen: false,
+          };
+        }
+        if (!this.state.srv[tablet.keyspace]) {
+          this.rebuildKeyspace(tablet.keyspace);
+        }
+      }
+    }
+  }
+
+  public run(binary: string, args: string[]): string {
+    if (binary === 'vtctlclient') {
+      if (!/^-server=/.test(args[0] ?? '')) {
+        throw new VitessError('vtctlclient: -server is required');
+      }
+      return this.vtctl(args[1], args.slice(2));
+    }
+    if (binary === 'vtworker') {
+      const commandIndex = args.findIndex((a) => !a.startsWith('-'));
+      return this.vtworker(args[commandIndex], args.slice(commandIndex + 1));
+    }
+    throw new VitessError(`unknown binary ${binary}`);
+  }
+
+  private shardsOf(keyspace: string): FakeShard[] {
+    return Object.values(this.state.shards)
+      .filter((s) => s.keyspace === keyspace)
+      .sort((a, b) => (startKey(a.name) < startKey(b.name) ? -1 : 1));
+  }
+
+  private shard(keyspaceShard: string): FakeShard {
+    const shard = this.state.shards[keyspaceShard];
+    if (!shard) {
+      const [keyspace, name] = keyspaceShard.split('/');
+      throw new VitessError(`node doesn't exist: keyspaces/${keyspace}/shards/${name}/Shard`);
+    }
+    return shard;
+  }
+
+  private tablet(alias: string): FakeTablet {
+    const tablet = this.state.tablets[alias];
+    if (!tablet || !tablet.registered) {
+      throw new VitessError(`node doesn't exist: tablets/${alias}/Tablet`);
+    }
+    return tablet;
+  }
+
+  private reachableTablet(alias: string): FakeTablet {
+    const tablet = this.tablet(alias);
+    if (!tablet.up) {
+      throw new VitessError(`rpc error: code = Unavailable desc = connection error: dial tcp :0: connect: connection refused`);
+    }
+    return tablet;
+  }
+
+  private rebuildKeyspace(keyspace: string): void {
+    const serving = this.shardsOf(keyspace)
+      .filter((s) => s.isMasterServing)
+      .map((s) => s.name);
+    this.state.srv[keyspace] = { partitions: { 1: [...serving], 2: [...serving], 3: [...serving] }, disabled: {} };
+  }
+
+  private healthyRdonly(shard: FakeShard): number {
+    return Object.values(this.state.tablets).filter(
+      (t) => t.registered && t.up && t.keyspace === shard.keyspace && t.shard === shard.name && t.type === 'rdonly',
+    ).length;
+  }
+
+  private overlapping(source: FakeShard): FakeShard[] {
+    return this.shardsOf(source.keyspace).filter((s) => s.name !== source.name && overlaps(s.name, source.name));
+  }
+
+  private vtctl(command: string, args: string[]): string {
+    const { flags, positional } = parse(args);
+    switch (command) {
+      case 'GetCellInfoNames':
+        return this.state.cells.map((c) => `${c}\n`).join('');
+      case 'AddCellInfo': {
+        const cell = positional[0];
+        if (this.state.cells.includes(cell)) {
+          throw new VitessError(`node already exists: cells/${cell}/CellInfo`);
+        }
+        this.state.cells.push(cell);
+        this.syncTablets();
+        return '';
+      }
+      case 'ListAllTablets':
+        return Object.values(this.state.tablets)
+          .filter((t) => t.registered && t.cell === positional[0])
+          .sort((a, b) => (a.alias < b.alias ? -1 : 1))
+          .map((t) => {
+            const host = t.up ? `10.0.0.${t.uid % 250}` : '';
+            return `${t.alias} ${t.keyspace} ${t.shard} ${t.type} ${host}:${t.up ? 15002 : 0} ${host}:3306 [] <null>\n`;
+          })
+          .join('');
+      case 'GetShard': {
+        const shard = this.shard(positional[0]);
+        const primary = shard.primary ? this.state.tablets[shard.primary] : undefined;
+        return (
+          json({
+            master_alias: primary ? { cell: primary.cell, uid: primary.uid } : null,
+            master_term_start_time: null,
+            key_range: keyRangeJson(shard.name),
+            served_types: [],
+            source_shards: shard.sourceShards.map((s) => ({
+              uid: s.uid,
+              keyspace: s.keyspace,
+              shard: s.shard,
+              key_range: keyRangeJson(s.shard),
+              tables: [],
+            })),
+            tablet_controls: shard.frozen ? [{ tablet_type: 1, cells: [], blacklisted_tables: [], frozen: true }] : [],
+            is_master_serving: shard.isMasterServing,
+          }) + '\n'
+        );
+      }
+      case 'GetKeyspace': {
+        if (this.shardsOf(positional[0]).length === 0) {
+          throw new VitessError(`node doesn't exist: keyspaces/${positional[0]}/Keyspace`);
+        }
+        return json({ sharding_column_name: '', sharding_column_type: 0, served_froms: [] }) + '\n';
+      }
+      case 'GetSchema': {
+        const tablet = this.reachableTablet(positional[0]);
+        const tables = this.shard(`${tablet.keyspace}/${tablet.shard}`).tables;
+        if (flags.table_names_only !== true) {
+          throw new VitessError('the fake only prints -table_names_only');
+        }
+        return tables.map((t) => `${t}\n`).join('');
+      }
+      case 'InitShardMaster': {
+        const shard = this.shard(positional[0]);
+        const tablet = this.reachableTablet(positional[1]);
+        if (shard.primary && flags.force !== true) {
+          throw new VitessError(`shard ${positional[0]} already has a master; use -force`);
+        }
+        for (const t of Object.values(this.state.tablets)) {
+          if (t.keyspace === shard.keyspace && t.shard === shard.name && t.type === 'master') {
+            t.type = 'replica';
+          }
+        }
+        tablet.type = 'master';
+        shard.primary = tablet.alias;
+        return '';
+      }
+      case 'ApplySchema': {
+        const sql = String(flags.sql);
+        const table = /^CREATE TABLE (\w+)/.exec(sql)?.[1];
+        if (!table) {
+          throw new VitessError(`the fake only applies CREATE TABLE, got: ${sql}`);
+        }
+        for (const shard of this.shardsOf(positional[0])) {
+          if (!shard.primary) {
+            throw new VitessError(`no master in shard ${shard.keyspace}/${shard.name}`);
+          }
+          if (shard.tables.includes(table)) {
+            throw new VitessError(`Table '${table}' already exists`);
+          }
+        }
+        for (const shard of this.shardsOf(positional[0])) {
+          shard.tables.push(table);
+        }
+        return '';
+      }
+      case 'Backup': {
+        const tablet = this.reachableTablet(positional[0]);
+        if (tablet.type === 'master') {
+          throw new VitessError('type MASTER cannot take backup');
+        }
+        const key = `${tablet.keyspace}/${tablet.shard}`;
+        this.state.backups[key] = [...(this.state.backups[key] ?? []), `2026-11-25.120000.${tablet.alias}`];
+        return '';
+      }
+      case 'ListBackups':
+        return (this.state.backups[positional[0]] ?? []).map((b) => `${b}\n`).join('');
+      case 'RebuildVSchemaGraph':
+        return '';
+      case 'ApplyVSchema': {
+        const vschema = JSON.parse(String(flags.vschema));
+        checkFields(vschema, ['sharded', 'vindexes', 'tables', 'require_explicit_routing'], 'Keyspace');
+        for (const vindex of Object.values<Record<string, unknown>>(vschema.vindexes ?? {})) {
+          checkFields(vindex, ['type', 'params', 'owner'], 'Vindex');
+        }
+        for (const table of Object.values<Record<string, unknown>>(vschema.tables ?? {})) {
+          checkFields(table, ['type', 'column_vindexes', 'auto_increment', 'columns', 'pinned'], 'Table');
+          for (const columnVindex of (table.column_vindexes as Record<string, unknown>[]) ?? []) {
+            checkFields(columnVindex, ['column', 'name', 'columns'], 'ColumnVindex');
+          }
+        }
+        this.state.vschema[positional[0]] = vschema;
+        return json(vschema) + '\n';
+      }
+      case 'CopySchemaShard': {
+        const source = this.shard(positional[0]);
+        const destination = this.shard(positional[1]);
+        for (const shard of [source, destination]) {
+          if (!shard.primary) {
+            throw new VitessError(`no master in shard record ${shard.keyspace}/${shard.name}`);
+          }
+        }
+        if (destination.tables.join() === source.tables.join()) {
+          return '';
+        }
+        if (destination.tables.length > 0) {
+          throw new VitessError('creating a table failed. Most likely some tables already exist on the destination');
+        }
+        destination.tables = [...source.tables];
+        return '';
+      }
+      case 'ValidateSchemaKeyspace': {
+        const shards = this.shardsOf(positional[0]);
+        for (const shard of shards) {
+          if (!shard.primary) {
+            throw new VitessError(`no master in shard ${shard.keyspace}/${shard.name}`);
+          }
+          if (shard.tables.join() !== shards[0].tables.join()) {
+            throw new VitessError(`schema diffs: ${shards[0].name} has [${shards[0].tables}], ${shard.name} has [${shard.tables}]`);
+          }
+        }
+        return '';
+      }
+      case 'GetSrvKeyspace': {
+        const srv = this.state.srv[positional[1]];
+        if (!srv || !this.state.cells.includes(positional[0])) {
+          throw new VitessError(`node doesn't exist: keyspaces/${positional[1]}/SrvKeyspace`);
+        }
+        const partitions = [1, 2, 3]
+          .filter((type) => (srv.partitions[type] ?? []).length > 0)
+          .map((type) => ({
+            served_type: type,
+            shard_references: srv.partitions[type].map((name) => ({ name, key_range: keyRangeJson(name) })),
+            shard_tablet_controls: (srv.disabled[type] ?? []).map((name) => ({
+              name,
+              key_range: keyRangeJson(name),
+              query_service_disabled: true,
+            })),
+          }));
+        return json({ partitions, sharding_column_name: '', sharding_column_type: 0, served_from: [] }) + '\n';
+      }
+      case 'MigrateServedTypes':
+        return this.migrateServedTypes(positional[0], positional[1], flags.reverse === true);
+      case 'Ping':
+        this.reachableTablet(positional[0]);
+        return '';
+      case 'DeleteShard': {
+        const key = positional[0];
+        const shard = this.state.shards[key];
+        if (!shard) {
+          return `Shard ${key} doesn't exist, skipping it\n`;
+        }
+        const srv = this.state.srv[shard.keyspace];
+        const serving = srv && Object.values(srv.partitions).some((names) => names.includes(shard.name));
+        if (serving && flags.even_if_serving !== true) {
+          throw new VitessError(`shard ${key} is still serving, cannot delete it, use even_if_serving flag if needed`);
+        }
+        const tablets = Object.values(this.state.tablets).filter(
+          (t) => t.registered && t.keyspace === shard.keyspace && t.shard === shard.name,
+        );
+        if (tablets.length > 0 && flags.recursive !== true) {
+          throw new VitessError(`shard ${key} still has ${tablets.length} tablets in cell test; use -recursive or remove them manually`);
+        }
+        for (const tablet of tablets) {
+          tablet.registered = false;
+        }
+        delete this.state.shards[key];
+        return '';
+      }
+      default:
+        throw new VitessError(`unknown command: ${command}`);
+    }
+  }
+
+  private migrateServedTypes(keyspaceShard: string, typeName: string, reverse: boolean): string {
+    const source = this.shard(keyspaceShard);
+    const type = TYPE_NUMBERS[typeName];
+    if (!type) {
+      throw new VitessError(`unknown tablet type: ${typeName}`);
+    }
+    const destinations = this.overlapping(source);
+    const srv = this.state.srv[source.keyspace];
+    if (source.frozen || !destinations.every((d) => d.sourceShards.length > 0)) {
+      throw new VitessError(
+        `neither Shard '${source.name}' nor Shard '${destinations.map((d) => d.name).join(',')}' have a 'SourceShards' ` +
+          'entry. Did you successfully run vtworker SplitClone before? Or did you already migrate the MASTER type?',
+      );
+    }
+    const from = reverse ? destinations.map((d) => d.name) : [source.name];
+    const to = reverse ? [source.name] : destinations.map((d) => d.name);
+    if (type === 1) {
+      if (reverse) {
+        throw new VitessError(`cannot migrate master back to ${keyspaceShard}`);
+      }
+      if (srv.partitions[2].includes(source.name) || srv.partitions[3].includes(source.name)) {
+        throw new VitessError(`cannot migrate MASTER away from ${keyspaceShard} until everything else is migrated`);
+      }
+      for (const destination of destinations) {
+        destination.sourceShards = [];
+        destination.isMasterServing = true;
+      }
+      source.isMasterServing = false;
+      source.frozen = true;
+      source.sourceShards = destinations.map((d, i) => ({ uid: i, keyspace: d.keyspace, shard: d.name }));
+      srv.partitions[1] = [...to];
+      srv.disabled = {};
+      return '';
+    }
+    const names = srv.partitions[type].filter((name) => !from.includes(name));
+    for (const name of to) {
+      if (!names.includes(name)) {
+        names.push(name);
+      }
+    }
+    srv.partitions[type] = names.sort((a, b) => (startKey(a) < startKey(b) ? -1 : 1));
+    srv.disabled[type] = [...new Set([...(srv.disabled[type] ?? []).filter((n) => !to.includes(n)), ...from])];
+    return '';
+  }
+
+  private vtworker(command: string, args: string[]): string {
+    const { flags, positional } = parse(args);
+    const minHealthy = Number(flags.min_healthy_rdonly_tablets ?? 2);
+    const checkRdonly = (shard: FakeShard) => {
+      const healthy = this.healthyRdonly(shard);
+      if (healthy < minHealthy) {
+        throw new VitessError(
+          `findTargets() failed: FindWorkerTablet() failed for test/${shard.keyspace}/${shard.name}: not enough healthy RDONLY tablets to choose from in (test,${shard.keyspace}/${shard.name}), have ${healthy} healthy ones, need at least ${minHealthy}`,
+        );
+      }
+    };
+    switch (command) {
+      case 'SplitClone': {
+        const source = this.shard(positional[0]);
+        const destinations = this.overlapping(source);
+        if (destinations.length === 0) {
+          throw new VitessError(`no overlapping shards found for ${positional[0]}`);
+        }
+        for (const destination of destinations) {
+          if (destination.sourceShards.length > 0) {
+            throw new VitessError(
+              `destination shard ${destination.keyspace}/${destination.name} has filtered replication already enabled from a previous resharding (ShardInfo is set)`,
+            );
+          }
+          if (!destination.primary) {
+            throw new VitessError(`shard ${destination.keyspace}/${destination.name} has no master`);
+          }
+          if (destination.tables.join() !== source.tables.join()) {
+            throw new VitessError(`schema mismatch on ${destination.keyspace}/${destination.name}`);
+          }
+        }
+        for (const shard of [source, ...destinations]) {
+          checkRdonly(shard);
+        }
+        destinations.forEach((destination, i) => {
+          destination.sourceShards = [{ uid: i, keyspace: source.keyspace, shard: source.name }];
+        });
+        return 'State: done\nSuccess:\nmessages: copy done, copied 11 rows\n';
+      }
+      case 'SplitDiff': {
+        const destination = this.shard(positional[0]);
+        if (destination.sourceShards.length === 0) {
+          throw new VitessError(`init() failed: shard ${positional[0]} has no source shard`);
+        }
+        const source = this.shard(`${destination.keyspace}/${destination.sourceShards[0].shard}`);
+        for (const shard of [source, destination]) {
+          checkRdonly(shard);
+        }
+        this.state.diffed.push(positional[0]);
+        return 'Table messages checks out (4 rows processed, 1072961 qps)\n';
+      }
+      default:
+        throw new VitessError(`unknown vtworker command: ${command}`);
+    }
+  }
+}
+
+function checkFields(value: Record<string, unknown>, allowed: string[], message: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw new VitessError(`unknown field "${key}" in vschema.${message}`);
+    }
+  }
+}
+
+function main(): void {
+  const [stateFile, binary, ...args] = process.argv.slice(2);
+  const state: FakeState = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+  state.calls.push([binary, ...args.filter((a) => !a.startsWith('-server='))].join(' '));
+  const fake = new FakeVitess(state);
+  fake.syncTablets();
+  let status = 0;
+  try {
+    process.stdout.write(fake.run(binary, args));
+  } catch (error) {
+    if (!(error instanceof VitessError)) {
+      throw error;
+    }
+    process.stderr.write(`E1125 12:00:00.000000 fake] ${error.message}\n`);
+    status = 1;
+  }
+  fs.writeFileSync(stateFile, JSON.stringify(state));
+  process.exitCode = status;
+}
+
+if (require.main === module) {
+  main();
+}
