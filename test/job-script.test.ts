@@ -54,3 +54,28 @@ test('a failing command fails the script with its exit status and the command', 
   expect(result.stderr).toContain("FAILED with exit status 3: /bin/sh -c 'exit 3'");
   expect(result.stdout).not.toContain('never\n');
 });
+
+test('combined conditions, output matched without whitespace, and conditions on failing commands', () => {
+  const release = VitessRelease.V9_0;
+  const printJson = JobCondition.custom({
+    description: 'the JSON has "a": 1',
+    command: ['/bin/printf', '{\n  "a": 1\n}\n'],
+    present: ['"a":1'],
+    ignoreWhitespace: true,
+  });
+  const fails = JobCondition.custom({ description: 'never', command: ['/bin/false'] });
+  const run = (waitFor: JobCondition[]) =>
+    spawnSync(
+      '/bin/bash',
+      ['-c', renderScript({ client: [], release, waitFor, commands: [['/bin/echo', 'acted']], waitTimeout: 1, pollInterval: 1 })],
+      { encoding: 'utf8' },
+    );
+  expect(run([printJson]).stdout).toContain('acted');
+  expect(run([JobCondition.anyOf(fails, printJson)]).stdout).toContain('acted');
+  const failed = run([JobCondition.allOf(printJson, fails)]);
+  expect(failed.status).toBe(1);
+  expect(failed.stderr).toContain('FAILED: gave up after 1s waiting for: the JSON has "a": 1 and never');
+  // The last attempt's commands and their output, in order.
+  expect(failed.stderr).toContain("last output of the checks:\n$ /bin/printf '{\n  \"a\": 1\n}\n'\n{\n  \"a\": 1\n}\n$ /bin/false\n");
+  expect(failed.stdout).not.toContain('acted');
+});
