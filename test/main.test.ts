@@ -195,6 +195,25 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
     expect(Object.keys(state.shards).sort()).toEqual(['test_keyspace/-80', 'test_keyspace/80-']);
     expect(state.srv.test_keyspace.partitions).toEqual({ 1: ['-80', '80-'], 2: ['-80', '80-'], 3: ['-80', '80-'] });
     expect(state.backups).toEqual({ 'test_keyspace/0': ['2026-11-25.120000.test-0000000104'] });
+
+    // Every resharding file applied again does nothing more (DeleteShard finds no shard to delete).
+    const again = [...charts.entries()].filter(([file]) => file >= '10').flatMap(([, objects]) => cluster.apply(objects));
+    expect(again.map((run) => run.status)).toEqual(again.map(() => 0));
+    expect(actions(again)).toEqual([
+      expect.stringMatching(/^vtctlclient ApplyVSchema /),
+      'vtctlclient DeleteShard -recursive test_keyspace/0',
+    ]);
+    // As the README says: 02-init applied after the old shard is gone fails (InitShardMaster and
+    // ApplySchema wait for shard 0), changing nothing; Backup and RebuildVSchemaGraph succeed.
+    const init = cluster.apply(charts.get('02-init')!);
+    expect(init.map((run) => [run.name, run.status])).toEqual([
+      ['vtctl-addcellinfo-test', 0],
+      ['vtctl-initshardmaster-test-keyspace-0', 1],
+      ['vtctl-applyschema-test-keyspace', 1],
+      ['vtctl-backup-test-0000000104', 0],
+      ['vtctl-rebuildvschemagraph', 0],
+    ]);
+    expect(actions(init)).toEqual(['vtctlclient RebuildVSchemaGraph']);
     cluster.dispose();
   });
 
