@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
-import { EtcdCell, FlagStyle, JobCondition, VitessRelease, VtctlClient, VtworkerJob } from '../lib';
+import { EtcdCell, JobCondition, VitessRelease, VtworkerJob } from '../lib';
 import { validateManifests, KUBERNETES_VERSIONS } from './util/k8s-schema';
+import { releaseWithoutVtworker } from './util/releases';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { testChart } from './util/synth';
 
@@ -85,21 +86,7 @@ describe('VtworkerJob', () => {
   });
 
   test('fails for a release without vtworker', () => {
-    const noVtworker = new VitessRelease({
-      version: 'v15.0.0',
-      image: 'vitess/lite:v15.0.0',
-      flagStyle: FlagStyle.PFLAG,
-      topoGlobalRoot: '/vitess/global',
-      topoCellRootPrefix: '/vitess/',
-      topoAddressScheme: false,
-      primaryTypeName: 'primary',
-      vtctlClient: VtctlClient.VTCTLDCLIENT,
-      vtctlCommands: ['GetCellInfoNames'],
-      vtworkerCommands: [],
-      v3ReshardingMode: false,
-      tabletSemiSyncFlag: false,
-      vtgateGatewayFlag: false,
-    });
+    const noVtworker = releaseWithoutVtworker();
     expect(() => worker({ vtctld: { release: noVtworker, grpcAddress: 'vtctld:15999' } })).toThrow(
       /VtworkerJob: Vitess v15.0.0 has no vtworker \(removed in v15\); reshard with VReplication/,
     );

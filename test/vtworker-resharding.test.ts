@@ -1,13 +1,11 @@
 import { App, Chart } from 'cdk8s';
 import {
   EtcdCell,
-  FlagStyle,
   JobCondition,
   ServedType,
   TabletShard,
   TabletShardProps,
   VitessRelease,
-  VtctlClient,
   VtctlJob,
   Vtctld,
   VtworkerResharding,
@@ -15,6 +13,7 @@ import {
 } from '../lib';
 import { FakeCluster, JobRun } from './util/fake-cluster';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
+import { releaseWithoutVtworker } from './util/releases';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 
 const release = VitessRelease.V9_0;
@@ -346,21 +345,7 @@ describe('VtworkerResharding', () => {
         [keyspace, '-80', 200],
         [keyspace, '80-', 300],
       ]);
-      const v15 = new VitessRelease({
-        version: 'v15.0.0',
-        image: 'vitess/lite:v15.0.0',
-        flagStyle: FlagStyle.PFLAG,
-        topoGlobalRoot: '/vitess/global',
-        topoCellRootPrefix: '/vitess/',
-        topoAddressScheme: false,
-        primaryTypeName: 'primary',
-        vtctlClient: VtctlClient.VTCTLDCLIENT,
-        vtctlCommands: [],
-        vtworkerCommands: [],
-        v3ReshardingMode: false,
-        tabletSemiSyncFlag: false,
-        vtgateGatewayFlag: false,
-      });
+      const v15 = releaseWithoutVtworker();
       expect(() => new VtworkerResharding({ ...props, vtctld: { release: v15, grpcAddress: 'vtctld:15999' } })).toThrow(
         /VtworkerResharding: Vitess v15.0.0 has no vtworker \(removed in v15\)/,
       );
