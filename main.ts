@@ -82,7 +82,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
     jobName: 'vtctl-applyschema-test-keyspace',
     waitFor: [JobCondition.shardHasPrimary(keyspace, '0')],
     skipIf: JobCondition.tableExists(shard0.primaryCandidate, 'messages'),
-    commands: [['ApplySchema', release.flag('sql', MESSAGES_SCHEMA), keyspace]],
+    commands: [['ApplySchema', release.commandFlag('sql', MESSAGES_SCHEMA), keyspace]],
   });
   new VtctlJob(init, 'Backup', {
     vtctld,
@@ -104,7 +104,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
     vtctld,
     jobName: 'vtctl-applyvschema-test-keyspace',
     waitFor: [JobCondition.keyspaceExists(keyspace)],
-    commands: [['ApplyVSchema', release.flag('vschema', JSON.stringify(MESSAGES_VSCHEMA)), keyspace]],
+    commands: [['ApplyVSchema', release.commandFlag('vschema', JSON.stringify(MESSAGES_VSCHEMA)), keyspace]],
   });
   const targets = [
     new TabletShard(newShards, 'TestKeyspaceShardXX80', { ...shardProps, shard: '-80', uidBase: 200 }),

@@ -205,8 +205,8 @@ export class EtcdCell extends Construct {
       commands: [
         [
           'AddCellInfo',
-          release.flag('root', release.cellRoot(this.cell)),
-          release.flag('server_address', release.topoServerAddress(this.clientAddress)),
+          release.commandFlag('root', release.cellRoot(this.cell)),
+          release.commandFlag('server_address', release.topoServerAddress(this.clientAddress)),
           this.cell,
         ],
       ],

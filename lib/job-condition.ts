@@ -52,7 +52,7 @@ export class JobCondition {
    */
   public static tableExists(tabletAlias: string, table: string): JobCondition {
     return new JobCondition(`table '${table}' exists on tablet ${tabletAlias}`, (release) => ({
-      command: ['GetSchema', release.flag('table_names_only'), tabletAlias],
+      command: ['GetSchema', release.commandFlag('table_names_only'), tabletAlias],
       present: [`^${table}$`],
       absent: [],
     }));

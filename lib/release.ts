@@ -122,6 +122,48 @@ export class VitessRelease {
     vtgateGatewayFlag: true,
   });
 
+  /**
+   * Vitess v22.0.3, a current release (the VReplication flow): pflag spelling (`--name=value`),
+   * vtctldclient, `primary`, etcd2 topology with roots `/vitess/global` and `/vitess/<cell>` and
+   * plain `host:port` addresses; no vtworker, no `--enable_semi_sync` (durability policies instead),
+   * no `--gateway_implementation`.
+   */
+  public static readonly V22_0 = new VitessRelease({
+    version: 'v22.0.3',
+    image: 'vitess/lite:v22.0.3',
+    flagStyle: FlagStyle.PFLAG,
+    topoGlobalRoot: '/vitess/global',
+    topoCellRootPrefix: '/vitess/',
+    topoAddressScheme: false,
+    primaryTypeName: 'primary',
+    vtctlClient: VtctlClient.VTCTLDCLIENT,
+    vtctlCommands: [
+      'AddCellInfo',
+      'ApplySchema',
+      'ApplyVSchema',
+      'Backup',
+      'BackupShard',
+      'CreateKeyspace',
+      'DeleteShards',
+      'GetBackups',
+      'GetCellInfoNames',
+      'GetKeyspace',
+      'GetSchema',
+      'GetShard',
+      'GetSrvKeyspaces',
+      'GetTablets',
+      'PlannedReparentShard',
+      'RebuildVSchemaGraph',
+      'Reshard',
+      'VDiff',
+      'ValidateSchemaKeyspace',
+    ],
+    vtworkerCommands: [],
+    v3ReshardingMode: false,
+    tabletSemiSyncFlag: false,
+    vtgateGatewayFlag: false,
+  });
+
   /** The release, e.g. `v9.0.0`. */
   public readonly version: string;
   /** The container image that holds every Vitess binary and mysqld. */
@@ -193,6 +235,15 @@ export class VitessRelease {
       return `${prefix}${name}`;
     }
     return `${prefix}${name}=${value}`;
+  }
+
+  /**
+   * One flag of a command run by the release's client (see {@link vtctlClient}): vtctlclient
+   * takes vtctl's flag names as they are (`-server_address=...`); vtctldclient spells every
+   * command flag with dashes (`--server-address=...`).
+   */
+  public commandFlag(name: string, value: string | number | boolean = true): string {
+    return this.flag(this.vtctlClient === VtctlClient.VTCTLDCLIENT ? name.replace(/_/g, '-') : name, value);
   }
 
   /** The topology root of a cell, e.g. `/test` (v9) or `/vitess/test` (later releases). */

@@ -375,7 +375,7 @@ export class TabletShard extends Construct {
       jobName: `vtctl-initshardmaster-${keyspaceObjectName(this.keyspace)}-${shardLabel(this.shard)}`,
       waitFor: [JobCondition.tabletsRegistered(this.cell, this.aliases)],
       skipIf: JobCondition.shardHasPrimary(this.keyspace, this.shard),
-      commands: [['InitShardMaster', release.flag('force'), this.keyspaceShard, this.primaryCandidate]],
+      commands: [['InitShardMaster', release.commandFlag('force'), this.keyspaceShard, this.primaryCandidate]],
     });
   }
 }

@@ -10,7 +10,7 @@ import {
   restrictedContainerSecurityContext,
   vitessPodSecurityContext,
 } from './pod';
-import { VitessRelease } from './release';
+import { VitessRelease, VtctlClient } from './release';
 import { topologyFlags } from './topology';
 
 /** vtctld's HTTP port (web UI and `/api`). */
@@ -131,7 +131,7 @@ export class Vtctld extends Construct implements IVtctld {
                   release.flag('cell', props.cell),
                   release.flag('port', VTCTLD_WEB_PORT),
                   release.flag('grpc_port', VTCTLD_GRPC_PORT),
-                  release.flag('service_map', 'grpc-vtctl'),
+                  release.flag('service_map', vtctldServices(release).join(',')),
                   ...(backup ? backup.flags(release) : []),
                   release.flag('logtostderr'),
                 ],
@@ -161,4 +161,12 @@ export class Vtctld extends Construct implements IVtctld {
       },
     });
   }
+}
+
+/**
+ * The gRPC services vtctld serves: vtctl's, and vtctld's own where the release's Jobs use
+ * vtctldclient.
+ */
+function vtctldServices(release: VitessRelease): string[] {
+  return release.vtctlClient === VtctlClient.VTCTLDCLIENT ? ['grpc-vtctl', 'grpc-vtctld'] : ['grpc-vtctl'];
 }

@@ -246,7 +246,7 @@ export class VtworkerResharding {
       ],
       skipIf: JobCondition.servedBy(this.cell, this.keyspace, type, [this.sourceShard]),
       commands: [
-        ['MigrateServedTypes', this.props.vtctld.release.flag('reverse'), `${this.keyspace}/${this.sourceShard}`, typeName],
+        ['MigrateServedTypes', this.props.vtctld.release.commandFlag('reverse'), `${this.keyspace}/${this.sourceShard}`, typeName],
       ],
       waitTimeout: this.props.rollbackWaitTimeout ?? Duration.minutes(1),
     });
@@ -268,7 +268,7 @@ export class VtworkerResharding {
         JobCondition.shardNotServing(this.cell, this.keyspace, this.sourceShard),
         JobCondition.tabletsUnreachable(this.props.source.aliases),
       ],
-      commands: [['DeleteShard', this.props.vtctld.release.flag('recursive'), `${this.keyspace}/${this.sourceShard}`]],
+      commands: [['DeleteShard', this.props.vtctld.release.commandFlag('recursive'), `${this.keyspace}/${this.sourceShard}`]],
       waitTimeout: this.props.waitTimeout,
     });
   }

@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import { EtcdCell, VitessRelease } from '../lib';
 import { container, findObject, testChart } from './util/synth';
+import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 
 describe('EtcdCell', () => {
   test('a cell is a StatefulSet of 3 with peer and client Services, PVCs and a PDB', () => {
@@ -90,4 +91,18 @@ describe('EtcdCell', () => {
       /EtcdCell: 'replicas' must be an odd whole number from 1 to 9, got 4/,
     );
   });
+});
+
+test('on Vitess v22.0: AddCellInfo through vtctldclient with dashed flags, the /vitess root and a plain address', () => {
+  const chart = testChart();
+  const etcd = new EtcdCell(chart, 'Etcd', { cell: 'test' });
+  etcd.addCellInfoJob(chart, 'AddCellInfo', { release: VitessRelease.V22_0, grpcAddress: 'vtctld:15999' });
+  const job = findObject(Testing.synth(chart), 'Job', 'vtctl-addcellinfo-test');
+  const invocations = vitessInvocations([job]);
+  expect(invocations.map((i) => [i.binary, ...i.args])).toEqual([
+    ['vtctldclient', '--server=vtctld:15999', 'GetCellInfoNames'],
+    ['vtctldclient', '--server=vtctld:15999', 'GetCellInfoNames'],
+    ['vtctldclient', '--server=vtctld:15999', 'AddCellInfo', '--root=/vitess/test', '--server-address=etcd-test-client:2379', 'test'],
+  ]);
+  expect(checkInvocations(invocations, 'modern')).toEqual([]);
 });

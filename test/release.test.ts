@@ -63,3 +63,40 @@ describe('VitessRelease', () => {
     expect(() => noWorker.requireVtworkerCommand('SplitClone', 'Test')).toThrow(/has no vtworker \(removed in v15\)/);
   });
 });
+
+describe('VitessRelease.V22_0', () => {
+  const v22 = VitessRelease.V22_0;
+
+  test('a current release: pflag, vtctldclient, primary, /vitess roots, plain addresses, no vtworker', () => {
+    expect(v22.image).toBe('vitess/lite:v22.0.3');
+    expect(v22.majorVersion).toBe(22);
+    expect(v22.flag('port', 15000)).toBe('--port=15000');
+    expect(v22.flag('tablet-path', 'test-0000000100')).toBe('--tablet-path=test-0000000100');
+    expect(v22.vtctlClient).toBe(VtctlClient.VTCTLDCLIENT);
+    expect(v22.hasVtworker).toBe(false);
+    expect(v22.topoGlobalRoot).toBe('/vitess/global');
+    expect(v22.cellRoot('test')).toBe('/vitess/test');
+    expect(v22.topoServerAddress('etcd-test-client:2379')).toBe('etcd-test-client:2379');
+    expect(v22.primaryTypeName).toBe('primary');
+    expect([v22.v3ReshardingMode, v22.tabletSemiSyncFlag, v22.vtgateGatewayFlag]).toEqual([false, false, false]);
+  });
+
+  test('command flags: vtctldclient spells them with dashes, vtctlclient as vtctl names them', () => {
+    expect(v22.commandFlag('server_address', 'etcd:2379')).toBe('--server-address=etcd:2379');
+    expect(v22.commandFlag('table_names_only')).toBe('--table-names-only');
+    expect(VitessRelease.V9_0.commandFlag('server_address', 'x')).toBe('-server_address=x');
+  });
+
+  test('every vtctldclient command of the v22.0 profile exists in Vitess v22.0.3', () => {
+    const reference = loadReference('modern');
+    expect(reference.release).toMatch(/^v22\.0\.3/);
+    for (const command of v22.vtctlCommands) {
+      expect(reference.vtctldclient.commandNames).toContain(command);
+    }
+  });
+
+  test('refuses the commands it does not have', () => {
+    expect(() => v22.requireVtctlCommand('InitShardMaster', 'Test')).toThrow(/Test: Vitess v22.0.3 has no vtctldclient command 'InitShardMaster'/);
+    expect(() => v22.requireVtworkerCommand('SplitClone', 'Test')).toThrow(/Test: Vitess v22.0.3 has no vtworker \(removed in v15\)/);
+  });
+});

@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import { BackupStorage, EtcdCell, TabletShard, TabletType, VitessRelease } from '../lib';
 import { container, findObject, testChart } from './util/synth';
+import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 
 function shard(props: Partial<ConstructorParameters<typeof TabletShard>[2]> = {}) {
   const chart = testChart();
@@ -180,4 +181,19 @@ describe('TabletShard', () => {
     expect(() => shard({ uidBase: 4294967293 })).toThrow(/'uidBase' must be a whole number from 1 to 4294967291 .*got 4294967293/);
     expect(() => shard({ backup: undefined, restoreFromBackup: true })).toThrow(/'restoreFromBackup' is true but no 'backup'/);
   });
+});
+
+test('on Vitess v22.0: pflag spelling, no semi-sync or v3 resharding flags, flags known to v22.0.3', () => {
+  const { objects } = shard({ release: VitessRelease.V22_0 });
+  const tablet = findObject(objects, 'StatefulSet', 'vttablet-100');
+  const vttablet = container(tablet, 'vttablet');
+  expect(vttablet.image).toBe('vitess/lite:v22.0.3');
+  expect(vttablet.args).toContain('--tablet-path=test-0000000100');
+  expect(vttablet.args).toContain('--topo_global_root=/vitess/global');
+  expect(vttablet.args).toContain('--init_tablet_type=replica');
+  expect(vttablet.args.filter((a: string) => /semi_sync|v3_resharding/.test(a))).toEqual([]);
+  expect(container(tablet, 'mysql').args).toContain('--tablet_uid=100');
+  const rdonly = container(findObject(objects, 'StatefulSet', 'vttablet-104'), 'vttablet');
+  expect(rdonly.args).toContain('--init_tablet_type=rdonly');
+  expect(checkInvocations(vitessInvocations(objects), 'modern')).toEqual([]);
 });

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { BackupStorage, EtcdCell, Vtctld } from '../lib';
+import { BackupStorage, EtcdCell, VitessRelease, Vtctld } from '../lib';
+import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { container, findObject, testChart } from './util/synth';
 
 describe('Vtctld', () => {
@@ -56,4 +57,24 @@ describe('Vtctld', () => {
     expect(() => new Vtctld(chart, 'B', { globalTopology, cell: 'test', replicas: 0 })).toThrow(/Vtctld: 'replicas' must be a whole number of at least 1, got 0/);
     expect(() => new Vtctld(chart, 'C', { globalTopology, cell: 'te_st' })).toThrow(/Vtctld: 'cell' must be/);
   });
+});
+
+test('on Vitess v22.0: pflag spelling, vtctld\'s own gRPC service for vtctldclient, flags known to v22.0.3', () => {
+  const chart = testChart();
+  const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+  new Vtctld(chart, 'Vtctld', { release: VitessRelease.V22_0, globalTopology, cell: 'test' });
+  const deployment = findObject(Testing.synth(chart), 'Deployment', 'vtctld');
+  const c = container(deployment, 'vtctld');
+  expect(c.image).toBe('vitess/lite:v22.0.3');
+  expect(c.args).toEqual([
+    '--topo_implementation=etcd2',
+    '--topo_global_server_address=etcd-global-client:2379',
+    '--topo_global_root=/vitess/global',
+    '--cell=test',
+    '--port=15000',
+    '--grpc_port=15999',
+    '--service_map=grpc-vtctl,grpc-vtctld',
+    '--logtostderr',
+  ]);
+  expect(checkInvocations(vitessInvocations([deployment]), 'modern')).toEqual([]);
 });

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { EtcdCell, Vtgate, VtgateServiceType } from '../lib';
+import { EtcdCell, VitessRelease, Vtgate, VtgateServiceType } from '../lib';
+import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { container, findObject, testChart } from './util/synth';
 
 describe('Vtgate', () => {
@@ -80,4 +81,17 @@ describe('Vtgate', () => {
       /Vtgate: 'replicas' must be a whole number of at least 1, got 1.5/,
     );
   });
+});
+
+test('on Vitess v22.0: PRIMARY,REPLICA, no gateway flag, flags known to v22.0.3', () => {
+  const chart = testChart();
+  const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+  new Vtgate(chart, 'Vtgate', { release: VitessRelease.V22_0, globalTopology, cell: 'test' });
+  const deployment = findObject(Testing.synth(chart), 'Deployment', 'vtgate-test');
+  const c = container(deployment, 'vtgate');
+  expect(c.args).toContain('--cell=test');
+  expect(c.args).toContain('--cells_to_watch=test');
+  expect(c.args).toContain('--tablet_types_to_wait=PRIMARY,REPLICA');
+  expect(c.args.filter((a: string) => a.includes('gateway_implementation'))).toEqual([]);
+  expect(checkInvocations(vitessInvocations([deployment]), 'modern')).toEqual([]);
 });

@@ -92,6 +92,12 @@ describe('VtworkerJob', () => {
     );
   });
 
+  test('fails for Vitess v22.0, which has no vtworker', () => {
+    expect(() => worker({ vtctld: { release: VitessRelease.V22_0, grpcAddress: 'vtctld:15999' } })).toThrow(
+      /VtworkerJob: Vitess v22.0.3 has no vtworker \(removed in v15\); reshard with VReplication \(Reshard, VDiff, SwitchTraffic\) instead/,
+    );
+  });
+
   test('fails for an unknown command or bad input', () => {
     expect(() => worker({ command: 'SplitCopy' })).toThrow(/VtworkerJob: Vitess v9.0.0 has no vtworker command 'SplitCopy'; available: SplitClone, SplitDiff/);
     expect(() => worker({ minHealthyRdonlyTablets: 0 })).toThrow(/'minHealthyRdonlyTablets' must be a whole number of at least 1, got 0/);
