@@ -8,3 +8,4 @@ export * from './job-condition';
 export * from './vtctl-job';
 export * from './vtworker-job';
 export * from './vtworker-resharding';
+export * from './vtorc';

@@ -1,0 +1,113 @@
+import { Construct } from 'constructs';
+import { k8s } from '../imports/k8s';
+import { EtcdCell } from './etcd-cell';
+import { validateKeyspaceName, validateObjectName } from './names';
+import { APP_LABEL, httpProbe, resources, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
+import { VitessRelease } from './release';
+import { topologyFlags } from './topology';
+
+/** VTOrc's HTTP port (its API, `/debug/health` and `/debug/vars`). */
+export const VTORC_WEB_PORT = 15000;
+
+/** The first release in which VTOrc is the only component that elects and repairs primaries. */
+const FIRST_VTORC_RELEASE = 16;
+
+/**
+ * Props of {@link Vtorc}.
+ */
+export interface VtorcProps {
+  /** The Vitess release (v16 or later: earlier releases elect primaries with vtctl commands). */
+  readonly release: VitessRelease;
+  /** The etcd cluster of the global topology. */
+  readonly globalTopology: EtcdCell;
+  /**
+   * The keyspaces VTOrc watches (`--clusters_to_watch`). VTOrc only manages keyspaces that have a
+   * durability policy (`CreateKeyspace --durability-policy`).
+   * @default - every keyspace
+   */
+  readonly keyspaces?: readonly string[];
+  /**
+   * The Deployment name.
+   * @default vtorc
+   */
+  readonly name?: string;
+  /**
+   * The container's resources.
+   * @default - requests 100m CPU and 128Mi memory, memory limit 128Mi (the vitess-operator's)
+   */
+  readonly resources?: k8s.ResourceRequirements;
+}
+
+/**
+ * VTOrc, which elects a primary for a new shard and repairs replication and failed primaries
+ * (required from Vitess v16): a Deployment of one replica, as the vitess-operator runs it. It
+ * finds the tablets through the topology and needs no Service.
+ */
+export class Vtorc extends Construct {
+  /** The Deployment name. */
+  public readonly name: string;
+  /** The Deployment. */
+  public readonly deployment: k8s.KubeDeployment;
+
+  public constructor(scope: Construct, id: string, props: VtorcProps) {
+    super(scope, id);
+    const release = props.release;
+    if (release.majorVersion < FIRST_VTORC_RELEASE) {
+      throw new Error(
+        `Vtorc: 'release' must be Vitess v${FIRST_VTORC_RELEASE} or later, got ${release.version}; ` +
+          'earlier releases elect primaries with InitShardMaster (TabletShard.initPrimaryJob)',
+      );
+    }
+    this.name = props.name ?? 'vtorc';
+    validateObjectName('Vtorc', 'name', this.name);
+    const keyspaces = props.keyspaces ?? [];
+    for (const keyspace of keyspaces) {
+      validateKeyspaceName('Vtorc', 'keyspaces', keyspace);
+    }
+
+    const selector = { app: 'vitess', component: 'vtorc', vtorc: this.name };
+    const labels = { ...APP_LABEL, ...selector };
+    this.deployment = new k8s.KubeDeployment(this, 'Resource', {
+      metadata: { name: this.name, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: vitessPodSecurityContext(),
+            containers: [
+              {
+                name: 'vtorc',
+                image: release.image,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/vt/bin/vtorc'],
+                args: [
+                  ...topologyFlags(release, props.globalTopology),
+                  release.flag('port', VTORC_WEB_PORT),
+                  ...(keyspaces.length > 0 ? [release.flag('clusters_to_watch', keyspaces.join(','))] : []),
+                  release.flag('logtostderr'),
+                ],
+                ports: [{ name: 'web', containerPort: VTORC_WEB_PORT }],
+                readinessProbe: httpProbe('/debug/health', VTORC_WEB_PORT, {
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 3,
+                }),
+                livenessProbe: httpProbe('/debug/liveness', VTORC_WEB_PORT, {
+                  initialDelaySeconds: 30,
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 6,
+                }),
+                resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
+                securityContext: restrictedContainerSecurityContext(),
+              },
+            ],
+          },
+        },
+      },
+    });
+  }
+}
