@@ -11,6 +11,7 @@ import {
   Vtctld,
   Vtgate,
   VtworkerResharding,
+  Vtorc,
 } from './lib';
 
 /**
@@ -130,9 +131,89 @@ export function buildVtworkerFlow(outdir: string): App[] {
   return [app, rollback];
 }
 
-/** Every example app, each writing into its own folder of `outdir`. */
+/**
+ * The same cluster on Vitess v22.0 (the current releases), one chart per file:
+ * - `00-cluster`: etcd for `global` and `test`, vtctld, vtgate, VTOrc;
+ * - `01-tablets-test-keyspace-0`: the tablets of `test_keyspace/0`;
+ * - `02-init`: the Jobs AddCellInfo, CreateKeyspace, SetKeyspaceDurabilityPolicy `semi_sync`,
+ *   PlannedReparentShard, ApplySchema, Backup, RebuildVSchemaGraph, each waiting for the previous
+ *   one's effect.
+ */
+export function buildVReplicationFlow(outdir: string): App[] {
+  const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
+  const release = VitessRelease.V22_0;
+  const keyspace = 'test_keyspace';
+  const cell = 'test';
+  const durability = 'semi_sync';
+  const backup = BackupStorage.nfs(EXAMPLE_NFS);
+
+  const cluster = chart('00-cluster');
+  const globalTopology = new EtcdCell(cluster, 'EtcdGlobal', { cell: 'global' });
+  const testCell = new EtcdCell(cluster, 'EtcdTest', { cell });
+  const vtctld = new Vtctld(cluster, 'Vtctld', { release, globalTopology, cell, backup });
+  new Vtgate(cluster, 'VtgateTest', { release, globalTopology, cell });
+  new Vtorc(cluster, 'Vtorc', { release, globalTopology });
+
+  const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {
+    release,
+    globalTopology,
+    cell,
+    keyspace,
+    backup,
+    shard: '0',
+    uidBase: 100,
+  });
+
+  const init = chart('02-init');
+  testCell.addCellInfoJob(init, 'AddCellInfoTest', vtctld);
+  // The first tablet to register creates the keyspace without a durability policy, so the policy
+  // is set by a Job of its own, whoever created the keyspace; VTOrc manages the shards once it is.
+  new VtctlJob(init, 'CreateKeyspace', {
+    vtctld,
+    jobName: 'vtctl-createkeyspace-test-keyspace',
+    waitFor: [JobCondition.cellRegistered(cell)],
+    skipIf: JobCondition.keyspaceExists(keyspace),
+    commands: [['CreateKeyspace', release.commandFlag('durability_policy', durability), keyspace]],
+  });
+  new VtctlJob(init, 'SetKeyspaceDurabilityPolicy', {
+    vtctld,
+    jobName: 'vtctl-setkeyspacedurabilitypolicy-test-keyspace',
+    waitFor: [JobCondition.keyspaceExists(keyspace)],
+    skipIf: JobCondition.keyspaceDurability(keyspace, durability),
+    commands: [['SetKeyspaceDurabilityPolicy', release.commandFlag('durability_policy', durability), keyspace]],
+  });
+  shard0.initPrimaryJob(init, 'PlannedReparentShard', vtctld);
+  const backupTablet = shard0.rdonlyAliases[shard0.rdonlyAliases.length - 1];
+  new VtctlJob(init, 'ApplySchema', {
+    vtctld,
+    jobName: 'vtctl-applyschema-test-keyspace',
+    waitFor: [JobCondition.shardHasPrimary(keyspace, '0')],
+    skipIf: JobCondition.tableExists(shard0.primaryCandidate, 'messages'),
+    commands: [['ApplySchema', release.commandFlag('sql', MESSAGES_SCHEMA), keyspace]],
+  });
+  new VtctlJob(init, 'Backup', {
+    vtctld,
+    jobName: `vtctl-backup-${backupTablet}`,
+    waitFor: [JobCondition.tableExists(backupTablet, 'messages')],
+    skipIf: JobCondition.backupExists(keyspace, '0'),
+    commands: [['Backup', backupTablet]],
+  });
+  new VtctlJob(init, 'RebuildVSchemaGraph', {
+    vtctld,
+    jobName: 'vtctl-rebuildvschemagraph',
+    waitFor: [JobCondition.backupExists(keyspace, '0')],
+    commands: [['RebuildVSchemaGraph']],
+  });
+  return [app];
+}
+
+/** Every example app, each flow writing into its own folder of `outdir`. */
 export function buildApps(outdir: string): App[] {
-  return [...buildVtworkerFlow(path.join(outdir, 'vtworker'))];
+  return [
+    ...buildVtworkerFlow(path.join(outdir, 'vtworker')),
+    ...buildVReplicationFlow(path.join(outdir, 'vreplication')),
+  ];
 }
 
 if (require.main === module) {

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { VitessRelease } from './release';
+import { VitessRelease, VtctlClient } from './release';
 
 /**
  * A state of the cluster that a command Job can wait for, or take as "already done", checked by
@@ -29,8 +29,8 @@ export class JobCondition {
    */
   public static tabletsRegistered(cell: string, aliases: readonly string[]): JobCondition {
     validateTabletAliases('tabletsRegistered', cell, aliases);
-    return new JobCondition(`tablets ${aliases.join(', ')} registered in cell '${cell}'`, () => ({
-      command: ['ListAllTablets', cell],
+    return new JobCondition(`tablets ${aliases.join(', ')} registered in cell '${cell}'`, (release) => ({
+      command: listTablets(release, cell),
       present: aliases.map((alias) => `^${alias} `),
       absent: [],
     }));
@@ -40,11 +40,21 @@ export class JobCondition {
    * The shard has a primary (master) tablet in the topology.
    */
   public static shardHasPrimary(keyspace: string, shard: string): JobCondition {
-    return new JobCondition(`shard ${keyspace}/${shard} has a primary`, (release) => ({
-      command: ['GetShard', `${keyspace}/${shard}`],
-      present: [`"${release.primaryTypeName}_alias": \\{`],
-      absent: [],
-    }));
+    return new JobCondition(`shard ${keyspace}/${shard} has a primary`, (release) =>
+      release.vtctlClient === VtctlClient.VTCTLDCLIENT
+        ? {
+          // vtctldclient prints protobuf JSON, which may put two spaces after a colon.
+          command: ['GetShard', `${keyspace}/${shard}`],
+          present: [`"${release.primaryTypeName}_alias":\\{`],
+          absent: [],
+          ignoreWhitespace: true,
+        }
+        : {
+          command: ['GetShard', `${keyspace}/${shard}`],
+          present: [`"${release.primaryTypeName}_alias": \\{`],
+          absent: [],
+        },
+    );
   }
 
   /**
@@ -62,10 +72,26 @@ export class JobCondition {
    * The shard has at least one backup.
    */
   public static backupExists(keyspace: string, shard: string): JobCondition {
-    return new JobCondition(`a backup of ${keyspace}/${shard} exists`, () => ({
-      command: ['ListBackups', `${keyspace}/${shard}`],
+    return new JobCondition(`a backup of ${keyspace}/${shard} exists`, (release) => ({
+      command: [release.vtctlClient === VtctlClient.VTCTLDCLIENT ? 'GetBackups' : 'ListBackups', `${keyspace}/${shard}`],
       present: ['^[0-9]{4}-[0-9]{2}-[0-9]{2}\\.[0-9]{6}\\.'],
       absent: [],
+    }));
+  }
+
+  /**
+   * The keyspace has the durability policy (`semi_sync`, `none`, ...), which VTOrc needs before it
+   * manages the keyspace's shards. vtctldclient only (Vitess v15 and later).
+   */
+  public static keyspaceDurability(keyspace: string, policy: string): JobCondition {
+    if (!/^[a-z_]+$/.test(policy)) {
+      throw new Error(`JobCondition.keyspaceDurability: 'policy' must be a durability policy such as 'semi_sync', got '${policy}'`);
+    }
+    return new JobCondition(`keyspace '${keyspace}' has durability policy '${policy}'`, () => ({
+      command: ['GetKeyspace', keyspace],
+      present: [`"durability_policy":"${policy}"`],
+      absent: [],
+      ignoreWhitespace: true,
     }));
   }
 
@@ -89,8 +115,8 @@ export class JobCondition {
     if (!/^[a-z]+$/.test(type)) {
       throw new Error(`JobCondition.tabletsOfType: 'type' must be a tablet type such as 'rdonly', got '${type}'`);
     }
-    return new JobCondition(`tablets ${aliases.join(', ')} are ${type} in cell '${cell}'`, () => ({
-      command: ['ListAllTablets', cell],
+    return new JobCondition(`tablets ${aliases.join(', ')} are ${type} in cell '${cell}'`, (release) => ({
+      command: listTablets(release, cell),
       present: aliases.map((alias) => `^${alias} [^ ]+ [^ ]+ ${type} `),
       absent: [],
     }));
@@ -246,6 +272,13 @@ const SERVED_TYPE_NUMBERS: Record<ServedType, number> = {
   [ServedType.REPLICA]: 2,
   [ServedType.RDONLY]: 3,
 };
+
+/** The command that lists a cell's tablets, one `<alias> <keyspace> <shard> <type> ...` line each. */
+function listTablets(release: VitessRelease, cell: string): string[] {
+  return release.vtctlClient === VtctlClient.VTCTLDCLIENT
+    ? ['GetTablets', release.commandFlag('cell', cell)]
+    : ['ListAllTablets', cell];
+}
 
 function validateTabletAliases(method: string, cell: string, aliases: readonly string[]): void {
   if (aliases.length === 0) {

@@ -155,6 +155,7 @@ export class VitessRelease {
       'PlannedReparentShard',
       'RebuildVSchemaGraph',
       'Reshard',
+      'SetKeyspaceDurabilityPolicy',
       'VDiff',
       'ValidateSchemaKeyspace',
     ],

@@ -359,9 +359,11 @@ export class TabletShard extends Construct {
 
   /**
    * A Job that elects the first replica primary of this new shard once all its tablets are
-   * registered: `InitShardMaster -force <keyspace/shard> <alias>` on the guide's release. `-force`
-   * is destructive on a shard that already has a primary, so the Job does nothing when the shard
-   * has one: applying it again does no harm.
+   * registered: `InitShardMaster -force <keyspace/shard> <alias>` on releases that have it (the
+   * guide's v9), `PlannedReparentShard --new-primary=<alias> <keyspace/shard>` on later ones (which
+   * also run VTOrc: whichever acts first elects, and the other finds a primary). `-force` is
+   * destructive on a shard that already has a primary, so the Job does nothing when the shard has
+   * one: applying it again does no harm.
    */
   public initPrimaryJob(scope: Construct, id: string, vtctld: IVtctld): VtctlJob {
     const release = vtctld.release;
@@ -370,12 +372,16 @@ export class TabletShard extends Construct {
         `TabletShard.initPrimaryJob: vtctld runs Vitess ${release.version} but the shard ${this.keyspaceShard} runs ${this.release.version}`,
       );
     }
+    const legacy = release.vtctlCommands.includes('InitShardMaster');
+    const command = legacy
+      ? ['InitShardMaster', release.commandFlag('force'), this.keyspaceShard, this.primaryCandidate]
+      : ['PlannedReparentShard', release.commandFlag('new_primary', this.primaryCandidate), this.keyspaceShard];
     return new VtctlJob(scope, id, {
       vtctld,
-      jobName: `vtctl-initshardmaster-${keyspaceObjectName(this.keyspace)}-${shardLabel(this.shard)}`,
+      jobName: `vtctl-${command[0].toLowerCase()}-${keyspaceObjectName(this.keyspace)}-${shardLabel(this.shard)}`,
       waitFor: [JobCondition.tabletsRegistered(this.cell, this.aliases)],
       skipIf: JobCondition.shardHasPrimary(this.keyspace, this.shard),
-      commands: [['InitShardMaster', release.commandFlag('force'), this.keyspaceShard, this.primaryCandidate]],
+      commands: [command],
     });
   }
 }

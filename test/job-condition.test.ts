@@ -144,6 +144,30 @@ describe('JobCondition', () => {
     expect(() => JobCondition.tabletsUnreachable([])).toThrow(/'aliases' must name at least one tablet, got none/);
   });
 
+  test('on Vitess v22.0 the conditions use vtctldclient commands and tolerate protobuf JSON spacing', () => {
+    const v22 = VitessRelease.V22_0;
+    expect(render(JobCondition.tabletsRegistered('test', ['test-0000000100']), v22).command).toEqual(['GetTablets', '--cell=test']);
+    expect(render(JobCondition.tableExists('test-0000000104', 'messages'), v22).command).toEqual([
+      'GetSchema',
+      '--table-names-only',
+      'test-0000000104',
+    ]);
+    expect(render(JobCondition.backupExists('ks', '0'), v22).command).toEqual(['GetBackups', 'ks/0']);
+    const grepCompact = (condition: JobCondition, output: string) => {
+      const check = render(condition, v22);
+      expect(check.ignoreWhitespace).toBe(true);
+      return check.present.every((p) => spawnSync('grep', ['-Eq', p], { input: output.replace(/\s/g, '') }).status === 0);
+    };
+    // GetShard prints {"keyspace", "name", "shard": {...}}; protojson may put two spaces after a colon.
+    const shard = '{\n  "keyspace": "ks",\n  "name": "0",\n  "shard": {\n    "primary_alias":  {\n      "cell": "test",\n      "uid": 100\n    },\n    "is_primary_serving": true\n  }\n}\n';
+    expect(grepCompact(JobCondition.shardHasPrimary('ks', '0'), shard)).toBe(true);
+    expect(grepCompact(JobCondition.shardHasPrimary('ks', '0'), shard.replace(/"primary_alias": +\{[^}]*\}/, '"primary_alias": null'))).toBe(false);
+    const keyspace = '{\n  "name": "ks",\n  "keyspace": {\n    "keyspace_type": 0,\n    "durability_policy":  "semi_sync",\n    "sidecar_db_name": "_vt"\n  }\n}\n';
+    expect(grepCompact(JobCondition.keyspaceDurability('ks', 'semi_sync'), keyspace)).toBe(true);
+    expect(grepCompact(JobCondition.keyspaceDurability('ks', 'none'), keyspace)).toBe(false);
+    expect(() => JobCondition.keyspaceDurability('ks', 'semi-sync!')).toThrow(/'policy' must be a durability policy such as 'semi_sync', got 'semi-sync!'/);
+  });
+
   test('fails for tablets of another cell', () => {
     expect(() => JobCondition.tabletsRegistered('test', ['other-0000000100'])).toThrow(
       /tablet alias 'other-0000000100' is not in cell 'test'/,

@@ -2,11 +2,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
-import { buildApps, buildVtworkerFlow } from '../main';
+import { buildApps, buildVReplicationFlow, buildVtworkerFlow } from '../main';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { FakeCluster, JobRun } from './util/fake-cluster';
-import { findObject } from './util/synth';
+import { container, findObject } from './util/synth';
 
 function chartObjects(app: App): Map<string, any[]> {
   return new Map(app.charts.map((chart) => [chart.node.id, chart.toJson()]));
@@ -233,12 +233,76 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
   });
 });
 
+describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
+  const [app] = buildVReplicationFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'current-')));
+  const charts = chartObjects(app);
+  const all = [...charts.values()].flat();
+
+  test('the cluster with VTOrc, the old shard, the init Jobs', () => {
+    expect([...charts.keys()]).toEqual(['00-cluster', '01-tablets-test-keyspace-0', '02-init']);
+    const cluster = charts.get('00-cluster')!;
+    expect(container(findObject(cluster, 'Deployment', 'vtorc'), 'vtorc').image).toBe('vitess/lite:v22.0.3');
+    expect(container(findObject(cluster, 'StatefulSet', 'etcd-test'), 'etcd').image).toMatch(/^quay.io\/coreos\/etcd:/);
+  });
+
+  test('the init Jobs run through vtctldclient, each after the previous one took effect', () => {
+    const init = charts.get('02-init')!;
+    expect(init.map((o) => o.metadata.name)).toEqual([
+      'vtctl-addcellinfo-test',
+      'vtctl-createkeyspace-test-keyspace',
+      'vtctl-setkeyspacedurabilitypolicy-test-keyspace',
+      'vtctl-plannedreparentshard-test-keyspace-0',
+      'vtctl-applyschema-test-keyspace',
+      'vtctl-backup-test-0000000104',
+      'vtctl-rebuildvschemagraph',
+    ]);
+    const actions = init.map((job) => {
+      const runs = vitessInvocations([job]);
+      expect(runs.every((run) => run.binary === 'vtctldclient')).toBe(true);
+      return runs[runs.length - 1].args.slice(1);
+    });
+    expect(actions[0]).toEqual(['AddCellInfo', '--root=/vitess/test', '--server-address=etcd-test-client:2379', 'test']);
+    expect(actions[1]).toEqual(['CreateKeyspace', '--durability-policy=semi_sync', 'test_keyspace']);
+    expect(actions[2]).toEqual(['SetKeyspaceDurabilityPolicy', '--durability-policy=semi_sync', 'test_keyspace']);
+    expect(actions[3]).toEqual(['PlannedReparentShard', '--new-primary=test-0000000100', 'test_keyspace/0']);
+    expect(actions[4][0]).toBe('ApplySchema');
+    expect(actions[4][1]).toMatch(/^--sql=CREATE TABLE messages/);
+    expect(actions[5]).toEqual(['Backup', 'test-0000000104']);
+    expect(actions[6]).toEqual(['RebuildVSchemaGraph']);
+    expect(script(init[3])).toContain("wait_for precondition_1 'tablets test-0000000100, ");
+    expect(script(init[3])).toContain('GetTablets --cell=test');
+    expect(script(init[4])).toContain("wait_for precondition_1 'shard test_keyspace/0 has a primary'");
+    expect(script(init[5])).toContain('GetSchema --table-names-only test-0000000104');
+    expect(script(init[6])).toContain('GetBackups test_keyspace/0');
+  });
+
+  test('every Vitess flag and vtctldclient command is known to Vitess v22.0.3; no vtworker, no vtctlclient', () => {
+    const invocations = vitessInvocations(all);
+    expect(invocations.filter((i) => i.binary === 'vtworker' || i.binary === 'vtctlclient')).toEqual([]);
+    expect(new Set(invocations.map((i) => i.binary))).toEqual(new Set(['vtctld', 'vtgate', 'vtorc', 'vttablet', 'mysqlctld', 'vtctldclient']));
+    expect(checkInvocations(invocations, 'modern')).toEqual([]);
+  });
+
+  test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s, unknown fields rejected', (version) => {
+    expect(validateManifests(all, version)).toEqual([]);
+  });
+
+  test('the whole output', () => {
+    expect(Object.fromEntries(charts)).toMatchSnapshot();
+  });
+});
+
 test('main writes each flow into its own folder of dist', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'dist-'));
   for (const app of buildApps(outdir)) {
     app.synth();
   }
-  expect(fs.readdirSync(outdir)).toEqual(['vtworker']);
+  expect(fs.readdirSync(outdir)).toEqual(['vreplication', 'vtworker']);
+  expect(fs.readdirSync(path.join(outdir, 'vreplication'))).toEqual([
+    '00-cluster.k8s.yaml',
+    '01-tablets-test-keyspace-0.k8s.yaml',
+    '02-init.k8s.yaml',
+  ]);
   expect(fs.readdirSync(path.join(outdir, 'vtworker'))).toEqual([
     '00-cluster.k8s.yaml',
     '01-tablets-test-keyspace-0.k8s.yaml',

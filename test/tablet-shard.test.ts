@@ -197,3 +197,14 @@ test('on Vitess v22.0: pflag spelling, no semi-sync or v3 resharding flags, flag
   expect(rdonly.args).toContain('--init_tablet_type=rdonly');
   expect(checkInvocations(vitessInvocations(objects), 'modern')).toEqual([]);
 });
+
+test('on Vitess v22.0 the primary is elected with PlannedReparentShard, through vtctldclient', () => {
+  const { chart, construct } = shard({ release: VitessRelease.V22_0 });
+  const job = construct.initPrimaryJob(chart, 'Init', { release: VitessRelease.V22_0, grpcAddress: 'vtctld:15999' });
+  expect(job.jobName).toBe('vtctl-plannedreparentshard-test-keyspace-0');
+  expect(job.commandLines).toEqual([
+    ['/vt/bin/vtctldclient', '--server=vtctld:15999', 'PlannedReparentShard', '--new-primary=test-0000000100', 'test_keyspace/0'],
+  ]);
+  const objects = Testing.synth(chart).filter((o) => o.kind === 'Job');
+  expect(checkInvocations(vitessInvocations(objects), 'modern')).toEqual([]);
+});
