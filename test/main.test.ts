@@ -20,7 +20,7 @@ function script(job: any): string {
 function actions(runs: JobRun[]): string[] {
   return runs
     .flatMap((run) => run.calls)
-    .filter((call) => !/^vtctlclient (GetCellInfoNames|ListAllTablets|GetShard|GetSchema|GetSrvKeyspace|GetKeyspace|ListBackups|Ping|ValidateSchemaKeyspace) /.test(`${call} `))
+    .filter((call) => !/^vtctld?client (GetCellInfoNames|ListAllTablets|GetTablets|GetShard|GetSchema|GetSrvKeyspace|GetKeyspace|ListBackups|GetBackups|Ping|ValidateSchemaKeyspace) /.test(`${call} `))
     .map((call) => call.replace(/^vtworker .* (SplitClone|SplitDiff) /, 'vtworker $1 ').replace(/\n[^]*\) ENGINE=InnoDB/, ' ...'));
 }
 
@@ -274,6 +274,31 @@ describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
     expect(script(init[4])).toContain("wait_for precondition_1 'shard test_keyspace/0 has a primary'");
     expect(script(init[5])).toContain('GetSchema --table-names-only test-0000000104');
     expect(script(init[6])).toContain('GetBackups test_keyspace/0');
+  });
+
+  test('applied in order, the Jobs initialise the cluster; applied again, they do nothing', () => {
+    const cluster = new FakeCluster();
+    const runs = [...charts.values()].flatMap((objects) => cluster.apply(objects));
+    for (const run of runs) {
+      expect({ job: run.name, status: run.status, stderr: run.stderr }).toEqual({ job: run.name, status: 0, stderr: '' });
+    }
+    // The tablets created the keyspace when they registered, so CreateKeyspace had nothing to do
+    // and the durability policy was set by its own Job.
+    expect(actions(runs)).toEqual([
+      'vtctldclient AddCellInfo --root=/vitess/test --server-address=etcd-test-client:2379 test',
+      'vtctldclient SetKeyspaceDurabilityPolicy --durability-policy=semi_sync test_keyspace',
+      'vtctldclient PlannedReparentShard --new-primary=test-0000000100 test_keyspace/0',
+      'vtctldclient ApplySchema --sql=CREATE TABLE messages ( ... test_keyspace',
+      'vtctldclient Backup test-0000000104',
+      'vtctldclient RebuildVSchemaGraph',
+    ]);
+    const state = cluster.state;
+    expect(state.keyspaces).toEqual({ test_keyspace: { durability: 'semi_sync' } });
+    expect(state.shards['test_keyspace/0'].primary).toBe('test-0000000100');
+    const again = cluster.apply(charts.get('02-init')!);
+    expect(again.map((run) => run.status)).toEqual(again.map(() => 0));
+    expect(actions(again)).toEqual(['vtctldclient RebuildVSchemaGraph']);
+    cluster.dispose();
   });
 
   test('every Vitess flag and vtctldclient command is known to Vitess v22.0.3; no vtworker, no vtctlclient', () => {

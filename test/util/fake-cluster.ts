@@ -33,9 +33,10 @@ function cliScript(): string {
   return compiledCli;
 }
 
+/** The value of `-name=value` (v9) or `--name=value` (v22) in a container's args. */
 function flagValue(args: string[], name: string): string | undefined {
-  const prefix = `-${name}=`;
-  return args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+  const found = args.find((a) => a.startsWith(`-${name}=`) || a.startsWith(`--${name}=`));
+  return found?.slice(found.indexOf('=') + 1);
 }
 
 export class FakeCluster {
@@ -51,7 +52,7 @@ export class FakeCluster {
     this.stateFile = path.join(this.dir, 'state.json');
     this.binDir = path.join(this.dir, 'bin');
     fs.mkdirSync(this.binDir);
-    for (const binary of ['vtctlclient', 'vtworker']) {
+    for (const binary of ['vtctlclient', 'vtctldclient', 'vtworker']) {
       fs.writeFileSync(
         path.join(this.binDir, binary),
         `#!/bin/sh\nexec node ${cliScript()} ${this.stateFile} ${binary} "$@"\n`,

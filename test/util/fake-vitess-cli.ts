@@ -1,8 +1,10 @@
-// A stand-in for vtctlclient and vtworker of Vitess v9, for running the Jobs' scripts in tests.
+// A stand-in for vtctlclient and vtworker of Vitess v9, and for vtctldclient of Vitess v22, for
+// running the Jobs' scripts in tests.
 // It keeps a small model of the topology in a JSON file and answers in the output formats of v9:
 // vtctl prints protobuf messages with jsonpb (2-space indent, snake_case names, enums as numbers,
 // every field present), ListAllTablets one line per tablet, GetSchema -table_names_only and
-// ListBackups one name per line. It also enforces the preconditions that Vitess itself checks,
+// ListBackups one name per line. vtctldclient prints protobuf JSON with protojson, which may put
+// two spaces after a colon; the fake does so on purpose. It also enforces the preconditions that Vitess itself checks,
 // with Vitess's error messages, so a test can show what happens when a guard is missing.
 //
 // Run as `node fake-vitess-cli.js <state file> <binary> <args...>`.
@@ -54,6 +56,8 @@ export interface FakeState {
   srv: Record<string, FakeSrvKeyspace>;
   backups: Record<string, string[]>;
   vschema: Record<string, unknown>;
+  /** Keyspace records and their durability policy ('' when none was set). */
+  keyspaces: Record<string, { durability: string }>;
   /** `SplitDiff <ks>/<shard>` runs that found no differences. */
   diffed: string[];
   /** Every invocation, as `<binary> <args without the server flag>`. */
@@ -61,7 +65,7 @@ export interface FakeState {
 }
 
 export function emptyState(): FakeState {
-  return { cells: [], tablets: {}, shards: {}, srv: {}, backups: {}, vschema: {}, diffed: [], calls: [] };
+  return { cells: [], tablets: {}, shards: {}, srv: {}, backups: {}, vschema: {}, keyspaces: {}, diffed: [], calls: [] };
 }
 
 class VitessError extends Error {}
@@ -126,6 +130,8 @@ export class FakeVitess {
       if (tablet.up && !tablet.registered && this.state.cells.includes(tablet.cell)) {
         tablet.registered = true;
         const key = `${tablet.keyspace}/${tablet.shard}`;
+        // GetOrCreateShard creates the keyspace, without a durability policy.
+        this.state.keyspaces[tablet.keyspace] ??= { durability: '' };
         if (!this.state.shards[key]) {
           const others = this.shardsOf(tablet.keyspace);
           this.state.shards[key] = {
@@ -152,6 +158,12 @@ export class FakeVitess {
         throw new VitessError('vtctlclient: -server is required');
       }
       return this.vtctl(args[1], args.slice(2));
+    }
+    if (binary === 'vtctldclient') {
+      if (!/^--server=/.test(args[0] ?? '')) {
+        throw new VitessError('vtctldclient: --server is required');
+      }
+      return this.vtctldclient(args[1], args.slice(2));
     }
     if (binary === 'vtworker') {
       const commandIndex = args.findIndex((a) => !a.startsWith('-'));
@@ -302,8 +314,8 @@ export class FakeVitess {
       }
       case 'Backup': {
         const tablet = this.reachableTablet(positional[0]);
-        if (tablet.type === 'master') {
-          throw new VitessError('type MASTER cannot take backup');
+        if (tablet.type === 'master' || tablet.type === 'primary') {
+          throw new VitessError('type PRIMARY cannot take backup');
         }
         const key = `${tablet.keyspace}/${tablet.shard}`;
         this.state.backups[key] = [...(this.state.backups[key] ?? []), `2026-11-25.120000.${tablet.alias}`];
@@ -405,6 +417,86 @@ export class FakeVitess {
       }
       default:
         throw new VitessError(`unknown command: ${command}`);
+    }
+  }
+
+  /** vtctldclient of v22: its own commands, and vtctl's where they behave the same. */
+  private vtctldclient(command: string, args: string[]): string {
+    const parsed = parse(args);
+    const flags: Record<string, string | true> = {};
+    for (const [name, value] of Object.entries(parsed.flags)) {
+      flags[name.replace(/-/g, '_')] = value;
+    }
+    const positional = parsed.positional;
+    switch (command) {
+      case 'GetTablets':
+        return this.vtctl('ListAllTablets', [String(flags.cell)]);
+      case 'GetShard': {
+        const shard = this.shard(positional[0]);
+        const primary = shard.primary ? this.state.tablets[shard.primary] : undefined;
+        const record = json({
+          keyspace: shard.keyspace,
+          name: shard.name,
+          shard: {
+            primary_alias: primary ? { cell: primary.cell, uid: primary.uid } : null,
+            primary_term_start_time: null,
+            key_range: keyRangeJson(shard.name),
+            source_shards: [],
+            tablet_controls: [],
+            is_primary_serving: shard.isMasterServing,
+          },
+        });
+        return record.replace(/": /g, '":  ') + '\n';
+      }
+      case 'GetKeyspace': {
+        const keyspace = this.state.keyspaces[positional[0]];
+        if (!keyspace) {
+          throw new VitessError(`node doesn't exist: keyspaces/${positional[0]}/Keyspace`);
+        }
+        return json({ name: positional[0], keyspace: { keyspace_type: 0, durability_policy: keyspace.durability, sidecar_db_name: '_vt' } }).replace(/": /g, '":  ') + '\n';
+      }
+      case 'CreateKeyspace': {
+        if (this.state.keyspaces[positional[0]]) {
+          throw new VitessError(`node already exists: keyspaces/${positional[0]}/Keyspace`);
+        }
+        this.state.keyspaces[positional[0]] = { durability: String(flags.durability_policy ?? '') };
+        return `Successfully created keyspace ${positional[0]}.\n`;
+      }
+      case 'SetKeyspaceDurabilityPolicy': {
+        const keyspace = this.state.keyspaces[positional[0]];
+        if (!keyspace) {
+          throw new VitessError(`node doesn't exist: keyspaces/${positional[0]}/Keyspace`);
+        }
+        keyspace.durability = String(flags.durability_policy);
+        return '';
+      }
+      case 'PlannedReparentShard': {
+        const shard = this.shard(positional[0]);
+        const tablet = this.reachableTablet(String(flags.new_primary));
+        if (this.state.keyspaces[shard.keyspace]?.durability === '') {
+          throw new VitessError(`no durability policy set for keyspace ${shard.keyspace}`);
+        }
+        for (const t of Object.values(this.state.tablets)) {
+          if (t.keyspace === shard.keyspace && t.shard === shard.name && t.type === 'primary') {
+            t.type = 'replica';
+          }
+        }
+        tablet.type = 'primary';
+        shard.primary = tablet.alias;
+        return '';
+      }
+      case 'GetBackups':
+        return this.vtctl('ListBackups', positional);
+      case 'GetSchema':
+      case 'ApplySchema':
+      case 'AddCellInfo':
+        return this.vtctl(command, [...Object.entries(flags).map(([k, v]) => (v === true ? `-${k}` : `-${k}=${v}`)), ...positional]);
+      case 'GetCellInfoNames':
+      case 'Backup':
+      case 'RebuildVSchemaGraph':
+        return this.vtctl(command, positional);
+      default:
+        throw new VitessError(`unknown command "${command}" for "vtctldclient"`);
     }
   }
 
@@ -521,7 +613,7 @@ function checkFields(value: Record<string, unknown>, allowed: string[], message:
 function main(): void {
   const [stateFile, binary, ...args] = process.argv.slice(2);
   const state: FakeState = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-  state.calls.push([binary, ...args.filter((a) => !a.startsWith('-server='))].join(' '));
+  state.calls.push([binary, ...args.filter((a) => !/^--?server=/.test(a))].join(' '));
   const fake = new FakeVitess(state);
   fake.syncTablets();
   let status = 0;
