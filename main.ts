@@ -40,6 +40,36 @@ export const MESSAGES_VSCHEMA = {
 };
 
 /**
+ * The guide's steps after the primary election, in `scope`: ApplySchema (`messages`), a Backup of
+ * the last rdonly tablet, RebuildVSchemaGraph, each waiting for the previous one's effect.
+ */
+function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard): void {
+  const release = vtctld.release;
+  const keyspace = shard.keyspace;
+  const backupTablet = shard.rdonlyAliases[shard.rdonlyAliases.length - 1];
+  new VtctlJob(scope, 'ApplySchema', {
+    vtctld,
+    jobName: `vtctl-applyschema-${keyspace.replace(/_/g, '-')}`,
+    waitFor: [JobCondition.shardHasPrimary(keyspace, shard.shard)],
+    skipIf: JobCondition.tableExists(shard.primaryCandidate, 'messages'),
+    commands: [['ApplySchema', release.commandFlag('sql', MESSAGES_SCHEMA), keyspace]],
+  });
+  new VtctlJob(scope, 'Backup', {
+    vtctld,
+    jobName: `vtctl-backup-${backupTablet}`,
+    waitFor: [JobCondition.tableExists(backupTablet, 'messages')],
+    skipIf: JobCondition.backupExists(keyspace, shard.shard),
+    commands: [['Backup', backupTablet]],
+  });
+  new VtctlJob(scope, 'RebuildVSchemaGraph', {
+    vtctld,
+    jobName: 'vtctl-rebuildvschemagraph',
+    waitFor: [JobCondition.backupExists(keyspace, shard.shard)],
+    commands: [['RebuildVSchemaGraph']],
+  });
+}
+
+/**
  * The source guide's cluster on Vitess v9.0 (the vtworker flow), one chart per file, named so that
  * their lexical order is the order the guide applies them in:
  * - `00-cluster`: etcd for `global` and `test`, vtctld, vtgate;
@@ -77,27 +107,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
   const init = chart('02-init');
   testCell.addCellInfoJob(init, 'AddCellInfoTest', vtctld);
   shard0.initPrimaryJob(init, 'InitShardMaster', vtctld);
-  const backupTablet = shard0.rdonlyAliases[shard0.rdonlyAliases.length - 1];
-  new VtctlJob(init, 'ApplySchema', {
-    vtctld,
-    jobName: 'vtctl-applyschema-test-keyspace',
-    waitFor: [JobCondition.shardHasPrimary(keyspace, '0')],
-    skipIf: JobCondition.tableExists(shard0.primaryCandidate, 'messages'),
-    commands: [['ApplySchema', release.commandFlag('sql', MESSAGES_SCHEMA), keyspace]],
-  });
-  new VtctlJob(init, 'Backup', {
-    vtctld,
-    jobName: `vtctl-backup-${backupTablet}`,
-    waitFor: [JobCondition.tableExists(backupTablet, 'messages')],
-    skipIf: JobCondition.backupExists(keyspace, '0'),
-    commands: [['Backup', backupTablet]],
-  });
-  new VtctlJob(init, 'RebuildVSchemaGraph', {
-    vtctld,
-    jobName: 'vtctl-rebuildvschemagraph',
-    waitFor: [JobCondition.backupExists(keyspace, '0')],
-    commands: [['RebuildVSchemaGraph']],
-  });
+  addSchemaAndBackupJobs(init, vtctld, shard0);
 
   // (a) the sharded VSchema, the new shards' tablets and their masters.
   const newShards = chart('10-reshard-new-shards');
@@ -184,27 +194,7 @@ export function buildVReplicationFlow(outdir: string): App[] {
     commands: [['SetKeyspaceDurabilityPolicy', release.commandFlag('durability_policy', durability), keyspace]],
   });
   shard0.initPrimaryJob(init, 'PlannedReparentShard', vtctld);
-  const backupTablet = shard0.rdonlyAliases[shard0.rdonlyAliases.length - 1];
-  new VtctlJob(init, 'ApplySchema', {
-    vtctld,
-    jobName: 'vtctl-applyschema-test-keyspace',
-    waitFor: [JobCondition.shardHasPrimary(keyspace, '0')],
-    skipIf: JobCondition.tableExists(shard0.primaryCandidate, 'messages'),
-    commands: [['ApplySchema', release.commandFlag('sql', MESSAGES_SCHEMA), keyspace]],
-  });
-  new VtctlJob(init, 'Backup', {
-    vtctld,
-    jobName: `vtctl-backup-${backupTablet}`,
-    waitFor: [JobCondition.tableExists(backupTablet, 'messages')],
-    skipIf: JobCondition.backupExists(keyspace, '0'),
-    commands: [['Backup', backupTablet]],
-  });
-  new VtctlJob(init, 'RebuildVSchemaGraph', {
-    vtctld,
-    jobName: 'vtctl-rebuildvschemagraph',
-    waitFor: [JobCondition.backupExists(keyspace, '0')],
-    commands: [['RebuildVSchemaGraph']],
-  });
+  addSchemaAndBackupJobs(init, vtctld, shard0);
   return [app];
 }
 

@@ -50,3 +50,19 @@ export function httpProbe(
     ...timing,
   };
 }
+
+/**
+ * The probes of a Vitess daemon's web port: ready when `/debug/health` answers, alive while
+ * `livenessPath` answers (after 30 s, with 6 failures allowed).
+ */
+export function daemonProbes(port: number, livenessPath = '/debug/vars'): Pick<k8s.Container, 'readinessProbe' | 'livenessProbe'> {
+  return {
+    readinessProbe: httpProbe('/debug/health', port, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
+    livenessProbe: httpProbe(livenessPath, port, {
+      initialDelaySeconds: 30,
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 6,
+    }),
+  };
+}

@@ -5,7 +5,7 @@ import { EtcdCell } from './etcd-cell';
 import { validateCellName, validateObjectName } from './names';
 import {
   APP_LABEL,
-  httpProbe,
+  daemonProbes,
   resources,
   restrictedContainerSecurityContext,
   vitessPodSecurityContext,
@@ -139,17 +139,7 @@ export class Vtctld extends Construct implements IVtctld {
                   { name: 'web', containerPort: VTCTLD_WEB_PORT },
                   { name: 'grpc', containerPort: VTCTLD_GRPC_PORT },
                 ],
-                readinessProbe: httpProbe('/debug/health', VTCTLD_WEB_PORT, {
-                  periodSeconds: 10,
-                  timeoutSeconds: 5,
-                  failureThreshold: 3,
-                }),
-                livenessProbe: httpProbe('/debug/vars', VTCTLD_WEB_PORT, {
-                  initialDelaySeconds: 30,
-                  periodSeconds: 10,
-                  timeoutSeconds: 5,
-                  failureThreshold: 6,
-                }),
+                ...daemonProbes(VTCTLD_WEB_PORT),
                 resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: backup ? [backup.volumeMount] : undefined,

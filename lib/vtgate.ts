@@ -4,7 +4,7 @@ import { EtcdCell } from './etcd-cell';
 import { validateCellName, validateObjectName } from './names';
 import {
   APP_LABEL,
-  httpProbe,
+  daemonProbes,
   resources,
   restrictedContainerSecurityContext,
   vitessPodSecurityContext,
@@ -161,17 +161,7 @@ export class Vtgate extends Construct {
                   { name: 'grpc', containerPort: VTGATE_GRPC_PORT },
                   { name: 'mysql', containerPort: VTGATE_MYSQL_PORT },
                 ],
-                readinessProbe: httpProbe('/debug/health', VTGATE_WEB_PORT, {
-                  periodSeconds: 10,
-                  timeoutSeconds: 5,
-                  failureThreshold: 3,
-                }),
-                livenessProbe: httpProbe('/debug/vars', VTGATE_WEB_PORT, {
-                  initialDelaySeconds: 30,
-                  periodSeconds: 10,
-                  timeoutSeconds: 5,
-                  failureThreshold: 6,
-                }),
+                ...daemonProbes(VTGATE_WEB_PORT),
                 resources: props.resources ?? resources('500m', '512Mi', '512Mi'),
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [{ name: 'mysql-auth', mountPath: AUTH_MOUNT_PATH, readOnly: true }],

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { EtcdCell } from './etcd-cell';
 import { validateKeyspaceName, validateObjectName } from './names';
-import { APP_LABEL, httpProbe, resources, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
+import { APP_LABEL, daemonProbes, resources, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
 import { VitessRelease } from './release';
 import { topologyFlags } from './topology';
 
@@ -90,17 +90,7 @@ export class Vtorc extends Construct {
                   release.flag('logtostderr'),
                 ],
                 ports: [{ name: 'web', containerPort: VTORC_WEB_PORT }],
-                readinessProbe: httpProbe('/debug/health', VTORC_WEB_PORT, {
-                  periodSeconds: 10,
-                  timeoutSeconds: 5,
-                  failureThreshold: 3,
-                }),
-                livenessProbe: httpProbe('/debug/liveness', VTORC_WEB_PORT, {
-                  initialDelaySeconds: 30,
-                  periodSeconds: 10,
-                  timeoutSeconds: 5,
-                  failureThreshold: 6,
-                }),
+                ...daemonProbes(VTORC_WEB_PORT, '/debug/liveness'),
                 resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
                 securityContext: restrictedContainerSecurityContext(),
               },
