@@ -379,6 +379,23 @@ export interface CommandJobOptions {
    */
   readonly pollInterval?: Duration;
   /**
+   * Conditions the commands' effect must reach, waited for in order after the commands succeed
+   * (e.g. the copy phase of a VReplication workflow being done); the Job succeeds only then.
+   * @default - none: the Job succeeds when its commands do
+   */
+  readonly thenWaitFor?: readonly JobCondition[];
+  /**
+   * How long to wait for all of `thenWaitFor`.
+   * @default Duration.hours(24)
+   */
+  readonly thenWaitTimeout?: Duration;
+  /**
+   * Conditions checked once, at the very end: when one does not hold, the Job fails and says which
+   * (e.g. a finished VDiff that found differences).
+   * @default - none
+   */
+  readonly thenVerify?: readonly JobCondition[];
+  /**
    * How long a finished Job is kept before Kubernetes deletes it.
    * @default Duration.days(1)
    */

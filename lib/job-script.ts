@@ -24,6 +24,9 @@ export interface ScriptOptions {
   readonly commands: ReadonlyArray<readonly string[]>;
   readonly waitTimeout: number;
   readonly pollInterval: number;
+  readonly thenWaitFor?: readonly JobCondition[];
+  readonly thenWaitTimeout?: number;
+  readonly thenVerify?: readonly JobCondition[];
 }
 
 /**
@@ -114,6 +117,24 @@ export function renderScript(options: ScriptOptions): string {
     lines.push(`echo ${shellQuote(`+ ${rendered}`)}`);
     lines.push(`${rendered} || { status=$?; echo "FAILED with exit status $status:" ${shellQuote(rendered)} >&2; exit 1; }`);
   }
+  (options.thenWaitFor ?? []).forEach((condition, i) => {
+    if (i === 0) {
+      lines.push(`deadline=$(( $(date +%s) + ${options.thenWaitTimeout} ))`);
+    }
+    const fn = renderCheck(`effect_${i + 1}`, condition._render(options.release));
+    lines.push(`wait_for ${fn} ${shellQuote(condition.description)}`);
+  });
+  (options.thenVerify ?? []).forEach((condition, i) => {
+    const fn = renderCheck(`verify_${i + 1}`, condition._render(options.release));
+    lines.push(`: >"$checks/last"`);
+    lines.push(`if ! ${fn}; then`);
+    lines.push(`  echo ${shellQuote(`FAILED: does not hold: ${condition.description}`)} >&2`);
+    lines.push('  echo "output of the checks:" >&2');
+    lines.push('  cat "$checks/last" >&2');
+    lines.push('  exit 1');
+    lines.push('fi');
+    lines.push(`echo ${shellQuote(`verified: ${condition.description}`)}`);
+  });
   lines.push('echo "done"');
   return lines.join('\n') + '\n';
 }
@@ -141,7 +162,9 @@ export interface CommandJobSpec {
 export function createCommandJob(scope: Construct, spec: CommandJobSpec, options: CommandJobOptions): k8s.KubeJob {
   const release = spec.vtctld.release;
   const waitFor = options.waitFor ?? [JobCondition.vtctldReachable()];
-  for (const condition of [...waitFor, ...(options.skipIf ? [options.skipIf] : [])]) {
+  const thenWaitFor = options.thenWaitFor ?? [];
+  const thenVerify = options.thenVerify ?? [];
+  for (const condition of [...waitFor, ...(options.skipIf ? [options.skipIf] : []), ...thenWaitFor, ...thenVerify]) {
     for (const check of commandChecks(condition._render(release))) {
       release.requireVtctlCommand(check.command[0], spec.context);
     }
@@ -164,6 +187,9 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     commands: spec.commands,
     waitTimeout,
     pollInterval,
+    thenWaitFor,
+    thenWaitTimeout: (options.thenWaitTimeout ?? Duration.hours(24)).toSeconds(),
+    thenVerify,
   });
 
   const labels = { ...APP_LABEL, component: spec.component, job: spec.jobName };

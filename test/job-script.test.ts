@@ -1,4 +1,7 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { JobCondition, VitessRelease } from '../lib';
 import { clientPrefix, renderScript } from '../lib/job-script';
 
@@ -78,4 +81,42 @@ test('combined conditions, output matched without whitespace, and conditions on 
   // The last attempt's commands and their output, in order.
   expect(failed.stderr).toContain("last output of the checks:\n$ /bin/printf '{\n  \"a\": 1\n}\n'\n{\n  \"a\": 1\n}\n$ /bin/false\n");
   expect(failed.stdout).not.toContain('acted');
+});
+
+test('after the commands: waits for their effect, then verifies once and fails naming what does not hold', () => {
+  const release = VitessRelease.V9_0;
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'effect-'));
+  const flag = `${state}/copied`;
+  const copied = JobCondition.custom({ description: 'the copy is done', command: ['/bin/cat', flag], present: ['^yes$'] });
+  const clean = (ok: boolean) => JobCondition.custom({ description: 'no differences', command: [ok ? '/bin/true' : '/bin/false'] });
+  const run = (verify: JobCondition) =>
+    spawnSync(
+      '/bin/bash',
+      [
+        '-c',
+        renderScript({
+          client: [],
+          release,
+          waitFor: [],
+          // The command starts a background "copy" that finishes a moment later.
+          commands: [['/bin/bash', '-c', `(sleep 1; echo yes > ${flag}) &`]],
+          waitTimeout: 1,
+          pollInterval: 1,
+          thenWaitFor: [copied],
+          thenWaitTimeout: 10,
+          thenVerify: [verify],
+        }),
+      ],
+      { encoding: 'utf8' },
+    );
+  const ok = run(clean(true));
+  expect(ok.status).toBe(0);
+  expect(ok.stdout).toContain('ready: the copy is done');
+  expect(ok.stdout).toContain('verified: no differences');
+  fs.rmSync(flag, { force: true });
+  const bad = run(clean(false));
+  expect(bad.status).toBe(1);
+  expect(bad.stdout).toContain('ready: the copy is done');
+  expect(bad.stderr).toContain('FAILED: does not hold: no differences');
+  fs.rmSync(state, { recursive: true, force: true });
 });
