@@ -129,10 +129,15 @@ export class JobCondition {
     if (aliases.length === 0) {
       throw new Error("JobCondition.tabletsUnreachable: 'aliases' must name at least one tablet, got none");
     }
-    return new JobCondition(`tablets ${aliases.join(', ')} no longer answer`, () => ({
+    return new JobCondition(`tablets ${aliases.join(', ')} no longer answer`, (release) => ({
       all: [
         { command: ['GetCellInfoNames'], present: [], absent: [] },
-        ...aliases.map((alias) => ({ command: ['Ping', alias], present: [], absent: [], commandFails: true })),
+        ...aliases.map((alias) => ({
+          command: [release.vtctlClient === VtctlClient.VTCTLDCLIENT ? 'PingTablet' : 'Ping', alias],
+          present: [],
+          absent: [],
+          commandFails: true,
+        })),
       ],
     }));
   }
@@ -170,11 +175,12 @@ export class JobCondition {
     if (shards.length === 0) {
       throw new Error("JobCondition.servedBy: 'shards' must name at least one shard, got none");
     }
-    const references = shards.map((shard) => `\\{"name":"${shard}","key_range":(null|\\{[^}]*\\})\\}`).join(',');
+    // vtctl prints every field ("key_range": null); vtctldclient leaves empty ones out.
+    const references = shards.map((shard) => `\\{"name":"${shard}"(,"key_range":(null|\\{[^}]*\\}))?\\}`).join(',');
     return new JobCondition(
       `cell '${cell}' serves ${type} of ${keyspace} from ${shards.length === 1 ? 'shard' : 'shards'} ${shards.join(', ')}`,
-      () => ({
-        command: ['GetSrvKeyspace', cell, keyspace],
+      (release) => ({
+        command: srvKeyspace(release, cell, keyspace),
         present: [`"served_type":${SERVED_TYPE_NUMBERS[type]},"shard_references":\\[${references}\\]`],
         absent: [],
         ignoreWhitespace: true,
@@ -187,11 +193,81 @@ export class JobCondition {
    * shard.
    */
   public static shardNotServing(cell: string, keyspace: string, shard: string): JobCondition {
-    return new JobCondition(`cell '${cell}' serves nothing of ${keyspace} from shard ${shard}`, () => ({
-      command: ['GetSrvKeyspace', cell, keyspace],
+    return new JobCondition(`cell '${cell}' serves nothing of ${keyspace} from shard ${shard}`, (release) => ({
+      command: srvKeyspace(release, cell, keyspace),
       present: ['"partitions":'],
       absent: [`"name":"${shard}"`],
       ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * The VReplication workflow exists in the target keyspace (`GetWorkflows --show-all`, which also
+   * lists workflows whose writes are switched). vtctldclient only.
+   */
+  public static workflowExists(keyspace: string, workflow: string): JobCondition {
+    return new JobCondition(`workflow ${keyspace}.${workflow} exists`, (release) => ({
+      command: ['GetWorkflows', release.commandFlag('show_all'), keyspace],
+      present: [`\\{"name":"${workflow}","source":`],
+      absent: [],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * Every stream of the Reshard workflow has finished copying and is replicating: each is `Running`
+   * (or `Lagging`), none is `Copying`, `Error`, `Init` or `Stopped`, and no table is left to copy.
+   * vtctldclient only.
+   */
+  public static reshardCopyDone(keyspace: string, workflow: string): JobCondition {
+    return new JobCondition(`workflow ${keyspace}.${workflow} has copied everything and is replicating`, (release) => ({
+      command: [
+        'Reshard',
+        release.commandFlag('workflow', workflow),
+        release.commandFlag('target_keyspace', keyspace),
+        'show',
+        release.commandFlag('include_logs', false),
+      ],
+      present: ['"state":"(Running|Lagging)"'],
+      absent: ['"state":"(Copying|Error|Init|Stopped)"', '"copy_states":\\[\\{'],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * The last VDiff of the workflow has finished (completed, or stopped with an error).
+   * vtctldclient only.
+   */
+  public static vdiffFinished(keyspace: string, workflow: string): JobCondition {
+    return new JobCondition(`the last VDiff of ${keyspace}.${workflow} has finished`, (release) => ({
+      command: vdiffShowLast(release, keyspace, workflow),
+      present: ['"State":"(completed|error)"'],
+      absent: [],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * The last VDiff of the workflow completed and found no differences. vtctldclient only.
+   */
+  public static vdiffClean(keyspace: string, workflow: string): JobCondition {
+    return new JobCondition(`the last VDiff of ${keyspace}.${workflow} completed without differences`, (release) => ({
+      command: vdiffShowLast(release, keyspace, workflow),
+      present: ['"State":"completed"', '"HasMismatch":false'],
+      absent: [],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * The shard no longer exists in the global topology (`GetShard` fails with `node doesn't exist`).
+   */
+  public static shardDeleted(keyspace: string, shard: string): JobCondition {
+    return new JobCondition(`shard ${keyspace}/${shard} does not exist`, () => ({
+      command: ['GetShard', `${keyspace}/${shard}`],
+      present: ["node doesn't exist"],
+      absent: [],
+      commandFails: true,
     }));
   }
 
@@ -272,6 +348,23 @@ const SERVED_TYPE_NUMBERS: Record<ServedType, number> = {
   [ServedType.REPLICA]: 2,
   [ServedType.RDONLY]: 3,
 };
+
+/** `VDiff show last` of a workflow, as JSON. */
+function vdiffShowLast(release: VitessRelease, keyspace: string, workflow: string): string[] {
+  return [
+    'VDiff',
+    release.commandFlag('workflow', workflow),
+    release.commandFlag('target_keyspace', keyspace),
+    'show',
+    release.commandFlag('format', 'json'),
+    'last',
+  ];
+}
+
+/** The command that prints a keyspace's serving graph in a cell. */
+function srvKeyspace(release: VitessRelease, cell: string, keyspace: string): string[] {
+  return release.vtctlClient === VtctlClient.VTCTLDCLIENT ? ['GetSrvKeyspaces', keyspace, cell] : ['GetSrvKeyspace', cell, keyspace];
+}
 
 /** The command that lists a cell's tablets, one `<alias> <keyspace> <shard> <type> ...` line each. */
 function listTablets(release: VitessRelease, cell: string): string[] {

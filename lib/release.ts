@@ -152,6 +152,8 @@ export class VitessRelease {
       'GetShard',
       'GetSrvKeyspaces',
       'GetTablets',
+      'GetWorkflows',
+      'PingTablet',
       'PlannedReparentShard',
       'RebuildVSchemaGraph',
       'Reshard',
