@@ -9,3 +9,4 @@ export * from './vtctl-job';
 export * from './vtworker-job';
 export * from './vtworker-resharding';
 export * from './vtorc';
+export * from './vreplication-resharding';

@@ -58,14 +58,31 @@ export interface FakeState {
   vschema: Record<string, unknown>;
   /** Keyspace records and their durability policy ('' when none was set). */
   keyspaces: Record<string, { durability: string }>;
+  /** VReplication workflows, keyed `<keyspace>.<workflow>`. */
+  workflows: Record<string, FakeWorkflow>;
+  /** The last VDiff of each workflow, keyed `<keyspace>.<workflow>`. */
+  vdiffs: Record<string, { polls: number; mismatch: boolean }>;
+  /** Whether the next VDiff finds differences. */
+  vdiffMismatch: boolean;
   /** `SplitDiff <ks>/<shard>` runs that found no differences. */
   diffed: string[];
   /** Every invocation, as `<binary> <args without the server flag>`. */
   calls: string[];
 }
 
+export interface FakeWorkflow {
+  readonly keyspace: string;
+  readonly name: string;
+  readonly source: string;
+  readonly targets: string[];
+  /** How many more `show` calls report the copy as running. */
+  copyPolls: number;
+  /** Writes are switched: the streams are stopped (FROZEN). */
+  frozen: boolean;
+}
+
 export function emptyState(): FakeState {
-  return { cells: [], tablets: {}, shards: {}, srv: {}, backups: {}, vschema: {}, keyspaces: {}, diffed: [], calls: [] };
+  return { cells: [], tablets: {}, shards: {}, srv: {}, backups: {}, vschema: {}, keyspaces: {}, workflows: {}, vdiffs: {}, vdiffMismatch: false, diffed: [], calls: [] };
 }
 
 class VitessError extends Error {}
@@ -119,6 +136,26 @@ function parse(args: string[]): { flags: Record<string, string | true>; position
     }
   }
   return { flags, positional };
+}
+
+/** cobra's parsing: `--name[=value]` anywhere, everything else positional. */
+function parseAnywhere(args: string[]): { flags: Record<string, string | true>; positional: string[] } {
+  const flags: Record<string, string | true> = {};
+  const positional: string[] = [];
+  for (const arg of args) {
+    const match = /^--([a-z][a-z0-9_-]*)(=(.*))?$/s.exec(arg);
+    if (match) {
+      flags[match[1].replace(/-/g, '_')] = match[3] ?? true;
+    } else {
+      positional.push(arg);
+    }
+  }
+  return { flags, positional };
+}
+
+/** protojson's output, with the second space after a colon that it may add. */
+function protojson(value: unknown): string {
+  return json(value).replace(/": /g, '":  ') + '\n';
 }
 
 export class FakeVitess {
@@ -422,13 +459,65 @@ export class FakeVitess {
 
   /** vtctldclient of v22: its own commands, and vtctl's where they behave the same. */
   private vtctldclient(command: string, args: string[]): string {
-    const parsed = parse(args);
-    const flags: Record<string, string | true> = {};
-    for (const [name, value] of Object.entries(parsed.flags)) {
-      flags[name.replace(/-/g, '_')] = value;
-    }
-    const positional = parsed.positional;
+    const { flags, positional } = parseAnywhere(args);
     switch (command) {
+      case 'Reshard':
+        return this.reshard(positional[0], String(flags.target_keyspace), String(flags.workflow), flags);
+      case 'VDiff':
+        return this.vdiff(positional, String(flags.target_keyspace), String(flags.workflow));
+      case 'GetWorkflows': {
+        const workflows = Object.values(this.state.workflows)
+          .filter((w) => w.keyspace === positional[0])
+          .map((w) => ({
+            name: w.name,
+            source: { keyspace: w.keyspace, shards: [w.source] },
+            target: { keyspace: w.keyspace, shards: w.targets },
+          }));
+        return protojson({ workflows });
+      }
+      case 'GetSrvKeyspaces': {
+        const [keyspace, cell] = positional;
+        const srv = this.state.srv[keyspace];
+        if (!srv) {
+          throw new VitessError(`node doesn't exist: keyspaces/${keyspace}/SrvKeyspace`);
+        }
+        // encoding/json of the protobuf structs: empty fields are left out.
+        const reference = (name: string) => {
+          const range = keyRange(name);
+          if (range === null) {
+            return { name };
+          }
+          return { name, key_range: { ...(range.start ? { start: base64(range.start) } : {}), ...(range.end ? { end: base64(range.end) } : {}) } };
+        };
+        const partitions = [1, 2, 3]
+          .filter((type) => (srv.partitions[type] ?? []).length > 0)
+          .map((type) => ({ served_type: type, shard_references: srv.partitions[type].map(reference) }));
+        return json({ [cell]: { partitions } }) + '\n';
+      }
+      case 'PingTablet':
+        this.reachableTablet(positional[0]);
+        return '';
+      case 'DeleteShards': {
+        const key = positional[0];
+        const shard = this.state.shards[key];
+        if (!shard) {
+          const [keyspace, name] = key.split('/');
+          throw new VitessError(`node doesn't exist: keyspaces/${keyspace}/shards/${name}/Shard: while deleting 1 shards; please inspect the topo`);
+        }
+        const srv = this.state.srv[shard.keyspace];
+        if (srv && Object.values(srv.partitions).some((names) => names.includes(shard.name)) && flags.even_if_serving !== true) {
+          throw new VitessError(`shard ${key} is still serving, cannot delete it, use the even-if-serving flag if needed`);
+        }
+        const tablets = Object.values(this.state.tablets).filter((t) => t.registered && t.keyspace === shard.keyspace && t.shard === shard.name);
+        if (tablets.length > 0 && flags.recursive !== true) {
+          throw new VitessError(`shard ${key} still has ${tablets.length} tablets in cell test; use --recursive or remove them manually`);
+        }
+        for (const tablet of tablets) {
+          tablet.registered = false;
+        }
+        delete this.state.shards[key];
+        return 'Successfully deleted 1 shards\n';
+      }
       case 'GetTablets':
         return this.vtctl('ListAllTablets', [String(flags.cell)]);
       case 'GetShard': {
@@ -498,6 +587,118 @@ export class FakeVitess {
       default:
         throw new VitessError(`unknown command "${command}" for "vtctldclient"`);
     }
+  }
+
+  private reshard(action: string, keyspace: string, name: string, flags: Record<string, string | true>): string {
+    const key = `${keyspace}.${name}`;
+    const workflow = this.state.workflows[key];
+    const srv = this.state.srv[keyspace];
+    const types = String(flags.tablet_types ?? 'rdonly,replica,primary').split(',').map((t) => TYPE_NUMBERS[t === 'primary' ? 'master' : t]);
+    const need = () => {
+      if (!workflow) {
+        throw new VitessError(`no streams found in keyspace ${keyspace} for ${name}`);
+      }
+      return workflow;
+    };
+    switch (action) {
+      case 'create': {
+        const source = this.shard(`${keyspace}/${flags.source_shards}`);
+        const targets = String(flags.target_shards).split(',');
+        if (workflow) {
+          throw new VitessError('buildResharder: validateTargets: some streams already exist in the target shards, please clean them up and retry the command');
+        }
+        if (!source.isMasterServing) {
+          throw new VitessError(`source shard ${source.name} is not in serving state`);
+        }
+        for (const target of targets) {
+          const shard = this.shard(`${keyspace}/${target}`);
+          if (!shard.primary) {
+            throw new VitessError(`target shard ${target} has no primary`);
+          }
+          shard.tables = [...source.tables];
+        }
+        this.state.workflows[key] = { keyspace, name, source: source.name, targets, copyPolls: 1, frozen: false };
+        return `The following vreplication streams exist for workflow ${key}:\n\n`;
+      }
+      case 'show': {
+        if (!workflow) {
+          return protojson({ workflows: [] });
+        }
+        const copying = workflow.copyPolls > 0;
+        workflow.copyPolls = Math.max(0, workflow.copyPolls - 1);
+        const shardStreams = Object.fromEntries(
+          workflow.targets.map((target) => {
+            const primary = this.state.shards[`${keyspace}/${target}`].primary!;
+            const state = workflow.frozen ? 'Stopped' : copying ? 'Copying' : 'Running';
+            const stream = { id: 1, shard: target, state, copy_states: copying ? [{ table: 'messages', last_pk: '' }] : [], message: workflow.frozen ? 'FROZEN' : '' };
+            return [`${target}/${primary}`, { streams: [stream] }];
+          }),
+        );
+        return protojson({ workflows: [{ name, source: { keyspace, shards: [workflow.source] }, shard_streams: shardStreams }] });
+      }
+      case 'switchtraffic': {
+        need();
+        if (workflow.copyPolls > 0) {
+          throw new VitessError(`cannot switch traffic for workflow ${name} at this time: copy is still in progress`);
+        }
+        for (const type of types) {
+          srv.partitions[type] = [...workflow.targets];
+        }
+        if (types.includes(1) && !workflow.frozen) {
+          this.state.shards[`${keyspace}/${workflow.source}`].isMasterServing = false;
+          for (const target of workflow.targets) {
+            this.state.shards[`${keyspace}/${target}`].isMasterServing = true;
+          }
+          workflow.frozen = true;
+        }
+        return `SwitchTraffic was successful for workflow ${key}\n`;
+      }
+      case 'reversetraffic': {
+        need();
+        for (const type of types) {
+          if (!srv.partitions[type].includes(workflow.targets[0])) {
+            throw new VitessError(`requesting reversal of traffic for type ${type} but it has not been switched`);
+          }
+          srv.partitions[type] = [workflow.source];
+        }
+        if (types.includes(1)) {
+          this.state.shards[`${keyspace}/${workflow.source}`].isMasterServing = true;
+          for (const target of workflow.targets) {
+            this.state.shards[`${keyspace}/${target}`].isMasterServing = false;
+          }
+          workflow.frozen = false;
+        }
+        return `ReverseTraffic was successful for workflow ${key}\n`;
+      }
+      case 'complete': {
+        need();
+        if (![1, 2, 3].every((type) => srv.partitions[type].join() === workflow.targets.join())) {
+          throw new VitessError('cannot complete workflow because you have not yet switched all read and write traffic');
+        }
+        delete this.state.workflows[key];
+        return `Successfully completed the ${name} workflow in the ${keyspace} keyspace\n`;
+      }
+      default:
+        throw new VitessError(`unknown Reshard action ${action}`);
+    }
+  }
+
+  private vdiff(positional: string[], keyspace: string, name: string): string {
+    const key = `${keyspace}.${name}`;
+    if (positional[0] === 'create') {
+      if (!this.state.workflows[key]) {
+        throw new VitessError(`workflow ${name} not found in keyspace ${keyspace}`);
+      }
+      this.state.vdiffs[key] = { polls: 1, mismatch: this.state.vdiffMismatch };
+      return `VDiff 0b1a2c3d scheduled on target shards, use show to view progress\n`;
+    }
+    const last = this.state.vdiffs[key];
+    if (!last) {
+      return '{}\n';
+    }
+    const done = last.polls === 0;
+    last.polls = Math.max(0, last.polls - 1);
+    return json({ Workflow: name, Keyspace: keyspace, State: done ? 'completed' : 'started', RowsCompared: 11, HasMismatch: done && last.mismatch }) + '\n';
   }
 
   private migrateServedTypes(keyspaceShard: string, typeName: string, reverse: boolean): string {

@@ -80,6 +80,11 @@ describe('the Vitess reference check', () => {
     expect(checkInvocations(vitessInvocations([unknown]), 'modern')).toEqual([
       "Job/j c: vtctldclient: unknown Reshard subcommand 'frobnicate'",
     ]);
+    // Subcommand aliases: SwitchTraffic is switchtraffic.
+    const alias = job('/vt/bin/vtctldclient --server=vtctld:15999 Reshard --workflow=wf --target-keyspace=ks SwitchTraffic --tablet-types=primary');
+    expect(checkInvocations(vitessInvocations([alias]), 'modern')).toEqual([]);
+    const aliasBadFlag = job('/vt/bin/vtctldclient --server=vtctld:15999 Reshard --workflow=wf --target-keyspace=ks SwitchTraffic --source-shards=0');
+    expect(checkInvocations(vitessInvocations([aliasBadFlag]), 'modern')).toEqual(["Job/j c: vtctldclient: unknown Reshard flag '--source-shards=0'"]);
   });
 
   test('fails on single-dash flags for a modern binary', () => {

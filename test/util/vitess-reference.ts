@@ -168,8 +168,10 @@ function checkVtctldclient(inv: Invocation, ref: any): string[] {
   let known: string[] = [...data.globalFlags];
   const spec = data.commands?.[command];
   if (spec?.subcommands) {
-    const aliases = spec.aliases ?? {};
-    const sub = aliases[positional[1]] ?? positional[1];
+    // aliases: { subcommands: { <canonical>: [<alias>, ...] } }
+    const aliasesOf: Record<string, string[]> = spec.aliases?.subcommands ?? {};
+    const canonical = Object.entries(aliasesOf).find(([, names]) => names.includes(positional[1]))?.[0];
+    const sub = canonical ?? positional[1];
     if (!sub || !(sub in spec.subcommands)) {
       return [`unknown ${command} subcommand '${positional[1]}'`];
     }
