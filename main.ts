@@ -6,12 +6,14 @@ import {
   JobCondition,
   ServedType,
   TabletShard,
+  TabletShardProps,
   VitessRelease,
   VtctlJob,
   Vtctld,
   Vtgate,
   VtworkerResharding,
   Vtorc,
+  VReplicationResharding,
 } from './lib';
 
 /**
@@ -70,6 +72,28 @@ function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard
 }
 
 /**
+ * Resharding's first phase, in `scope`: the guide's sharded VSchema, the tablets of `-80` (UIDs
+ * 200-204) and `80-` (300-304), and a Job electing each new shard's primary.
+ */
+function addNewShards(scope: Chart, vtctld: Vtctld, shardProps: Omit<TabletShardProps, 'shard' | 'uidBase'>): TabletShard[] {
+  const keyspace = shardProps.keyspace;
+  new VtctlJob(scope, 'ApplyVSchema', {
+    vtctld,
+    jobName: `vtctl-applyvschema-${keyspace.replace(/_/g, '-')}`,
+    waitFor: [JobCondition.keyspaceExists(keyspace)],
+    commands: [['ApplyVSchema', vtctld.release.commandFlag('vschema', JSON.stringify(MESSAGES_VSCHEMA)), keyspace]],
+  });
+  const targets = [
+    new TabletShard(scope, 'TestKeyspaceShardXX80', { ...shardProps, shard: '-80', uidBase: 200 }),
+    new TabletShard(scope, 'TestKeyspaceShard80XX', { ...shardProps, shard: '80-', uidBase: 300 }),
+  ];
+  const primaryJob = vtctld.release.vtctlCommands.includes('InitShardMaster') ? 'InitShardMaster' : 'PlannedReparentShard';
+  targets[0].initPrimaryJob(scope, `${primaryJob}XX80`, vtctld);
+  targets[1].initPrimaryJob(scope, `${primaryJob}80XX`, vtctld);
+  return targets;
+}
+
+/**
  * The source guide's cluster on Vitess v9.0 (the vtworker flow), one chart per file, named so that
  * their lexical order is the order the guide applies them in:
  * - `00-cluster`: etcd for `global` and `test`, vtctld, vtgate;
@@ -111,18 +135,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
 
   // (a) the sharded VSchema, the new shards' tablets and their masters.
   const newShards = chart('10-reshard-new-shards');
-  new VtctlJob(newShards, 'ApplyVSchema', {
-    vtctld,
-    jobName: 'vtctl-applyvschema-test-keyspace',
-    waitFor: [JobCondition.keyspaceExists(keyspace)],
-    commands: [['ApplyVSchema', release.commandFlag('vschema', JSON.stringify(MESSAGES_VSCHEMA)), keyspace]],
-  });
-  const targets = [
-    new TabletShard(newShards, 'TestKeyspaceShardXX80', { ...shardProps, shard: '-80', uidBase: 200 }),
-    new TabletShard(newShards, 'TestKeyspaceShard80XX', { ...shardProps, shard: '80-', uidBase: 300 }),
-  ];
-  targets[0].initPrimaryJob(newShards, 'InitShardMasterXX80', vtctld);
-  targets[1].initPrimaryJob(newShards, 'InitShardMaster80XX', vtctld);
+  const targets = addNewShards(newShards, vtctld, shardProps);
 
   const resharding = new VtworkerResharding({ vtctld, globalTopology, source: shard0, targets });
   // (b) to (h), one file each.
@@ -147,7 +160,11 @@ export function buildVtworkerFlow(outdir: string): App[] {
  * - `01-tablets-test-keyspace-0`: the tablets of `test_keyspace/0`;
  * - `02-init`: the Jobs AddCellInfo, CreateKeyspace, SetKeyspaceDurabilityPolicy `semi_sync`,
  *   PlannedReparentShard, ApplySchema, Backup, RebuildVSchemaGraph, each waiting for the previous
- *   one's effect.
+ *   one's effect;
+ * - `10-reshard-new-shards` to `16-reshard-delete-shard`: resharding `0` into `-80` and `80-` with
+ *   VReplication, one phase per file (see {@link VReplicationResharding}).
+ *
+ * The second app, in `rollback/`, holds the ReverseTraffic rollbacks, outside the forward order.
  */
 export function buildVReplicationFlow(outdir: string): App[] {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
@@ -195,7 +212,24 @@ export function buildVReplicationFlow(outdir: string): App[] {
   });
   shard0.initPrimaryJob(init, 'PlannedReparentShard', vtctld);
   addSchemaAndBackupJobs(init, vtctld, shard0);
-  return [app];
+
+  // The sharded VSchema, the new shards' tablets and their primaries.
+  const newShards = chart('10-reshard-new-shards');
+  const targets = addNewShards(newShards, vtctld, { release, globalTopology, cell, keyspace, backup });
+
+  const resharding = new VReplicationResharding({ vtctld, source: shard0, targets });
+  resharding.createJob(chart('11-reshard-create'), 'ReshardCreate');
+  resharding.vdiffJob(chart('12-reshard-vdiff'), 'VDiff');
+  resharding.switchTrafficJob(chart('13-reshard-switch-reads'), 'SwitchReads', [ServedType.RDONLY, ServedType.REPLICA]);
+  resharding.switchTrafficJob(chart('14-reshard-switch-primary'), 'SwitchPrimary', [ServedType.PRIMARY]);
+  resharding.completeJob(chart('15-reshard-complete'), 'Complete');
+  resharding.deleteSourceShardJob(chart('16-reshard-delete-shard'), 'DeleteShards');
+
+  const rollback = new App({ outdir: path.join(outdir, 'rollback'), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const rollbackChart = (id: string): Chart => new Chart(rollback, id, { disableResourceNameHashes: true });
+  resharding.reverseTrafficJob(rollbackChart('reverse-primary'), 'ReversePrimary', [ServedType.PRIMARY]);
+  resharding.reverseTrafficJob(rollbackChart('reverse-reads'), 'ReverseReads', [ServedType.RDONLY, ServedType.REPLICA]);
+  return [app, rollback];
 }
 
 /** Every example app, each flow writing into its own folder of `outdir`. */

@@ -20,7 +20,8 @@ function script(job: any): string {
 function actions(runs: JobRun[]): string[] {
   return runs
     .flatMap((run) => run.calls)
-    .filter((call) => !/^vtctld?client (GetCellInfoNames|ListAllTablets|GetTablets|GetShard|GetSchema|GetSrvKeyspace|GetKeyspace|ListBackups|GetBackups|Ping|ValidateSchemaKeyspace) /.test(`${call} `))
+    .filter((call) => !/^vtctld?client (GetCellInfoNames|ListAllTablets|GetTablets|GetShard|GetSchema|GetSrvKeyspaces?|GetKeyspace|ListBackups|GetBackups|GetWorkflows|Ping|PingTablet|ValidateSchemaKeyspace) /.test(`${call} `))
+    .filter((call) => !/^vtctldclient (Reshard|VDiff) .* show /.test(`${call} `))
     .map((call) => call.replace(/^vtworker .* (SplitClone|SplitDiff) /, 'vtworker $1 ').replace(/\n[^]*\) ENGINE=InnoDB/, ' ...'));
 }
 
@@ -234,12 +235,25 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
 });
 
 describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
-  const [app] = buildVReplicationFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'current-')));
+  const [app, rollbackApp] = buildVReplicationFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'current-')));
   const charts = chartObjects(app);
-  const all = [...charts.values()].flat();
+  const rollback = chartObjects(rollbackApp);
+  const all = [...charts.values(), ...rollback.values()].flat();
 
-  test('the cluster with VTOrc, the old shard, the init Jobs', () => {
-    expect([...charts.keys()]).toEqual(['00-cluster', '01-tablets-test-keyspace-0', '02-init']);
+  test('the cluster with VTOrc, the old shard, the init Jobs, the resharding phases; the rollbacks apart', () => {
+    expect([...charts.keys()]).toEqual([
+      '00-cluster',
+      '01-tablets-test-keyspace-0',
+      '02-init',
+      '10-reshard-new-shards',
+      '11-reshard-create',
+      '12-reshard-vdiff',
+      '13-reshard-switch-reads',
+      '14-reshard-switch-primary',
+      '15-reshard-complete',
+      '16-reshard-delete-shard',
+    ]);
+    expect([...rollback.keys()]).toEqual(['reverse-primary', 'reverse-reads']);
     const cluster = charts.get('00-cluster')!;
     expect(container(findObject(cluster, 'Deployment', 'vtorc'), 'vtorc').image).toBe('vitess/lite:v22.0.3');
     expect(container(findObject(cluster, 'StatefulSet', 'etcd-test'), 'etcd').image).toMatch(/^quay.io\/coreos\/etcd:/);
@@ -276,29 +290,66 @@ describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
     expect(script(init[6])).toContain('GetBackups test_keyspace/0');
   });
 
-  test('applied in order, the Jobs initialise the cluster; applied again, they do nothing', () => {
+  test('applied in order, the Jobs initialise the cluster and reshard it; applied again, they do nothing', () => {
     const cluster = new FakeCluster();
-    const runs = [...charts.values()].flatMap((objects) => cluster.apply(objects));
-    for (const run of runs) {
-      expect({ job: run.name, status: run.status, stderr: run.stderr }).toEqual({ job: run.name, status: 0, stderr: '' });
+    const ran: Record<string, string[]> = {};
+    for (const [file, objects] of charts) {
+      if (file === '16-reshard-delete-shard') {
+        cluster.delete(charts.get('01-tablets-test-keyspace-0')!);
+      }
+      const runs = cluster.apply(objects);
+      for (const run of runs) {
+        expect({ job: run.name, status: run.status, stderr: run.stderr }).toEqual({ job: run.name, status: 0, stderr: '' });
+      }
+      ran[file] = actions(runs);
     }
+    const wf = '--workflow=reshard --target-keyspace=test_keyspace';
     // The tablets created the keyspace when they registered, so CreateKeyspace had nothing to do
     // and the durability policy was set by its own Job.
-    expect(actions(runs)).toEqual([
-      'vtctldclient AddCellInfo --root=/vitess/test --server-address=etcd-test-client:2379 test',
-      'vtctldclient SetKeyspaceDurabilityPolicy --durability-policy=semi_sync test_keyspace',
-      'vtctldclient PlannedReparentShard --new-primary=test-0000000100 test_keyspace/0',
-      'vtctldclient ApplySchema --sql=CREATE TABLE messages ( ... test_keyspace',
-      'vtctldclient Backup test-0000000104',
-      'vtctldclient RebuildVSchemaGraph',
-    ]);
+    expect(ran).toEqual({
+      '00-cluster': [],
+      '01-tablets-test-keyspace-0': [],
+      '02-init': [
+        'vtctldclient AddCellInfo --root=/vitess/test --server-address=etcd-test-client:2379 test',
+        'vtctldclient SetKeyspaceDurabilityPolicy --durability-policy=semi_sync test_keyspace',
+        'vtctldclient PlannedReparentShard --new-primary=test-0000000100 test_keyspace/0',
+        'vtctldclient ApplySchema --sql=CREATE TABLE messages ( ... test_keyspace',
+        'vtctldclient Backup test-0000000104',
+        'vtctldclient RebuildVSchemaGraph',
+      ],
+      '10-reshard-new-shards': [
+        expect.stringMatching(/^vtctldclient ApplyVSchema --vschema=\{"sharded":true,.* test_keyspace$/),
+        'vtctldclient PlannedReparentShard --new-primary=test-0000000200 test_keyspace/-80',
+        'vtctldclient PlannedReparentShard --new-primary=test-0000000300 test_keyspace/80-',
+      ],
+      '11-reshard-create': [`vtctldclient Reshard ${wf} create --source-shards=0 --target-shards=-80,80-`],
+      '12-reshard-vdiff': [`vtctldclient VDiff ${wf} create`],
+      '13-reshard-switch-reads': [`vtctldclient Reshard ${wf} switchtraffic --tablet-types=rdonly,replica`],
+      '14-reshard-switch-primary': [`vtctldclient Reshard ${wf} switchtraffic --tablet-types=primary`],
+      '15-reshard-complete': [`vtctldclient Reshard ${wf} complete`],
+      '16-reshard-delete-shard': ['vtctldclient DeleteShards --recursive test_keyspace/0'],
+    });
     const state = cluster.state;
     expect(state.keyspaces).toEqual({ test_keyspace: { durability: 'semi_sync' } });
-    expect(state.shards['test_keyspace/0'].primary).toBe('test-0000000100');
-    const again = cluster.apply(charts.get('02-init')!);
+    expect(Object.keys(state.shards).sort()).toEqual(['test_keyspace/-80', 'test_keyspace/80-']);
+    expect(state.srv.test_keyspace.partitions).toEqual({ 1: ['-80', '80-'], 2: ['-80', '80-'], 3: ['-80', '80-'] });
+    expect(state.backups).toEqual({ 'test_keyspace/0': ['2026-11-25.120000.test-0000000104'] });
+
+    const again = [...charts.entries()].filter(([file]) => file >= '10').flatMap(([, objects]) => cluster.apply(objects));
     expect(again.map((run) => run.status)).toEqual(again.map(() => 0));
-    expect(actions(again)).toEqual(['vtctldclient RebuildVSchemaGraph']);
+    expect(actions(again)).toEqual([expect.stringMatching(/^vtctldclient ApplyVSchema /)]);
     cluster.dispose();
+  });
+
+  test('the rollback files reverse the primary, then the reads', () => {
+    const commands = [...rollback.values()].map((objects) => {
+      const runs = vitessInvocations(objects).map((i) => i.args.slice(1));
+      return runs[runs.length - 1];
+    });
+    expect(commands).toEqual([
+      ['Reshard', '--workflow=reshard', '--target-keyspace=test_keyspace', 'reversetraffic', '--tablet-types=primary'],
+      ['Reshard', '--workflow=reshard', '--target-keyspace=test_keyspace', 'reversetraffic', '--tablet-types=rdonly,replica'],
+    ]);
   });
 
   test('every Vitess flag and vtctldclient command is known to Vitess v22.0.3; no vtworker, no vtctlclient', () => {
@@ -313,7 +364,7 @@ describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
   });
 
   test('the whole output', () => {
-    expect(Object.fromEntries(charts)).toMatchSnapshot();
+    expect({ ...Object.fromEntries(charts), rollback: Object.fromEntries(rollback) }).toMatchSnapshot();
   });
 });
 
@@ -327,7 +378,16 @@ test('main writes each flow into its own folder of dist', () => {
     '00-cluster.k8s.yaml',
     '01-tablets-test-keyspace-0.k8s.yaml',
     '02-init.k8s.yaml',
+    '10-reshard-new-shards.k8s.yaml',
+    '11-reshard-create.k8s.yaml',
+    '12-reshard-vdiff.k8s.yaml',
+    '13-reshard-switch-reads.k8s.yaml',
+    '14-reshard-switch-primary.k8s.yaml',
+    '15-reshard-complete.k8s.yaml',
+    '16-reshard-delete-shard.k8s.yaml',
+    'rollback',
   ]);
+  expect(fs.readdirSync(path.join(outdir, 'vreplication', 'rollback'))).toEqual(['reverse-primary.k8s.yaml', 'reverse-reads.k8s.yaml']);
   expect(fs.readdirSync(path.join(outdir, 'vtworker'))).toEqual([
     '00-cluster.k8s.yaml',
     '01-tablets-test-keyspace-0.k8s.yaml',

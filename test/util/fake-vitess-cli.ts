@@ -578,6 +578,7 @@ export class FakeVitess {
         return this.vtctl('ListBackups', positional);
       case 'GetSchema':
       case 'ApplySchema':
+      case 'ApplyVSchema':
       case 'AddCellInfo':
         return this.vtctl(command, [...Object.entries(flags).map(([k, v]) => (v === true ? `-${k}` : `-${k}=${v}`)), ...positional]);
       case 'GetCellInfoNames':
