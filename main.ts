@@ -72,6 +72,19 @@ function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard
 }
 
 /**
+ * The cluster's long-running parts in `scope`: etcd for the global topology and for cell `test`,
+ * vtctld and vtgate.
+ */
+function addCluster(scope: Chart, release: VitessRelease, backup: BackupStorage) {
+  const cell = 'test';
+  const globalTopology = new EtcdCell(scope, 'EtcdGlobal', { cell: 'global' });
+  const testCell = new EtcdCell(scope, 'EtcdTest', { cell });
+  const vtctld = new Vtctld(scope, 'Vtctld', { release, globalTopology, cell, backup });
+  new Vtgate(scope, 'VtgateTest', { release, globalTopology, cell });
+  return { globalTopology, testCell, vtctld };
+}
+
+/**
  * Resharding's first phase, in `scope`: the guide's sharded VSchema, the tablets of `-80` (UIDs
  * 200-204) and `80-` (300-304), and a Job electing each new shard's primary.
  */
@@ -116,10 +129,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
   const backup = BackupStorage.nfs(EXAMPLE_NFS);
 
   const cluster = chart('00-cluster');
-  const globalTopology = new EtcdCell(cluster, 'EtcdGlobal', { cell: 'global' });
-  const testCell = new EtcdCell(cluster, 'EtcdTest', { cell });
-  const vtctld = new Vtctld(cluster, 'Vtctld', { release, globalTopology, cell, backup });
-  new Vtgate(cluster, 'VtgateTest', { release, globalTopology, cell });
+  const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup);
 
   const shardProps = { release, globalTopology, cell, keyspace, backup };
   const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {
@@ -176,10 +186,7 @@ export function buildVReplicationFlow(outdir: string): App[] {
   const backup = BackupStorage.nfs(EXAMPLE_NFS);
 
   const cluster = chart('00-cluster');
-  const globalTopology = new EtcdCell(cluster, 'EtcdGlobal', { cell: 'global' });
-  const testCell = new EtcdCell(cluster, 'EtcdTest', { cell });
-  const vtctld = new Vtctld(cluster, 'Vtctld', { release, globalTopology, cell, backup });
-  new Vtgate(cluster, 'VtgateTest', { release, globalTopology, cell });
+  const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup);
   new Vtorc(cluster, 'Vtorc', { release, globalTopology });
 
   const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {

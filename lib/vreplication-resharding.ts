@@ -1,7 +1,8 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { JobCondition, ServedType } from './job-condition';
-import { compareShardStarts, keyspaceObjectName, shardLabel, validateKeyRangeTiling } from './names';
+import { keyspaceObjectName, shardLabel } from './names';
+import { validateReshardingShards } from './resharding';
 import { VtctlClient } from './release';
 import { TabletShard } from './tablet-shard';
 import { VtctlJob } from './vtctl-job';
@@ -94,27 +95,7 @@ export class VReplicationResharding {
       release.requireVtctlCommand(command, context);
     }
     const { source } = props;
-    for (const shard of [source, ...props.targets]) {
-      if (shard.release !== release) {
-        throw new Error(`${context}: shard ${shard.keyspaceShard} runs Vitess ${shard.release.version} but vtctld runs ${release.version}`);
-      }
-    }
-    for (const target of props.targets) {
-      if (target.keyspace !== source.keyspace) {
-        throw new Error(`${context}: 'targets' must be in the source's keyspace '${source.keyspace}', got ${target.keyspaceShard}`);
-      }
-      if (target.cell !== source.cell) {
-        throw new Error(
-          `${context}: 'targets' must be in the source's cell '${source.cell}', got ${target.keyspaceShard} in cell '${target.cell}'`,
-        );
-      }
-    }
-    validateKeyRangeTiling(
-      context,
-      'targets',
-      source.shard,
-      props.targets.map((t) => t.shard),
-    );
+    const targetShards = validateReshardingShards(context, release, source, props.targets);
     const workflow = props.workflow ?? 'reshard';
     if (!/^[a-z][a-z0-9_]{0,63}$/.test(workflow)) {
       throw new Error(
@@ -126,7 +107,7 @@ export class VReplicationResharding {
     this.cell = source.cell;
     this.workflow = workflow;
     this.sourceShard = source.shard;
-    this.targetShards = props.targets.map((t) => t.shard).sort(compareShardStarts);
+    this.targetShards = targetShards;
   }
 
   /**

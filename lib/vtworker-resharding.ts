@@ -2,7 +2,8 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EtcdCell } from './etcd-cell';
 import { JobCondition, ServedType } from './job-condition';
-import { compareShardStarts, keyspaceObjectName, shardLabel, validateKeyRangeTiling } from './names';
+import { keyspaceObjectName, shardLabel } from './names';
+import { validateReshardingShards } from './resharding';
 import { TabletShard } from './tablet-shard';
 import { VtctlJob } from './vtctl-job';
 import { IVtctld } from './vtctld';
@@ -88,31 +89,7 @@ export class VtworkerResharding {
       release.requireVtctlCommand(command, context);
     }
     const { source } = props;
-    for (const shard of [source, ...props.targets]) {
-      if (shard.release !== release) {
-        throw new Error(
-          `${context}: shard ${shard.keyspaceShard} runs Vitess ${shard.release.version} but vtctld runs ${release.version}`,
-        );
-      }
-    }
-    for (const target of props.targets) {
-      if (target.keyspace !== source.keyspace) {
-        throw new Error(
-          `${context}: 'targets' must be in the source's keyspace '${source.keyspace}', got ${target.keyspaceShard}`,
-        );
-      }
-      if (target.cell !== source.cell) {
-        throw new Error(
-          `${context}: 'targets' must be in the source's cell '${source.cell}', got ${target.keyspaceShard} in cell '${target.cell}'`,
-        );
-      }
-    }
-    validateKeyRangeTiling(
-      context,
-      'targets',
-      source.shard,
-      props.targets.map((t) => t.shard),
-    );
+    const targetShards = validateReshardingShards(context, release, source, props.targets);
     const minHealthy = props.minHealthyRdonlyTablets ?? 2;
     for (const shard of [source, ...props.targets]) {
       if (shard.rdonlyAliases.length < minHealthy) {
@@ -126,8 +103,8 @@ export class VtworkerResharding {
     this.keyspace = source.keyspace;
     this.cell = source.cell;
     this.sourceShard = source.shard;
-    this.targets = [...props.targets].sort((a, b) => compareShardStarts(a.shard, b.shard));
-    this.targetShards = this.targets.map((t) => t.shard);
+    this.targets = targetShards.map((name) => props.targets.find((t) => t.shard === name)!);
+    this.targetShards = targetShards;
   }
 
   /**

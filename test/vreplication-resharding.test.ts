@@ -10,27 +10,13 @@ import {
   VtctlJob,
   Vtctld,
 } from '../lib';
-import { FakeCluster, JobRun } from './util/fake-cluster';
+import { FakeCluster, changingCommands, expectJobsSucceeded } from './util/fake-cluster';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 
 const release = VitessRelease.V22_0;
 const keyspace = 'test_keyspace';
 const READS = [ServedType.RDONLY, ServedType.REPLICA];
-
-/** The commands that change the cluster (everything but the read-only checks). */
-function actions(runs: JobRun[]): string[] {
-  return runs
-    .flatMap((run) => run.calls)
-    .filter((call) => !/^vtctldclient (GetCellInfoNames|GetTablets|GetShard|GetSchema|GetSrvKeyspaces|GetKeyspace|GetBackups|GetWorkflows|PingTablet) /.test(`${call} `))
-    .filter((call) => !/^vtctldclient (Reshard .* show|VDiff .* show) /.test(`${call} `));
-}
-
-function expectSuccess(runs: JobRun[]): void {
-  for (const run of runs) {
-    expect({ job: run.name, status: run.status, stderr: run.stderr }).toEqual({ job: run.name, status: 0, stderr: '' });
-  }
-}
 
 /** test_keyspace/0 on v22 resharded into -80 and 80-, one chart per phase. */
 function guide() {
@@ -94,8 +80,8 @@ function guide() {
 
 function setUp(g: ReturnType<typeof guide>): FakeCluster {
   const cluster = new FakeCluster();
-  expectSuccess(cluster.apply(g.setup));
-  expectSuccess(cluster.apply(g.newShards));
+  expectJobsSucceeded(cluster.apply(g.setup));
+  expectJobsSucceeded(cluster.apply(g.newShards));
   return cluster;
 }
 
@@ -124,8 +110,8 @@ describe('VReplicationResharding', () => {
         cluster.delete(g.oldTablets);
       }
       const runs = cluster.apply(objects);
-      expectSuccess(runs);
-      ran.push(actions(runs));
+      expectJobsSucceeded(runs);
+      ran.push(changingCommands(runs));
     }
     const wf = '--workflow=reshard --target-keyspace=test_keyspace';
     expect(ran).toEqual([
@@ -143,8 +129,8 @@ describe('VReplicationResharding', () => {
 
     // Every phase again: nothing is done twice.
     const again = Object.values(g.phases).flatMap((objects) => cluster.apply(objects));
-    expectSuccess(again);
-    expect(actions(again)).toEqual([]);
+    expectJobsSucceeded(again);
+    expect(changingCommands(again)).toEqual([]);
     cluster.dispose();
   });
 
@@ -153,7 +139,7 @@ describe('VReplicationResharding', () => {
     const early = (name: Phase): string => {
       const [run] = cluster.apply(g.phases[name]);
       expect(run.status).toBe(1);
-      expect(actions([run])).toEqual([]);
+      expect(changingCommands([run])).toEqual([]);
       return run.stderr;
     };
     expect(early('vdiff')).toContain('waiting for: workflow test_keyspace.reshard has copied everything and is replicating');
@@ -167,7 +153,7 @@ describe('VReplicationResharding', () => {
 
   test('a VDiff that finds differences fails its Job and keeps traffic where it is', () => {
     const cluster = setUp(g);
-    expectSuccess(cluster.apply(g.phases.create));
+    expectJobsSucceeded(cluster.apply(g.phases.create));
     cluster.update((state) => {
       state.vdiffMismatch = true;
     });
@@ -177,42 +163,42 @@ describe('VReplicationResharding', () => {
     const [switchReads] = cluster.apply(g.phases.switchReads);
     expect(switchReads.status).toBe(1);
     expect(switchReads.stderr).toContain('waiting for: the last VDiff of test_keyspace.reshard completed without differences');
-    expect(actions([switchReads])).toEqual([]);
+    expect(changingCommands([switchReads])).toEqual([]);
     cluster.dispose();
   });
 
   test('DeleteShards waits until the old tablets are gone', () => {
     const cluster = setUp(g);
     for (const name of ['create', 'vdiff', 'switchReads', 'switchPrimary', 'complete'] as const) {
-      expectSuccess(cluster.apply(g.phases[name]));
+      expectJobsSucceeded(cluster.apply(g.phases[name]));
     }
     const [run] = cluster.apply(g.phases.deleteShard);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('waiting for: tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 no longer answer');
-    expect(actions([run])).toEqual([]);
+    expect(changingCommands([run])).toEqual([]);
     cluster.dispose();
   });
 
   test('rollback: the primary first, then reads; not once the workflow is completed', () => {
     const cluster = setUp(g);
     for (const name of ['create', 'vdiff', 'switchReads', 'switchPrimary'] as const) {
-      expectSuccess(cluster.apply(g.phases[name]));
+      expectJobsSucceeded(cluster.apply(g.phases[name]));
     }
     // Reads cannot go back while the targets serve the primary.
     const [tooEarly] = cluster.apply(g.rollback.reads);
     expect(tooEarly.status).toBe(1);
     expect(tooEarly.stderr).toContain("waiting for: cell 'test' serves primary of test_keyspace from shard 0");
     const reversed = [...cluster.apply(g.rollback.primary), ...cluster.apply(g.rollback.reads)];
-    expectSuccess(reversed);
+    expectJobsSucceeded(reversed);
     const wf = '--workflow=reshard --target-keyspace=test_keyspace';
-    expect(actions(reversed)).toEqual([
+    expect(changingCommands(reversed)).toEqual([
       `vtctldclient Reshard ${wf} reversetraffic --tablet-types=primary`,
       `vtctldclient Reshard ${wf} reversetraffic --tablet-types=rdonly,replica`,
     ]);
     expect(cluster.state.srv[keyspace].partitions).toEqual({ 1: ['0'], 2: ['0'], 3: ['0'] });
     const again = [...cluster.apply(g.rollback.primary), ...cluster.apply(g.rollback.reads)];
-    expectSuccess(again);
-    expect(actions(again)).toEqual([]);
+    expectJobsSucceeded(again);
+    expect(changingCommands(again)).toEqual([]);
     cluster.dispose();
   });
 

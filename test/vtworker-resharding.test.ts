@@ -11,27 +11,13 @@ import {
   VtworkerResharding,
   VtworkerReshardingProps,
 } from '../lib';
-import { FakeCluster, JobRun } from './util/fake-cluster';
+import { FakeCluster, JobRun, changingCommands, expectJobsSucceeded } from './util/fake-cluster';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { releaseWithoutVtworker } from './util/releases';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 
 const release = VitessRelease.V9_0;
 const keyspace = 'test_keyspace';
-
-/** The commands that change the cluster (everything but the read-only checks). */
-function actions(runs: JobRun[]): string[] {
-  return runs
-    .flatMap((run) => run.calls)
-    .filter((call) => !/^vtctlclient (GetCellInfoNames|ListAllTablets|GetShard|GetSchema|GetSrvKeyspace|GetKeyspace|ListBackups|Ping|ValidateSchemaKeyspace) /.test(`${call} `))
-    .map((call) => call.replace(/^vtworker .* (SplitClone|SplitDiff) /, 'vtworker $1 '));
-}
-
-function expectSuccess(runs: JobRun[]): void {
-  for (const run of runs) {
-    expect({ job: run.name, status: run.status, stderr: run.stderr }).toEqual({ job: run.name, status: 0, stderr: '' });
-  }
-}
 
 /**
  * The guide's resharding of test_keyspace/0 into -80 and 80-: the setup (cell, old shard with its
@@ -95,8 +81,8 @@ function guide(overrides: Partial<VtworkerReshardingProps> = {}) {
 /** A fake cluster with the guide's setup applied: the new shards have masters, nothing is copied yet. */
 function setUp(g: ReturnType<typeof guide>): FakeCluster {
   const cluster = new FakeCluster();
-  expectSuccess(cluster.apply(g.setup));
-  expectSuccess(cluster.apply(g.newShards));
+  expectJobsSucceeded(cluster.apply(g.setup));
+  expectJobsSucceeded(cluster.apply(g.newShards));
   return cluster;
 }
 
@@ -134,8 +120,8 @@ describe('VtworkerResharding', () => {
         cluster.delete(g.oldTablets);
       }
       const runs = cluster.apply(objects);
-      expectSuccess(runs);
-      ran.push(actions(runs));
+      expectJobsSucceeded(runs);
+      ran.push(changingCommands(runs));
     }
     expect(ran).toEqual([
       ['vtctlclient CopySchemaShard test_keyspace/0 test_keyspace/-80', 'vtctlclient CopySchemaShard test_keyspace/0 test_keyspace/80-'],
@@ -157,8 +143,8 @@ describe('VtworkerResharding', () => {
 
     // Applying every phase again does no harm: only DeleteShard runs, and finds nothing to delete.
     const again = Object.values(g.phases).flatMap((objects) => cluster.apply(objects));
-    expectSuccess(again);
-    expect(actions(again)).toEqual(['vtctlclient DeleteShard -recursive test_keyspace/0']);
+    expectJobsSucceeded(again);
+    expect(changingCommands(again)).toEqual(['vtctlclient DeleteShard -recursive test_keyspace/0']);
     expect(again.filter((run) => run.stdout.includes('already done')).map((run) => run.name)).toEqual([
       'vtctl-copyschemashard-test-keyspace',
       'vtworker-splitclone-test-keyspace-0',
@@ -174,12 +160,12 @@ describe('VtworkerResharding', () => {
     const cluster = setUp(g);
     const order = ['copySchema', 'splitClone', 'splitDiff', 'migrateRdonly'] as const;
     for (const name of order) {
-      expectSuccess(cluster.apply(g.phases[name]));
+      expectJobsSucceeded(cluster.apply(g.phases[name]));
     }
     const again = order.flatMap((name) => cluster.apply(g.phases[name]));
-    expectSuccess(again);
+    expectJobsSucceeded(again);
     // SplitDiff only reads, so it may compare again; nothing else acts.
-    expect(actions(again)).toEqual([
+    expect(changingCommands(again)).toEqual([
       'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/-80',
       'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/80-',
     ]);
@@ -191,7 +177,7 @@ describe('VtworkerResharding', () => {
     const early = (name: keyof typeof g.phases): JobRun => {
       const [run] = cluster.apply(g.phases[name]);
       expect(run.status).toBe(1);
-      expect(actions([run])).toEqual([]);
+      expect(changingCommands([run])).toEqual([]);
       return run;
     };
     expect(early('splitClone').stderr).toContain(
@@ -209,7 +195,7 @@ describe('VtworkerResharding', () => {
 
     // The primary before replica, out of order:
     for (const name of ['copySchema', 'splitClone', 'migrateRdonly'] as const) {
-      expectSuccess(cluster.apply(g.phases[name]));
+      expectJobsSucceeded(cluster.apply(g.phases[name]));
     }
     expect(early('migrateMaster').stderr).toContain("waiting for: cell 'test' serves replica of test_keyspace from shards -80, 80-");
     cluster.dispose();
@@ -218,21 +204,21 @@ describe('VtworkerResharding', () => {
   test('DeleteShard waits until the old tablets are gone', () => {
     const cluster = setUp(g);
     for (const name of ['copySchema', 'splitClone', 'splitDiff', 'migrateRdonly', 'migrateReplica', 'migrateMaster'] as const) {
-      expectSuccess(cluster.apply(g.phases[name]));
+      expectJobsSucceeded(cluster.apply(g.phases[name]));
     }
     const [run] = cluster.apply(g.phases.deleteShard);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
       'waiting for: tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 no longer answer',
     );
-    expect(actions([run])).toEqual([]);
+    expect(changingCommands([run])).toEqual([]);
     expect(Object.keys(cluster.state.shards)).toContain('test_keyspace/0');
     cluster.dispose();
   });
 
   test('vtworker waits for rdonly tablets that a killed vtworker left drained', () => {
     const cluster = setUp(g);
-    expectSuccess(cluster.apply(g.phases.copySchema));
+    expectJobsSucceeded(cluster.apply(g.phases.copySchema));
     cluster.update((state) => {
       state.tablets['test-0000000103'].type = 'drained';
     });
@@ -240,34 +226,34 @@ describe('VtworkerResharding', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('waiting for: tablets test-0000000103, test-0000000104, test-0000000203');
     expect(run.stderr).toContain("are rdonly in cell 'test'");
-    expect(actions([run])).toEqual([]);
+    expect(changingCommands([run])).toEqual([]);
     cluster.dispose();
   });
 
   test('rollback serves replica and rdonly from the old shard again, until the primary has moved', () => {
     const cluster = setUp(g);
     for (const name of ['copySchema', 'splitClone', 'splitDiff', 'migrateRdonly', 'migrateReplica'] as const) {
-      expectSuccess(cluster.apply(g.phases[name]));
+      expectJobsSucceeded(cluster.apply(g.phases[name]));
     }
     const reversed = [...cluster.apply(g.rollback.replica), ...cluster.apply(g.rollback.rdonly)];
-    expectSuccess(reversed);
-    expect(actions(reversed)).toEqual([
+    expectJobsSucceeded(reversed);
+    expect(changingCommands(reversed)).toEqual([
       'vtctlclient MigrateServedTypes -reverse test_keyspace/0 replica',
       'vtctlclient MigrateServedTypes -reverse test_keyspace/0 rdonly',
     ]);
     expect(cluster.state.srv[keyspace].partitions).toEqual({ 1: ['0'], 2: ['0'], 3: ['0'] });
     // Again: nothing to do.
     const again = [...cluster.apply(g.rollback.replica), ...cluster.apply(g.rollback.rdonly)];
-    expectSuccess(again);
-    expect(actions(again)).toEqual([]);
+    expectJobsSucceeded(again);
+    expect(changingCommands(again)).toEqual([]);
     // Forward again, then past the primary: no rollback any more.
     for (const name of ['migrateRdonly', 'migrateReplica', 'migrateMaster'] as const) {
-      expectSuccess(cluster.apply(g.phases[name]));
+      expectJobsSucceeded(cluster.apply(g.phases[name]));
     }
     const [late] = cluster.apply(g.rollback.rdonly);
     expect(late.status).toBe(1);
     expect(late.stderr).toContain("waiting for: cell 'test' serves primary of test_keyspace from shard 0");
-    expect(actions([late])).toEqual([]);
+    expect(changingCommands([late])).toEqual([]);
     cluster.dispose();
   });
 

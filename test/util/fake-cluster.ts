@@ -147,3 +147,25 @@ export class FakeCluster {
     };
   }
 }
+
+/** The read-only commands the Jobs' checks run, of vtctlclient (v9) and vtctldclient (v22). */
+const READ_ONLY =
+  /^vtctld?client (GetCellInfoNames|ListAllTablets|GetTablets|GetShard|GetSchema|GetSrvKeyspaces?|GetKeyspace|ListBackups|GetBackups|GetWorkflows|Ping|PingTablet|ValidateSchemaKeyspace) |^vtctldclient (Reshard|VDiff) .* show /;
+
+/**
+ * The commands of the Jobs that change the cluster, in order, without the read-only checks;
+ * vtworker runs shortened to `vtworker <Command> <args>` and multi-line SQL to its first line.
+ */
+export function changingCommands(runs: JobRun[]): string[] {
+  return runs
+    .flatMap((run) => run.calls)
+    .filter((call) => !READ_ONLY.test(`${call} `))
+    .map((call) => call.replace(/^vtworker .* (SplitClone|SplitDiff) /, 'vtworker $1 ').replace(/\n[^]*\) ENGINE=InnoDB/, ' ...'));
+}
+
+/** Fails the test unless every Job exited with 0 and wrote nothing to stderr. */
+export function expectJobsSucceeded(runs: JobRun[]): void {
+  for (const run of runs) {
+    expect({ job: run.name, status: run.status, stderr: run.stderr }).toEqual({ job: run.name, status: 0, stderr: '' });
+  }
+}
