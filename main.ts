@@ -100,9 +100,8 @@ function addNewShards(scope: Chart, vtctld: Vtctld, shardProps: Omit<TabletShard
     new TabletShard(scope, 'TestKeyspaceShardXX80', { ...shardProps, shard: '-80', uidBase: 200 }),
     new TabletShard(scope, 'TestKeyspaceShard80XX', { ...shardProps, shard: '80-', uidBase: 300 }),
   ];
-  const primaryJob = vtctld.release.vtctlCommands.includes('InitShardMaster') ? 'InitShardMaster' : 'PlannedReparentShard';
-  targets[0].initPrimaryJob(scope, `${primaryJob}XX80`, vtctld);
-  targets[1].initPrimaryJob(scope, `${primaryJob}80XX`, vtctld);
+  targets[0].initPrimaryJob(scope, 'InitPrimaryXX80', vtctld);
+  targets[1].initPrimaryJob(scope, 'InitPrimary80XX', vtctld);
   return targets;
 }
 

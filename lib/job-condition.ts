@@ -40,21 +40,16 @@ export class JobCondition {
    * The shard has a primary (master) tablet in the topology.
    */
   public static shardHasPrimary(keyspace: string, shard: string): JobCondition {
-    return new JobCondition(`shard ${keyspace}/${shard} has a primary`, (release) =>
-      release.vtctlClient === VtctlClient.VTCTLDCLIENT
-        ? {
-          // vtctldclient prints protobuf JSON, which may put two spaces after a colon.
-          command: ['GetShard', `${keyspace}/${shard}`],
-          present: [`"${release.primaryTypeName}_alias":\\{`],
-          absent: [],
-          ignoreWhitespace: true,
-        }
-        : {
-          command: ['GetShard', `${keyspace}/${shard}`],
-          present: [`"${release.primaryTypeName}_alias": \\{`],
-          absent: [],
-        },
-    );
+    return new JobCondition(`shard ${keyspace}/${shard} has a primary`, (release) => {
+      // vtctldclient prints protobuf JSON, which may put two spaces after a colon.
+      const modern = release.vtctlClient === VtctlClient.VTCTLDCLIENT;
+      return {
+        command: ['GetShard', `${keyspace}/${shard}`],
+        present: [`"${release.primaryTypeName}_alias":${modern ? '' : ' '}\\{`],
+        absent: [],
+        ...(modern ? { ignoreWhitespace: true } : {}),
+      };
+    });
   }
 
   /**
@@ -207,9 +202,22 @@ export class JobCondition {
    */
   public static workflowExists(keyspace: string, workflow: string): JobCondition {
     return new JobCondition(`workflow ${keyspace}.${workflow} exists`, (release) => ({
-      command: ['GetWorkflows', release.commandFlag('show_all'), keyspace],
-      present: [`\\{"name":"${workflow}","source":`],
+      command: getWorkflows(release, keyspace),
+      present: [workflowEntry(workflow)],
       absent: [],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * The VReplication workflow is completed: `GetWorkflows --show-all` answers and no longer lists
+   * it. vtctldclient only.
+   */
+  public static workflowCompleted(keyspace: string, workflow: string): JobCondition {
+    return new JobCondition(`workflow ${keyspace}.${workflow} is completed (gone)`, (release) => ({
+      command: getWorkflows(release, keyspace),
+      present: ['"workflows":'],
+      absent: [workflowEntry(workflow)],
       ignoreWhitespace: true,
     }));
   }
@@ -348,6 +356,16 @@ const SERVED_TYPE_NUMBERS: Record<ServedType, number> = {
   [ServedType.REPLICA]: 2,
   [ServedType.RDONLY]: 3,
 };
+
+/** Every workflow of a keyspace, including those whose writes are switched. */
+function getWorkflows(release: VitessRelease, keyspace: string): string[] {
+  return ['GetWorkflows', release.commandFlag('show_all'), keyspace];
+}
+
+/** A workflow's entry in the whitespace-free output of GetWorkflows. */
+function workflowEntry(workflow: string): string {
+  return `\\{"name":"${workflow}","source":`;
+}
 
 /** `VDiff show last` of a workflow, as JSON. */
 function vdiffShowLast(release: VitessRelease, keyspace: string, workflow: string): string[] {

@@ -284,13 +284,7 @@ export class VReplicationResharding {
   }
 
   private workflowGone(): JobCondition {
-    return JobCondition.custom({
-      description: `workflow ${this.keyspace}.${this.workflow} is completed (gone)`,
-      command: ['GetWorkflows', this.release.commandFlag('show_all'), this.keyspace],
-      present: ['"workflows":'],
-      absent: [`\\{"name":"${this.workflow}","source":`],
-      ignoreWhitespace: true,
-    });
+    return JobCondition.workflowCompleted(this.keyspace, this.workflow);
   }
 
   private servedByTargets(type: ServedType): JobCondition {
