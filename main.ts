@@ -130,7 +130,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
   const cluster = chart('00-cluster');
   const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup);
 
-  const shardProps = { release, globalTopology, cell, keyspace, backup };
+  const shardProps = { release, globalTopology, vtctld, cell, keyspace, backup };
   const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {
     ...shardProps,
     shard: '0',

@@ -1,20 +1,34 @@
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
-import { APP_LABEL, httpProbe, resources, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
+import {
+  APP_LABEL,
+  VITESS_PODS,
+  createNetworkPolicy,
+  httpProbe,
+  ingressRule,
+  resources,
+  restrictedContainerSecurityContext,
+  scrapeAnnotations,
+  spreadConstraints,
+  workloadPodSpec,
+} from './pod';
 import { validateCellName } from './names';
 import { IVtctld } from './vtctld';
 import { JobCondition } from './job-condition';
 import { VtctlJob } from './vtctl-job';
+import { WorkloadOptions } from './workload-options';
 
 /** The etcd client port. */
 export const ETCD_CLIENT_PORT = 2379;
 /** The etcd peer port. */
 export const ETCD_PEER_PORT = 2380;
+/** The etcd metrics port (`/metrics` and `/health`, open to scrapers). */
+export const ETCD_METRICS_PORT = 2381;
 
 /**
  * Props of {@link EtcdCell}.
  */
-export interface EtcdCellProps {
+export interface EtcdCellProps extends WorkloadOptions {
   /**
    * The topology cell this etcd cluster serves: `global` for the global topology, or a cell name
    * such as `test` (lowercase letters and digits).
@@ -51,7 +65,9 @@ export interface EtcdCellProps {
  * The etcd cluster of one Vitess topology cell: a StatefulSet `etcd-<cell>` of three members that
  * bootstrap statically from their stable DNS names, a headless peer Service `etcd-<cell>`, a client
  * Service `etcd-<cell>-client` on port 2379, a data PVC per member (kept when the StatefulSet is
- * deleted or scaled down) and a PodDisruptionBudget that keeps the quorum.
+ * deleted or scaled down), a PodDisruptionBudget that keeps the quorum, members spread across nodes
+ * and zones, and a NetworkPolicy that admits clients only from Vitess pods, peers only from the
+ * cluster's own members, and metrics scrapers (port 2381) from anywhere.
  */
 export class EtcdCell extends Construct {
   /** The cell name (`global` or a cell). */
@@ -118,10 +134,11 @@ export class EtcdCell extends Construct {
         selector: { matchLabels: selector },
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         template: {
-          metadata: { labels },
+          metadata: { labels, annotations: scrapeAnnotations(ETCD_METRICS_PORT) },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: vitessPodSecurityContext(),
+            ...workloadPodSpec('EtcdCell', props),
+            topologySpreadConstraints: spreadConstraints(selector),
             containers: [
               {
                 name: 'etcd',
@@ -133,6 +150,7 @@ export class EtcdCell extends Construct {
                   '--data-dir=/var/lib/etcd/data',
                   `--listen-peer-urls=http://$(POD_IP):${ETCD_PEER_PORT}`,
                   `--listen-client-urls=http://$(POD_IP):${ETCD_CLIENT_PORT}`,
+                  `--listen-metrics-urls=http://$(POD_IP):${ETCD_METRICS_PORT}`,
                   `--advertise-client-urls=http://$(POD_NAME).${this.name}:${ETCD_CLIENT_PORT}`,
                   `--initial-advertise-peer-urls=http://$(POD_NAME).${this.name}:${ETCD_PEER_PORT}`,
                   `--initial-cluster=${initialCluster}`,
@@ -150,6 +168,7 @@ export class EtcdCell extends Construct {
                 ports: [
                   { name: 'client', containerPort: ETCD_CLIENT_PORT },
                   { name: 'peer', containerPort: ETCD_PEER_PORT },
+                  { name: 'metrics', containerPort: ETCD_METRICS_PORT },
                 ],
                 readinessProbe: httpProbe('/health', ETCD_CLIENT_PORT, {
                   initialDelaySeconds: 1,
@@ -157,8 +176,16 @@ export class EtcdCell extends Construct {
                   timeoutSeconds: 5,
                   failureThreshold: 3,
                 }),
+                // /health fails without a quorum; /version answers while the process serves, so a
+                // lost quorum does not restart every member.
+                livenessProbe: httpProbe('/version', ETCD_CLIENT_PORT, {
+                  initialDelaySeconds: 30,
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 30,
+                }),
                 resources: props.resources ?? resources('100m', '256Mi', '256Mi'),
-                securityContext: { ...restrictedContainerSecurityContext(), readOnlyRootFilesystem: true },
+                securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }],
               },
             ],
@@ -185,6 +212,14 @@ export class EtcdCell extends Construct {
         selector: { matchLabels: selector },
       },
     });
+
+    if (props.networkPolicy ?? true) {
+      createNetworkPolicy(this, this.name, labels, selector, [
+        ingressRule([ETCD_CLIENT_PORT], [{ podSelector: VITESS_PODS }]),
+        ingressRule([ETCD_PEER_PORT], [{ podSelector: { matchLabels: selector } }]),
+        ingressRule([ETCD_METRICS_PORT]),
+      ]);
+    }
   }
 
   /**

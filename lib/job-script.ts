@@ -3,7 +3,7 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { CommandJobOptions, ConditionCheck, JobCondition, commandChecks } from './job-condition';
-import { APP_LABEL, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
+import { APP_LABEL, TMP_MOUNT, TMP_VOLUME, restrictedContainerSecurityContext, workloadPodSpec } from './pod';
 import { VitessRelease } from './release';
 import { shellCommand, shellQuote } from './shell';
 import { IVtctld } from './vtctld';
@@ -203,7 +203,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
-          securityContext: vitessPodSecurityContext(),
+          ...workloadPodSpec(spec.context, spec.vtctld.jobOptions ?? {}),
           containers: [
             {
               name: spec.containerName,
@@ -213,8 +213,10 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
               ports: spec.ports,
               resources: spec.resources,
               securityContext: restrictedContainerSecurityContext(),
+              volumeMounts: [TMP_MOUNT],
             },
           ],
+          volumes: [TMP_VOLUME],
         },
       },
     },

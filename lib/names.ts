@@ -91,6 +91,16 @@ export function validateObjectName(context: string, prop: string, name: string):
   }
 }
 
+/** Throws unless `name` is a valid DNS-1123 subdomain (Secret, PriorityClass and claim names). */
+export function validateSubdomainName(context: string, prop: string, name: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
+    throw new Error(
+      `${context}: '${prop}' must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', ` +
+        `at most 253 characters), got '${name}'`,
+    );
+  }
+}
+
 /**
  * A shard's key range as its start and end (hex; '' is unbounded). `0` and `-` are the full range.
  * The shard name must be valid.

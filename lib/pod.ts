@@ -1,5 +1,8 @@
 // Pod and container building blocks shared by the constructs. Not part of the public API.
+import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
+import { validateSubdomainName } from './names';
+import { UserIds, WorkloadOptions } from './workload-options';
 
 /** The numeric UID and GID of the `vitess` user in the vitess/lite images. */
 export const VITESS_USER_ID = 999;
@@ -7,23 +10,85 @@ export const VITESS_USER_ID = 999;
 /** Common labels of every object this library creates. */
 export const APP_LABEL = { 'app.kubernetes.io/part-of': 'vitess', 'app': 'vitess' };
 
-/** The pod security context of Vitess pods: the numeric `vitess` user, so runAsNonRoot holds. */
-export function vitessPodSecurityContext(): k8s.PodSecurityContext {
+/** Selects every pod this library creates (for NetworkPolicy peers). */
+export const VITESS_PODS: k8s.LabelSelector = { matchLabels: { 'app.kubernetes.io/part-of': 'vitess' } };
+
+/**
+ * The pod security context of Vitess pods: the numeric `vitess` user, so runAsNonRoot holds, or no
+ * IDs where the platform assigns them.
+ */
+export function vitessPodSecurityContext(userIds: UserIds = UserIds.VITESS): k8s.PodSecurityContext {
+  const ids = userIds === UserIds.VITESS ? { runAsUser: VITESS_USER_ID, runAsGroup: VITESS_USER_ID, fsGroup: VITESS_USER_ID } : {};
   return {
-    runAsUser: VITESS_USER_ID,
-    runAsGroup: VITESS_USER_ID,
-    fsGroup: VITESS_USER_ID,
+    ...ids,
     runAsNonRoot: true,
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
 
-/** The container security context of every container: no privilege escalation, no capabilities. */
+/**
+ * The container security context of every container: no privilege escalation, no capabilities, a
+ * read-only root filesystem (writable paths are volumes).
+ */
 export function restrictedContainerSecurityContext(): k8s.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },
+    readOnlyRootFilesystem: true,
   };
+}
+
+/** A writable `/tmp` for containers with a read-only root filesystem. */
+export const TMP_VOLUME: k8s.Volume = { name: 'tmp', emptyDir: {} };
+/** The mount of {@link TMP_VOLUME}. */
+export const TMP_MOUNT: k8s.VolumeMount = { name: 'tmp', mountPath: '/tmp' };
+
+/**
+ * The pod spec fields that {@link WorkloadOptions} set: security context, scheduling and image pull
+ * secrets. Validates them, naming `context`.
+ */
+export function workloadPodSpec(
+  context: string,
+  options: WorkloadOptions,
+): Pick<k8s.PodSpec, 'securityContext' | 'nodeSelector' | 'tolerations' | 'affinity' | 'priorityClassName' | 'imagePullSecrets'> {
+  if (options.priorityClassName !== undefined) {
+    validateSubdomainName(context, 'priorityClassName', options.priorityClassName);
+  }
+  for (const secret of options.imagePullSecrets ?? []) {
+    validateSubdomainName(context, 'imagePullSecrets', secret);
+  }
+  const userIds = options.userIds ?? UserIds.VITESS;
+  if (!Object.values(UserIds).includes(userIds)) {
+    throw new Error(`${context}: 'userIds' must be one of ${Object.values(UserIds).join(', ')}, got '${userIds}'`);
+  }
+  const pullSecrets = options.imagePullSecrets ?? [];
+  return {
+    securityContext: vitessPodSecurityContext(userIds),
+    nodeSelector: options.nodeSelector ? { ...options.nodeSelector } : undefined,
+    tolerations: options.tolerations ? [...options.tolerations] : undefined,
+    affinity: options.affinity,
+    priorityClassName: options.priorityClassName,
+    imagePullSecrets: pullSecrets.length > 0 ? pullSecrets.map((name) => ({ name })) : undefined,
+  };
+}
+
+/**
+ * Spread of the pods a selector matches across nodes and zones: at most one pod more on any node
+ * (or zone) than on another, preferred rather than required, so that a cluster with fewer nodes
+ * than pods, or nodes without zone labels, still schedules them.
+ */
+export function spreadConstraints(matchLabels: { [key: string]: string }): k8s.TopologySpreadConstraint[] {
+  return ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'].map((topologyKey) => ({
+    topologyKey,
+    maxSkew: 1,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels },
+  }));
+}
+
+/** The Prometheus scrape annotations of a pod that serves metrics on `port` at `path`. */
+export function scrapeAnnotations(port: number, path = '/metrics'): { [key: string]: string } {
+  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': path };
 }
 
 /** The `POD_IP` environment variable, so that args can use `$(POD_IP)`. */
@@ -65,4 +130,29 @@ export function daemonProbes(port: number, livenessPath = '/debug/vars'): Pick<k
       failureThreshold: 6,
     }),
   };
+}
+
+/** An ingress rule that opens `ports` to `from`, or to every source when `from` is not given. */
+export function ingressRule(ports: readonly number[], from?: readonly k8s.NetworkPolicyPeer[]): k8s.NetworkPolicyIngressRule {
+  return {
+    ports: ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })),
+    from: from ? [...from] : undefined,
+  };
+}
+
+/**
+ * A NetworkPolicy `name` (id `NetworkPolicy`) that admits to the pods `podSelector` matches only the
+ * ingress `rules` allow; egress is not restricted.
+ */
+export function createNetworkPolicy(
+  scope: Construct,
+  name: string,
+  labels: { [key: string]: string },
+  podSelector: { [key: string]: string },
+  rules: k8s.NetworkPolicyIngressRule[],
+): k8s.KubeNetworkPolicy {
+  return new k8s.KubeNetworkPolicy(scope, 'NetworkPolicy', {
+    metadata: { name, labels },
+    spec: { podSelector: { matchLabels: podSelector }, policyTypes: ['Ingress'], ingress: rules },
+  });
 }

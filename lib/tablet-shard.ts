@@ -14,17 +14,27 @@ import {
 } from './names';
 import {
   APP_LABEL,
+  TMP_MOUNT,
+  TMP_VOLUME,
+  VITESS_PODS,
+  createNetworkPolicy,
   httpProbe,
+  ingressRule,
   podIpEnv,
   resources,
   restrictedContainerSecurityContext,
-  vitessPodSecurityContext,
+  scrapeAnnotations,
+  spreadConstraints,
+  workloadPodSpec,
 } from './pod';
 import { VitessRelease } from './release';
 import { topologyFlags } from './topology';
 import { IVtctld } from './vtctld';
 import { JobCondition } from './job-condition';
 import { VtctlJob } from './vtctl-job';
+import { clientPrefix } from './job-script';
+import { shellCommand } from './shell';
+import { WorkloadOptions } from './workload-options';
 
 /** vttablet's HTTP port (the legacy Kubernetes example's). */
 export const VTTABLET_WEB_PORT = 15002;
@@ -32,6 +42,18 @@ export const VTTABLET_WEB_PORT = 15002;
 export const VTTABLET_GRPC_PORT = 16002;
 /** mysqld's port. */
 export const MYSQL_PORT = 3306;
+
+/** How long a stopping replica tries to hand the primary role to another tablet. */
+const HAND_OFF_SECONDS = 120;
+/** How long mysqld waits for vttablet to exit before it stops itself. */
+const MYSQL_STOP_WAIT_SECONDS = 300;
+/**
+ * The grace period of a tablet pod: the hand-off, then mysqld's wait for vttablet, then mysqld's
+ * own shutdown (mysqlctld waits up to 5 minutes from v20, `--shutdown-wait-time`).
+ */
+const TABLET_GRACE_SECONDS = 900;
+/** Where the `mysqlConfig` file is mounted in the mysql container. */
+const EXTRA_MY_CNF_DIR = '/vt/config/extra';
 
 /**
  * The type a tablet starts as. None starts as primary: a command elects it.
@@ -62,7 +84,7 @@ export interface Tablet {
 /**
  * Props of {@link TabletShard}.
  */
-export interface TabletShardProps {
+export interface TabletShardProps extends WorkloadOptions {
   /**
    * The Vitess release.
    * @default VitessRelease.V9_0 (the source guide's release)
@@ -70,6 +92,13 @@ export interface TabletShardProps {
   readonly release?: VitessRelease;
   /** The etcd cluster of the global topology. */
   readonly globalTopology: EtcdCell;
+  /**
+   * The vtctld that a stopping replica asks to move the primary role away from it
+   * (`PlannedReparentShard` avoiding itself, a preStop hook), so that deleting or evicting the
+   * primary's pod does not kill the primary abruptly. It must run the same release.
+   * @default - no hand-off: a stopped primary is replaced by VTOrc (v16+) or by hand
+   */
+  readonly vtctld?: IVtctld;
   /** The cell the tablets run in; it must be registered in the global topology. */
   readonly cell: string;
   /** The keyspace, e.g. `test_keyspace`. */
@@ -121,6 +150,14 @@ export interface TabletShardProps {
    */
   readonly storageClassName?: string;
   /**
+   * MySQL server settings added to the `[mysqld]` section of the tablets' my.cnf (through
+   * `EXTRA_MY_CNF` and a ConfigMap `<Service name>-mycnf`), e.g.
+   * `{ innodb_buffer_pool_size: '768M' }`. mysqlctld applies them when mysqld next starts: after a
+   * change, restart the tablets one at a time (see `updateStrategy` OnDelete).
+   * @default - Vitess's defaults
+   */
+  readonly mysqlConfig?: { readonly [name: string]: string | number };
+  /**
    * The vttablet container's resources.
    * @default - requests 250m CPU and 256Mi memory, memory limit 1Gi
    */
@@ -138,6 +175,12 @@ export interface TabletShardProps {
  * UID and type are literal in its manifest, with its data on a PVC that outlives the StatefulSet.
  * A headless Service `vttablet-<keyspace>-<shard>-<cell>` names the tablets' pods, and a
  * PodDisruptionBudget lets only one tablet of the shard go down at a time.
+ *
+ * Production defaults: the tablets of a shard are spread across nodes and zones; the StatefulSets
+ * use the `OnDelete` update strategy, so that a change to the manifests never restarts every tablet
+ * of a shard at once (delete the pods one at a time, the primary last); a stopping replica first
+ * hands the primary role to another tablet (with `vtctld`), and mysqld stops only after vttablet;
+ * a NetworkPolicy admits the gRPC and MySQL ports only from Vitess pods.
  */
 export class TabletShard extends Construct {
   /** The Vitess release. */
@@ -177,6 +220,12 @@ export class TabletShard extends Construct {
           `(tablet UIDs are uint32 and this shard has ${count} tablets), got ${uidBase}`,
       );
     }
+    if (props.vtctld && props.vtctld.release !== release) {
+      throw new Error(
+        `TabletShard: 'vtctld' runs Vitess ${props.vtctld.release.version} but 'release' is ${release.version}`,
+      );
+    }
+    const myCnf = renderMyCnf(props.mysqlConfig);
     if (props.restoreFromBackup && !props.backup) {
       throw new Error("TabletShard: 'restoreFromBackup' is true but no 'backup' storage is set");
     }
@@ -211,6 +260,14 @@ export class TabletShard extends Construct {
       },
     });
 
+    const podSpecOptions = workloadPodSpec('TabletShard', props);
+    const myCnfName = `${serviceName}-mycnf`;
+    if (myCnf !== undefined) {
+      new k8s.KubeConfigMap(this, 'MyCnf', {
+        metadata: { name: myCnfName, labels: shardLabels },
+        data: { 'extra.cnf': myCnf },
+      });
+    }
     const restore = props.restoreFromBackup ?? props.backup !== undefined;
     const semiSync = props.semiSync ?? true;
     const tablets: Tablet[] = [];
@@ -250,6 +307,8 @@ export class TabletShard extends Construct {
         release.flag('logtostderr'),
       ];
       const dataMount = { name: 'vtdataroot', mountPath: '/vt/vtdataroot' };
+      const handOff =
+        props.vtctld && type === TabletType.REPLICA ? handOffHook(release, props.vtctld, this.keyspaceShard, alias) : undefined;
 
       const statefulSet = new k8s.KubeStatefulSet(this, `Tablet${uid}`, {
         metadata: { name, labels },
@@ -258,12 +317,14 @@ export class TabletShard extends Construct {
           replicas: 1,
           selector: { matchLabels: { app: 'vitess', component: 'vttablet', tablet: alias } },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+          updateStrategy: { type: 'OnDelete' },
           template: {
-            metadata: { labels },
+            metadata: { labels, annotations: scrapeAnnotations(VTTABLET_WEB_PORT) },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: vitessPodSecurityContext(),
-              terminationGracePeriodSeconds: 120,
+              ...podSpecOptions,
+              topologySpreadConstraints: spreadConstraints(shardSelector),
+              terminationGracePeriodSeconds: TABLET_GRACE_SECONDS,
               containers: [
                 {
                   name: 'vttablet',
@@ -292,9 +353,10 @@ export class TabletShard extends Construct {
                     timeoutSeconds: 10,
                     failureThreshold: 30,
                   }),
+                  lifecycle: handOff ? { preStop: handOff } : undefined,
                   resources: props.vttabletResources ?? resources('250m', '256Mi', '1Gi'),
                   securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts: [dataMount, ...(backup ? [backup.volumeMount] : [])],
+                  volumeMounts: [dataMount, TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
                 },
                 {
                   name: 'mysql',
@@ -302,6 +364,7 @@ export class TabletShard extends Construct {
                   imagePullPolicy: 'IfNotPresent',
                   command: ['/vt/bin/mysqlctld'],
                   args: mysqlctldArgs,
+                  env: myCnf !== undefined ? [{ name: 'EXTRA_MY_CNF', value: `${EXTRA_MY_CNF_DIR}/extra.cnf` }] : undefined,
                   ports: [{ name: 'mysql', containerPort: MYSQL_PORT }],
                   readinessProbe: {
                     tcpSocket: { port: k8s.IntOrString.fromNumber(MYSQL_PORT) },
@@ -309,12 +372,22 @@ export class TabletShard extends Construct {
                     timeoutSeconds: 1,
                     failureThreshold: 3,
                   },
+                  lifecycle: { preStop: waitForVttabletHook() },
                   resources: props.mysqldResources ?? resources('500m', '1Gi', '1Gi'),
                   securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts: [dataMount, ...(backup ? [backup.volumeMount] : [])],
+                  volumeMounts: [
+                    dataMount,
+                    TMP_MOUNT,
+                    ...(backup ? [backup.volumeMount] : []),
+                    ...(myCnf !== undefined ? [{ name: 'mycnf', mountPath: EXTRA_MY_CNF_DIR, readOnly: true }] : []),
+                  ],
                 },
               ],
-              volumes: backup ? [backup.volume] : undefined,
+              volumes: [
+                TMP_VOLUME,
+                ...(backup ? [backup.volume] : []),
+                ...(myCnf !== undefined ? [{ name: 'mycnf', configMap: { name: myCnfName } }] : []),
+              ],
             },
           },
           volumeClaimTemplates: [
@@ -340,6 +413,13 @@ export class TabletShard extends Construct {
         selector: { matchLabels: shardSelector },
       },
     });
+
+    if (props.networkPolicy ?? true) {
+      createNetworkPolicy(this, serviceName, shardLabels, shardSelector, [
+        ingressRule([VTTABLET_GRPC_PORT, MYSQL_PORT], [{ podSelector: VITESS_PODS }]),
+        ingressRule([VTTABLET_WEB_PORT]),
+      ]);
+    }
   }
 
   /** The aliases of all tablets. */
@@ -404,4 +484,62 @@ function registerTabletUid(shard: TabletShard, uid: number, alias: string): void
     );
   }
   uids.set(uid, `${alias} in ${shard.node.path}`);
+}
+
+/**
+ * The preStop hook of a replica's vttablet: `PlannedReparentShard` avoiding this tablet, which
+ * moves the primary role to another replica when this tablet is the primary and does nothing
+ * otherwise; retried for up to {@link HAND_OFF_SECONDS}, after which the pod stops anyway.
+ */
+function handOffHook(release: VitessRelease, vtctld: IVtctld, keyspaceShard: string, alias: string): k8s.LifecycleHandler {
+  const command =
+    release.primaryTypeName === 'master'
+      ? ['PlannedReparentShard', release.commandFlag('keyspace_shard', keyspaceShard), release.commandFlag('avoid_master', alias)]
+      : ['PlannedReparentShard', release.commandFlag('avoid_primary', alias), keyspaceShard];
+  const script = [
+    `deadline=$((SECONDS + ${HAND_OFF_SECONDS}))`,
+    `until ${shellCommand([...clientPrefix(release, vtctld.grpcAddress), ...command])}; do`,
+    '  if [ "$SECONDS" -ge "$deadline" ]; then',
+    `    echo "could not hand the primary role of ${keyspaceShard} away from ${alias}; stopping anyway" >&2`,
+    '    exit 1',
+    '  fi',
+    '  sleep 5',
+    'done',
+  ].join('\n');
+  return { exec: { command: ['/bin/bash', '-c', script] } };
+}
+
+/**
+ * The preStop hook of the mysql container: wait (up to {@link MYSQL_STOP_WAIT_SECONDS}) until
+ * vttablet no longer listens, so that a primary hand-off can still use mysqld.
+ */
+function waitForVttabletHook(): k8s.LifecycleHandler {
+  const script = [
+    `deadline=$((SECONDS + ${MYSQL_STOP_WAIT_SECONDS}))`,
+    `while [ "$SECONDS" -lt "$deadline" ] && (exec 3<>/dev/tcp/127.0.0.1/${VTTABLET_WEB_PORT}) 2>/dev/null; do`,
+    '  sleep 2',
+    'done',
+  ].join('\n');
+  return { exec: { command: ['/bin/bash', '-c', script] } };
+}
+
+/** The `mysqlConfig` prop as a my.cnf `[mysqld]` section, or undefined when not set. */
+function renderMyCnf(config: { readonly [name: string]: string | number } | undefined): string | undefined {
+  if (config === undefined) {
+    return undefined;
+  }
+  const lines = ['[mysqld]'];
+  for (const [name, value] of Object.entries(config)) {
+    if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
+      throw new Error(
+        `TabletShard: 'mysqlConfig' names must be MySQL option names (lowercase letters, digits, '_' and '-'), got '${name}'`,
+      );
+    }
+    const text = String(value);
+    if (text === '' || /[\r\n]/.test(text)) {
+      throw new Error(`TabletShard: 'mysqlConfig' value of '${name}' must be one non-empty line, got '${text}'`);
+    }
+    lines.push(`${name} = ${text}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -5,13 +5,21 @@ import { EtcdCell } from './etcd-cell';
 import { validateCellName, validateObjectName } from './names';
 import {
   APP_LABEL,
+  TMP_MOUNT,
+  TMP_VOLUME,
+  VITESS_PODS,
+  createNetworkPolicy,
   daemonProbes,
+  ingressRule,
   resources,
   restrictedContainerSecurityContext,
-  vitessPodSecurityContext,
+  scrapeAnnotations,
+  spreadConstraints,
+  workloadPodSpec,
 } from './pod';
 import { VitessRelease, VtctlClient } from './release';
 import { topologyFlags } from './topology';
+import { WorkloadOptions } from './workload-options';
 
 /** vtctld's HTTP port (web UI and `/api`). */
 export const VTCTLD_WEB_PORT = 15000;
@@ -26,12 +34,18 @@ export interface IVtctld {
   readonly release: VitessRelease;
   /** `host:port` of vtctld's gRPC service, e.g. `vtctld:15999`. */
   readonly grpcAddress: string;
+  /**
+   * The pod options of the command Jobs that talk to this vtctld (node selector, tolerations,
+   * priority class, image pull secrets, user IDs; not affinity).
+   * @default - none: the defaults of {@link WorkloadOptions}
+   */
+  readonly jobOptions?: WorkloadOptions;
 }
 
 /**
  * Props of {@link Vtctld}.
  */
-export interface VtctldProps {
+export interface VtctldProps extends WorkloadOptions {
   /**
    * The Vitess release.
    * @default VitessRelease.V9_0 (the source guide's release)
@@ -66,7 +80,10 @@ export interface VtctldProps {
 
 /**
  * vtctld, the cluster management daemon: a Deployment and a ClusterIP Service `vtctld` with the
- * web port 15000 and the gRPC port 15999.
+ * web port 15000 and the gRPC port 15999, a PodDisruptionBudget of one pod, and a NetworkPolicy
+ * that admits gRPC (the commands) only from Vitess pods and leaves the web port (UI, `/api`,
+ * `/metrics`) open. Command Jobs run with the node selector, tolerations, priority class, image pull
+ * secrets and user IDs given here.
  */
 export class Vtctld extends Construct implements IVtctld {
   /** The Vitess release. */
@@ -77,6 +94,8 @@ export class Vtctld extends Construct implements IVtctld {
   public readonly grpcAddress: string;
   /** `host:port` of the web service, e.g. `vtctld:15000`. */
   public readonly webAddress: string;
+  /** The pod options of the command Jobs. */
+  public readonly jobOptions: WorkloadOptions;
   /** The Deployment. */
   public readonly deployment: k8s.KubeDeployment;
 
@@ -94,6 +113,14 @@ export class Vtctld extends Construct implements IVtctld {
     this.webAddress = `${this.name}:${VTCTLD_WEB_PORT}`;
 
     const release = this.release;
+    const podSpecOptions = workloadPodSpec('Vtctld', props);
+    this.jobOptions = {
+      nodeSelector: props.nodeSelector,
+      tolerations: props.tolerations,
+      priorityClassName: props.priorityClassName,
+      imagePullSecrets: props.imagePullSecrets,
+      userIds: props.userIds,
+    };
     const selector = { app: 'vitess', component: 'vtctld' };
     const labels = { ...APP_LABEL, ...selector };
 
@@ -116,10 +143,11 @@ export class Vtctld extends Construct implements IVtctld {
         replicas,
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels },
+          metadata: { labels, annotations: scrapeAnnotations(VTCTLD_WEB_PORT) },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: vitessPodSecurityContext(),
+            ...podSpecOptions,
+            topologySpreadConstraints: spreadConstraints(selector),
             containers: [
               {
                 name: 'vtctld',
@@ -142,14 +170,26 @@ export class Vtctld extends Construct implements IVtctld {
                 ...daemonProbes(VTCTLD_WEB_PORT),
                 resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
                 securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: backup ? [backup.volumeMount] : undefined,
+                volumeMounts: [TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
               },
             ],
-            volumes: backup ? [backup.volume] : undefined,
+            volumes: [TMP_VOLUME, ...(backup ? [backup.volume] : [])],
           },
         },
       },
     });
+
+    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: { name: this.name, labels },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+    });
+
+    if (props.networkPolicy ?? true) {
+      createNetworkPolicy(this, this.name, labels, selector, [
+        ingressRule([VTCTLD_GRPC_PORT], [{ podSelector: VITESS_PODS }]),
+        ingressRule([VTCTLD_WEB_PORT]),
+      ]);
+    }
   }
 }
 

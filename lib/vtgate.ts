@@ -4,13 +4,20 @@ import { EtcdCell } from './etcd-cell';
 import { validateCellName, validateObjectName } from './names';
 import {
   APP_LABEL,
+  TMP_MOUNT,
+  TMP_VOLUME,
+  createNetworkPolicy,
   daemonProbes,
+  ingressRule,
   resources,
   restrictedContainerSecurityContext,
-  vitessPodSecurityContext,
+  scrapeAnnotations,
+  spreadConstraints,
+  workloadPodSpec,
 } from './pod';
 import { VitessRelease } from './release';
 import { topologyFlags } from './topology';
+import { WorkloadOptions } from './workload-options';
 
 /** vtgate's HTTP port (the legacy Kubernetes example's). */
 export const VTGATE_WEB_PORT = 15001;
@@ -37,7 +44,7 @@ export enum VtgateServiceType {
 /**
  * Props of {@link Vtgate}.
  */
-export interface VtgateProps {
+export interface VtgateProps extends WorkloadOptions {
   /**
    * The Vitess release.
    * @default VitessRelease.V9_0 (the source guide's release)
@@ -71,6 +78,29 @@ export interface VtgateProps {
    */
   readonly serviceType?: VtgateServiceType;
   /**
+   * Annotations of the vtgate Service, e.g. for a cloud load balancer (internal, static IP).
+   * @default - none
+   */
+  readonly serviceAnnotations?: { readonly [key: string]: string };
+  /**
+   * The client CIDRs a LoadBalancer Service admits (`loadBalancerSourceRanges`). Only with
+   * `serviceType` LOAD_BALANCER.
+   * @default - every source the load balancer admits
+   */
+  readonly loadBalancerSourceRanges?: readonly string[];
+  /**
+   * `externalTrafficPolicy` of a NodePort or LoadBalancer Service: `Local` keeps the client's IP
+   * and avoids a second hop.
+   * @default - Kubernetes' default (`Cluster`)
+   */
+  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
+  /**
+   * Who may reach vtgate's MySQL and gRPC ports when `networkPolicy` is on, as NetworkPolicy peers
+   * (pods, namespaces or IP blocks). The web port (`/debug`, `/metrics`) is open to all.
+   * @default - every source
+   */
+  readonly mysqlClients?: readonly k8s.NetworkPolicyPeer[];
+  /**
    * The vtgate container's resources.
    * @default - requests 500m CPU and 512Mi memory, memory limit 512Mi (the guide's limit)
    */
@@ -79,7 +109,9 @@ export interface VtgateProps {
 
 /**
  * vtgate, the query router of one cell: a Deployment and a Service `vtgate-<cell>` with the web
- * port 15001, the gRPC port 15991 and the MySQL port 3306.
+ * port 15001, the gRPC port 15991 and the MySQL port 3306, replicas spread across nodes and zones,
+ * a PodDisruptionBudget of one pod at a time, and a NetworkPolicy that admits `mysqlClients` to the
+ * MySQL and gRPC ports.
  */
 export class Vtgate extends Construct {
   /** The Deployment and Service name, `vtgate-<cell>`. */
@@ -104,6 +136,32 @@ export class Vtgate extends Construct {
     if (!Number.isInteger(replicas) || replicas < 1) {
       throw new Error(`Vtgate: 'replicas' must be a whole number of at least 1, got ${replicas}`);
     }
+    const serviceType = props.serviceType ?? VtgateServiceType.CLUSTER_IP;
+    if (props.loadBalancerSourceRanges !== undefined) {
+      if (serviceType !== VtgateServiceType.LOAD_BALANCER) {
+        throw new Error(
+          `Vtgate: 'loadBalancerSourceRanges' needs 'serviceType' LOAD_BALANCER, got '${serviceType}'`,
+        );
+      }
+      for (const cidr of props.loadBalancerSourceRanges) {
+        if (!isCidr(cidr)) {
+          throw new Error(`Vtgate: 'loadBalancerSourceRanges' must hold CIDRs such as '10.0.0.0/8', got '${cidr}'`);
+        }
+      }
+    }
+    if (props.externalTrafficPolicy !== undefined) {
+      if (serviceType === VtgateServiceType.CLUSTER_IP) {
+        throw new Error(
+          `Vtgate: 'externalTrafficPolicy' needs 'serviceType' NODE_PORT or LOAD_BALANCER, got '${serviceType}'`,
+        );
+      }
+      if (!['Cluster', 'Local'].includes(props.externalTrafficPolicy)) {
+        throw new Error(`Vtgate: 'externalTrafficPolicy' must be 'Cluster' or 'Local', got '${props.externalTrafficPolicy}'`);
+      }
+    }
+    if (props.mysqlClients !== undefined && props.mysqlClients.length === 0) {
+      throw new Error("Vtgate: 'mysqlClients' must name at least one peer, got none (leave it out to admit every source)");
+    }
     const secretName = props.mysqlAuthSecretName ?? `vtgate-${props.cell}-mysql-auth`;
     validateObjectName('Vtgate', 'mysqlAuthSecretName', secretName);
     this.name = `vtgate-${props.cell}`;
@@ -114,9 +172,11 @@ export class Vtgate extends Construct {
     const primary = release.primaryTypeName.toUpperCase();
 
     new k8s.KubeService(this, 'Service', {
-      metadata: { name: this.name, labels },
+      metadata: { name: this.name, labels, annotations: props.serviceAnnotations ? { ...props.serviceAnnotations } : undefined },
       spec: {
-        type: props.serviceType ?? VtgateServiceType.CLUSTER_IP,
+        type: serviceType,
+        loadBalancerSourceRanges: props.loadBalancerSourceRanges ? [...props.loadBalancerSourceRanges] : undefined,
+        externalTrafficPolicy: props.externalTrafficPolicy,
         selector,
         ports: [
           { name: 'web', port: VTGATE_WEB_PORT, targetPort: k8s.IntOrString.fromNumber(VTGATE_WEB_PORT) },
@@ -132,10 +192,11 @@ export class Vtgate extends Construct {
         replicas,
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels },
+          metadata: { labels, annotations: scrapeAnnotations(VTGATE_WEB_PORT) },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: vitessPodSecurityContext(),
+            ...workloadPodSpec('Vtgate', props),
+            topologySpreadConstraints: spreadConstraints(selector),
             containers: [
               {
                 name: 'vtgate',
@@ -164,10 +225,13 @@ export class Vtgate extends Construct {
                 ...daemonProbes(VTGATE_WEB_PORT),
                 resources: props.resources ?? resources('500m', '512Mi', '512Mi'),
                 securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [{ name: 'mysql-auth', mountPath: AUTH_MOUNT_PATH, readOnly: true }],
+                volumeMounts: [TMP_MOUNT, { name: 'mysql-auth', mountPath: AUTH_MOUNT_PATH, readOnly: true }],
               },
             ],
-            volumes: [{ name: 'mysql-auth', secret: { secretName, items: [{ key: 'users.json', path: 'users.json' }] } }],
+            volumes: [
+              TMP_VOLUME,
+              { name: 'mysql-auth', secret: { secretName, items: [{ key: 'users.json', path: 'users.json' }] } },
+            ],
           },
         },
       },
@@ -180,5 +244,22 @@ export class Vtgate extends Construct {
         selector: { matchLabels: selector },
       },
     });
+
+    if (props.networkPolicy ?? true) {
+      createNetworkPolicy(this, this.name, labels, selector, [
+        ingressRule([VTGATE_MYSQL_PORT, VTGATE_GRPC_PORT], props.mysqlClients),
+        ingressRule([VTGATE_WEB_PORT]),
+      ]);
+    }
   }
+}
+
+/** Whether `value` is an IPv4 or IPv6 CIDR. */
+function isCidr(value: string): boolean {
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (ipv4) {
+    return ipv4.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(ipv4[5]) <= 32;
+  }
+  const ipv6 = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(value);
+  return ipv6 !== null && ipv6[1].includes(':') && Number(ipv6[2]) <= 128;
 }

@@ -2,9 +2,19 @@ import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { EtcdCell } from './etcd-cell';
 import { validateKeyspaceName, validateObjectName } from './names';
-import { APP_LABEL, daemonProbes, resources, restrictedContainerSecurityContext, vitessPodSecurityContext } from './pod';
+import {
+  APP_LABEL,
+  TMP_MOUNT,
+  TMP_VOLUME,
+  daemonProbes,
+  resources,
+  restrictedContainerSecurityContext,
+  scrapeAnnotations,
+  workloadPodSpec,
+} from './pod';
 import { VitessRelease } from './release';
 import { topologyFlags } from './topology';
+import { WorkloadOptions } from './workload-options';
 
 /** VTOrc's HTTP port (its API, `/debug/health` and `/debug/vars`). */
 export const VTORC_WEB_PORT = 15000;
@@ -15,7 +25,7 @@ const FIRST_VTORC_RELEASE = 16;
 /**
  * Props of {@link Vtorc}.
  */
-export interface VtorcProps {
+export interface VtorcProps extends WorkloadOptions {
   /** The Vitess release (v16 or later: earlier releases elect primaries with vtctl commands). */
   readonly release: VitessRelease;
   /** The etcd cluster of the global topology. */
@@ -40,8 +50,9 @@ export interface VtorcProps {
 
 /**
  * VTOrc, which elects a primary for a new shard and repairs replication and failed primaries
- * (required from Vitess v16): a Deployment of one replica, as the vitess-operator runs it. It
- * finds the tablets through the topology and needs no Service.
+ * (required from Vitess v16): a Deployment of one replica, as the vitess-operator runs it, and a
+ * PodDisruptionBudget that lets a drain move it. It finds the tablets through the topology and
+ * needs no Service; its web port serves only its API and metrics, so it has no NetworkPolicy.
  */
 export class Vtorc extends Construct {
   /** The Deployment name. */
@@ -73,10 +84,10 @@ export class Vtorc extends Construct {
         replicas: 1,
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels },
+          metadata: { labels, annotations: scrapeAnnotations(VTORC_WEB_PORT) },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: vitessPodSecurityContext(),
+            ...workloadPodSpec('Vtorc', props),
             containers: [
               {
                 name: 'vtorc',
@@ -93,11 +104,18 @@ export class Vtorc extends Construct {
                 ...daemonProbes(VTORC_WEB_PORT, '/debug/liveness'),
                 resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
                 securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [TMP_MOUNT],
               },
             ],
+            volumes: [TMP_VOLUME],
           },
         },
       },
+    });
+
+    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: { name: this.name, labels },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
     });
   }
 }

@@ -51,7 +51,7 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
     expect(cluster.filter((o) => o.metadata.name.startsWith('vttablet-'))).toEqual([]);
   });
 
-  test('the old shard in a file of its own: tablets 100-104, their Service and PDB, nothing else', () => {
+  test('the old shard in a file of its own: tablets 100-104, their Service, PDB and NetworkPolicy, nothing else', () => {
     const file = charts.get('01-tablets-test-keyspace-0')!;
     expect(file.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'Service/vttablet-test-keyspace-0-test',
@@ -61,6 +61,7 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
       'StatefulSet/vttablet-103',
       'StatefulSet/vttablet-104',
       'PodDisruptionBudget/vttablet-test-keyspace-0-test',
+      'NetworkPolicy/vttablet-test-keyspace-0-test',
     ]);
     const tablets = file.filter((o) => o.kind === 'StatefulSet');
     expect(tablets.map((t) => [t.spec.template.metadata.labels.tablet, t.spec.template.metadata.labels['tablet-type']])).toEqual([
@@ -72,6 +73,7 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
     ]);
     for (const tablet of tablets) {
       expect(tablet.spec.template.spec.volumes).toEqual([
+        { name: 'tmp', emptyDir: {} },
         { name: 'backups', nfs: { server: 'nfs.example.internal', path: '/exports/vitess-backups' } },
       ]);
     }
@@ -115,9 +117,10 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
   });
 
   test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s, unknown fields rejected', (version) => {
-    // 2 etcd x (StatefulSet, 2 Services, PDB), vtctld and vtgate (Deployment, Service, PDB for vtgate),
-    // 3 shards x (Service, PDB) + 15 tablet StatefulSets, 17 Jobs.
-    expect(all.length).toBe(51);
+    // 2 etcd x (StatefulSet, 2 Services, PDB, NetworkPolicy), vtctld and vtgate (Deployment,
+    // Service, PDB, NetworkPolicy), 3 shards x (Service, PDB, NetworkPolicy) + 15 tablet
+    // StatefulSets, 17 Jobs.
+    expect(all.length).toBe(59);
     expect(validateManifests(all, version)).toEqual([]);
   });
 
