@@ -489,18 +489,28 @@ function registerTabletUid(shard: TabletShard, uid: number, alias: string): void
 /**
  * The preStop hook of a replica's vttablet: `PlannedReparentShard` avoiding this tablet, which
  * moves the primary role to another replica when this tablet is the primary and does nothing
- * otherwise; retried for up to {@link HAND_OFF_SECONDS}, after which the pod stops anyway.
+ * otherwise; retried for up to {@link HAND_OFF_SECONDS}, after which the pod stops anyway. A shard
+ * that no longer serves its primary (resharded away) is left alone, so that deleting its tablets
+ * does not reparent it.
  */
 function handOffHook(release: VitessRelease, vtctld: IVtctld, keyspaceShard: string, alias: string): k8s.LifecycleHandler {
-  const command =
-    release.primaryTypeName === 'master'
-      ? ['PlannedReparentShard', release.commandFlag('keyspace_shard', keyspaceShard), release.commandFlag('avoid_master', alias)]
-      : ['PlannedReparentShard', release.commandFlag('avoid_primary', alias), keyspaceShard];
+  const legacy = release.primaryTypeName === 'master';
+  const client = clientPrefix(release, vtctld.grpcAddress);
+  const command = legacy
+    ? ['PlannedReparentShard', release.commandFlag('keyspace_shard', keyspaceShard), release.commandFlag('avoid_master', alias)]
+    : ['PlannedReparentShard', release.commandFlag('avoid_primary', alias), keyspaceShard];
+  const serving = `"is_${release.primaryTypeName}_serving":true`;
   const script = [
+    `if shard=$(${shellCommand([...client, 'GetShard', keyspaceShard])}); then`,
+    `  case "$(printf '%s' "$shard" | tr -d ' \\t\\n')" in`,
+    `    *'${serving}'*) ;;`,
+    `    *) echo "${keyspaceShard} does not serve its ${release.primaryTypeName}: no hand-off"; exit 0 ;;`,
+    '  esac',
+    'fi',
     `deadline=$((SECONDS + ${HAND_OFF_SECONDS}))`,
-    `until ${shellCommand([...clientPrefix(release, vtctld.grpcAddress), ...command])}; do`,
+    `until ${shellCommand([...client, ...command])}; do`,
     '  if [ "$SECONDS" -ge "$deadline" ]; then',
-    `    echo "could not hand the primary role of ${keyspaceShard} away from ${alias}; stopping anyway" >&2`,
+    `    echo "could not hand the ${release.primaryTypeName} role of ${keyspaceShard} away from ${alias}; stopping anyway" >&2`,
     '    exit 1',
     '  fi',
     '  sleep 5',

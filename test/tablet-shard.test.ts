@@ -1,5 +1,7 @@
 import { Testing } from 'cdk8s';
-import { BackupStorage, EtcdCell, TabletShard, TabletType, VitessRelease } from '../lib';
+import { BackupStorage, EtcdCell, TabletShard, TabletType, UserIds, VitessRelease, Vtctld } from '../lib';
+import { FakeCluster, expectJobsSucceeded } from './util/fake-cluster';
+import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { container, findObject, testChart } from './util/synth';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 
@@ -103,11 +105,13 @@ describe('TabletShard', () => {
       resources: { requests: { storage: '50Gi' } },
     });
     expect(sts.spec.template.spec.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
       { name: 'backups', nfs: { server: 'nfs.example.internal', path: '/exports/vitess' } },
     ]);
     for (const name of ['vttablet', 'mysql']) {
       expect(container(sts, name).volumeMounts).toEqual([
         { name: 'vtdataroot', mountPath: '/vt/vtdataroot' },
+        { name: 'tmp', mountPath: '/tmp' },
         { name: 'backups', mountPath: '/vt/backups' },
       ]);
     }
@@ -146,7 +150,7 @@ describe('TabletShard', () => {
     const sts = findObject(objects, 'StatefulSet', 'vttablet-100');
     const args: string[] = container(sts, 'vttablet').args;
     expect(args.filter((a) => a.includes('backup'))).toEqual([]);
-    expect(sts.spec.template.spec.volumes).toBeUndefined();
+    expect(sts.spec.template.spec.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
   });
 
   test('elects the first replica with InitShardMaster -force, guarded', () => {
@@ -207,4 +211,216 @@ test('on Vitess v22.0 the primary is elected with PlannedReparentShard, through 
   ]);
   const objects = Testing.synth(chart).filter((o) => o.kind === 'Job');
   expect(checkInvocations(vitessInvocations(objects), 'modern')).toEqual([]);
+});
+
+describe('TabletShard production defaults', () => {
+  test('a shard: tablets spread across nodes and zones, replaced only when deleted, scraped, with a long grace period', () => {
+    // GIVEN
+    const { objects } = shard();
+    // THEN
+    for (const uid of [100, 101, 102, 103, 104]) {
+      const sts = findObject(objects, 'StatefulSet', `vttablet-${uid}`);
+      const pod = sts.spec.template.spec;
+      expect(sts.spec.updateStrategy).toEqual({ type: 'OnDelete' });
+      expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+      const shardSelector = { app: 'vitess', component: 'vttablet', cell: 'test', keyspace: 'test_keyspace', shard: '0' };
+      expect(pod.topologySpreadConstraints).toEqual([
+        { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: shardSelector } },
+        { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: shardSelector } },
+      ]);
+      expect(sts.spec.template.metadata.annotations).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '15002',
+        'prometheus.io/path': '/metrics',
+      });
+      expect(pod.terminationGracePeriodSeconds).toBe(900);
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.securityContext).toEqual({
+        runAsUser: 999,
+        runAsGroup: 999,
+        fsGroup: 999,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      for (const name of ['vttablet', 'mysql']) {
+        const c = container(sts, name);
+        expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true });
+        expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+        expect(c.image).toBe('vitess/lite:v9.0.0');
+        expect(c.imagePullPolicy).toBe('IfNotPresent');
+        expect(c.resources.limits.cpu).toBeUndefined();
+      }
+      expect(container(sts, 'vttablet').resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } });
+      expect(container(sts, 'mysql').resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '1Gi' } });
+    }
+  });
+
+  test('a NetworkPolicy admits gRPC and MySQL only from Vitess pods, the web port from anywhere', () => {
+    const { objects } = shard({ shard: '-80', uidBase: 200 });
+    const policy = findObject(objects, 'NetworkPolicy', 'vttablet-test-keyspace-xx-80-test');
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: { app: 'vitess', component: 'vttablet', cell: 'test', keyspace: 'test_keyspace', shard: 'xx-80' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          ports: [
+            { protocol: 'TCP', port: 16002 },
+            { protocol: 'TCP', port: 3306 },
+          ],
+          from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'vitess' } } }],
+        },
+        { ports: [{ protocol: 'TCP', port: 15002 }] },
+      ],
+    });
+    const without = shard({ networkPolicy: false }).objects;
+    expect(without.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name.startsWith('vttablet'))).toEqual([]);
+  });
+
+  test('overrides: resources, storage, scheduling, pull secrets and platform-assigned user IDs', () => {
+    const { objects } = shard({
+      vttabletResources: { requests: { cpu: { value: '2' } as any, memory: { value: '4Gi' } as any }, limits: { memory: { value: '4Gi' } as any } },
+      nodeSelector: { 'node.kubernetes.io/pool': 'db' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }] } } },
+      priorityClassName: 'vitess-tablets',
+      imagePullSecrets: ['registry-cred'],
+      userIds: UserIds.PLATFORM_ASSIGNED,
+    });
+    const pod = findObject(objects, 'StatefulSet', 'vttablet-100').spec.template.spec;
+    expect(container({ spec: { template: { spec: pod } }, kind: 'StatefulSet', metadata: {} }, 'vttablet').resources).toEqual({
+      requests: { cpu: '2', memory: '4Gi' },
+      limits: { memory: '4Gi' },
+    });
+    expect(pod.nodeSelector).toEqual({ 'node.kubernetes.io/pool': 'db' });
+    expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }]);
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key).toBe('disk');
+    // The default spread stays beside the given affinity.
+    expect(pod.topologySpreadConstraints).toHaveLength(2);
+    expect(pod.priorityClassName).toBe('vitess-tablets');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'registry-cred' }]);
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const version of KUBERNETES_VERSIONS) {
+      expect(validateManifests(objects, version)).toEqual([]);
+    }
+  });
+
+  test('mysqlConfig: a ConfigMap in the [mysqld] section, read through EXTRA_MY_CNF', () => {
+    const { objects } = shard({ mysqlConfig: { innodb_buffer_pool_size: '768M', max_connections: 500 } });
+    const configMap = findObject(objects, 'ConfigMap', 'vttablet-test-keyspace-0-test-mycnf');
+    expect(configMap.data).toEqual({ 'extra.cnf': '[mysqld]\ninnodb_buffer_pool_size = 768M\nmax_connections = 500\n' });
+    const sts = findObject(objects, 'StatefulSet', 'vttablet-103');
+    const mysql = container(sts, 'mysql');
+    expect(mysql.env).toEqual([{ name: 'EXTRA_MY_CNF', value: '/vt/config/extra/extra.cnf' }]);
+    expect(mysql.volumeMounts).toContainEqual({ name: 'mycnf', mountPath: '/vt/config/extra', readOnly: true });
+    expect(sts.spec.template.spec.volumes).toContainEqual({ name: 'mycnf', configMap: { name: 'vttablet-test-keyspace-0-test-mycnf' } });
+    expect(container(sts, 'vttablet').volumeMounts.map((m: any) => m.name)).not.toContain('mycnf');
+    // Without mysqlConfig: no ConfigMap, no variable.
+    const plain = shard().objects;
+    expect(plain.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+    expect(container(findObject(plain, 'StatefulSet', 'vttablet-100'), 'mysql').env).toBeUndefined();
+  });
+
+  test('fails for a mysqlConfig name or value that is not one my.cnf line', () => {
+    expect(() => shard({ mysqlConfig: { 'innodb buffer': '1G' } })).toThrow(
+      /'mysqlConfig' names must be MySQL option names .*got 'innodb buffer'/,
+    );
+    expect(() => shard({ mysqlConfig: { max_connections: '100\n[client]' } })).toThrow(
+      /'mysqlConfig' value of 'max_connections' must be one non-empty line, got '100\n\[client\]'/,
+    );
+    expect(() => shard({ mysqlConfig: { sql_mode: '' } })).toThrow(/'mysqlConfig' value of 'sql_mode' must be one non-empty line, got ''/);
+  });
+
+  test('fails for a vtctld of another release', () => {
+    const chart = testChart();
+    const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+    const vtctld = new Vtctld(chart, 'Vtctld', { release: VitessRelease.V22_0, globalTopology, cell: 'test' });
+    expect(() => new TabletShard(chart, 'Shard', { globalTopology, vtctld, cell: 'test', keyspace: 'ks', shard: '0' })).toThrow(
+      "TabletShard: 'vtctld' runs Vitess v22.0.3 but 'release' is v9.0.0",
+    );
+  });
+});
+
+describe.each([
+  ['v9.0', VitessRelease.V9_0, 'legacy' as const, 'master'],
+  ['v22.0', VitessRelease.V22_0, 'modern' as const, 'primary'],
+])('a stopping tablet on Vitess %s', (_name, release, reference, primaryType) => {
+  function cluster() {
+    const chart = testChart();
+    const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+    const testCell = new EtcdCell(chart, 'Test', { cell: 'test' });
+    const vtctld = new Vtctld(chart, 'Vtctld', { release, globalTopology, cell: 'test' });
+    const tablets = new TabletShard(chart, 'Shard', { release, globalTopology, vtctld, cell: 'test', keyspace: 'test_keyspace', shard: '0' });
+    testCell.addCellInfoJob(chart, 'Cell', vtctld);
+    tablets.initPrimaryJob(chart, 'Init', vtctld);
+    const objects = Testing.synth(chart);
+    const fake = new FakeCluster();
+    // The keyspace as the init Jobs leave it (with a durability policy, which v22's
+    // PlannedReparentShard needs).
+    fake.update((state) => {
+      state.keyspaces.test_keyspace = { durability: 'semi_sync' };
+    });
+    expectJobsSucceeded(fake.apply(objects));
+    const sts = (uid: number) => findObject(objects, 'StatefulSet', `vttablet-${uid}`);
+    return { objects, fake, sts };
+  }
+
+  test('replicas hand the primary role away before they stop; rdonly tablets have no hook; mysqld waits for vttablet', () => {
+    const { objects, fake, sts } = cluster();
+    try {
+      // GIVEN a shard whose primary is 100
+      expect(fake.state.shards['test_keyspace/0'].primary).toBe('test-0000000100');
+      // WHEN a replica that is not the primary stops
+      const replica = fake.delete([sts(101)]);
+      // THEN nothing changes
+      expect(replica.map((r) => r.status)).toEqual([0]);
+      expect(fake.state.shards['test_keyspace/0'].primary).toBe('test-0000000100');
+      // WHEN the primary stops
+      const primary = fake.delete([sts(100)]);
+      // THEN its hook moved the role to the first other replica that is up, before it stopped
+      expect(primary.map((r) => [r.name, r.status, r.stderr])).toEqual([['vttablet-100/vttablet/preStop', 0, '']]);
+      expect(primary[0].calls.filter((c) => c.includes('PlannedReparentShard'))).toHaveLength(1);
+      expect(fake.state.shards['test_keyspace/0'].primary).toBe('test-0000000102');
+      expect(fake.state.tablets['test-0000000102'].type).toBe(primaryType);
+      expect(fake.state.tablets['test-0000000100'].type).toBe('replica');
+      // rdonly tablets never become primary and have no hook.
+      expect(container(sts(103), 'vttablet').lifecycle).toBeUndefined();
+      // mysqld stops only once vttablet no longer listens.
+      expect(container(sts(103), 'mysql').lifecycle.preStop.exec.command[2]).toContain('/dev/tcp/127.0.0.1/15002');
+      expect(checkInvocations(vitessInvocations(objects), reference)).toEqual([]);
+    } finally {
+      fake.dispose();
+    }
+  });
+
+  test('a shard that no longer serves its primary is left alone when its tablets stop', () => {
+    const { fake, sts } = cluster();
+    try {
+      // GIVEN a shard resharded away: it no longer serves its primary
+      fake.update((state) => {
+        state.shards['test_keyspace/0'].isMasterServing = false;
+      });
+      // WHEN its tablets stop
+      const runs = fake.delete([sts(100), sts(101), sts(102)]);
+      // THEN no hook reparents it
+      expect(runs.map((r) => r.status)).toEqual([0, 0, 0]);
+      expect(runs.flatMap((r) => r.calls).filter((c) => c.includes('PlannedReparentShard'))).toEqual([]);
+      expect(runs[0].stdout).toContain(`test_keyspace/0 does not serve its ${primaryType}: no hand-off`);
+      expect(fake.state.shards['test_keyspace/0'].primary).toBe('test-0000000100');
+    } finally {
+      fake.dispose();
+    }
+  });
+
+  test('the hand-off gives up when no other replica can take over, and the pod stops anyway', () => {
+    const { fake, sts } = cluster();
+    try {
+      fake.delete([sts(101), sts(102)]);
+      const runs = fake.delete([sts(100)]);
+      expect(runs[0].status).toBe(1);
+      expect(runs[0].stderr).toContain(`could not hand the ${primaryType} role of test_keyspace/0 away from test-0000000100; stopping anyway`);
+      expect(fake.state.tablets['test-0000000100'].up).toBe(false);
+    } finally {
+      fake.dispose();
+    }
+  });
 });

@@ -79,9 +79,23 @@ export class FakeCluster {
     return manifests.filter((m) => m.kind === 'Job').map((job) => this.runJob(job));
   }
 
-  /** `kubectl delete -f`: stops the file's tablets (their topology records stay). */
-  public delete(manifests: any[]): void {
+  /**
+   * `kubectl delete -f`: runs the preStop hooks of the file's tablets (all pods stop at once, so
+   * every hook runs while all tablets are still up), then stops the tablets (their topology records
+   * stay). Returns the hook runs.
+   */
+  public delete(manifests: any[]): JobRun[] {
+    const runs: JobRun[] = [];
+    for (const m of manifests.filter((o) => o.kind === 'StatefulSet')) {
+      for (const c of m.spec.template.spec.containers) {
+        const hook = c.lifecycle?.preStop?.exec?.command;
+        if (hook && c.name === 'vttablet') {
+          runs.push(this.runScript(`${m.metadata.name}/${c.name}/preStop`, hook));
+        }
+      }
+    }
     this.setTablets(manifests, false);
+    return runs;
   }
 
   public dispose(): void {
@@ -128,18 +142,23 @@ export class FakeCluster {
   }
 
   private runJob(job: any): JobRun {
-    const container = job.spec.template.spec.containers[0];
-    expect(container.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
-    const script: string = container.command[2];
+    return this.runScript(job.metadata.name, job.spec.template.spec.containers[0].command);
+  }
+
+  private runScript(name: string, command: string[]): JobRun {
+    expect(command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
+    const script: string = command[2];
     const local = script
       .split('/vt/bin/')
       .join(`${this.binDir}/`)
       .replace(/^deadline=\$\(\( \$\(date \+%s\) \+ \d+ \)\)$/m, `deadline=$(( $(date +%s) + ${this.waitSeconds} ))`)
-      .replace(/^    sleep \d+$/m, '    sleep 0.2');
+      .replace(/^    sleep \d+$/m, '    sleep 0.2')
+      .replace(/^deadline=\$\(\(SECONDS \+ \d+\)\)$/m, `deadline=$((SECONDS + ${this.waitSeconds}))`)
+      .replace(/^  sleep \d+$/m, '  sleep 0.2');
     const before = this.state.calls.length;
     const result = spawnSync('/bin/bash', ['-c', local], { encoding: 'utf8', timeout: 60000 });
     return {
-      name: job.metadata.name,
+      name,
       status: result.status ?? -1,
       stdout: result.stdout,
       stderr: result.stderr,

@@ -232,6 +232,39 @@ export class FakeVitess {
     return tablet;
   }
 
+  /**
+   * PlannedReparentShard: to `newAlias`, or away from `avoidAlias` to the first other reachable
+   * replica (nothing to do when `avoidAlias` is not the primary).
+   */
+  private plannedReparent(keyspaceShard: string, primaryType: string, newAlias?: string | true, avoidAlias?: string | true): string {
+    const shard = this.shard(keyspaceShard);
+    let tablet: FakeTablet;
+    if (typeof newAlias === 'string') {
+      tablet = this.reachableTablet(newAlias);
+    } else if (typeof avoidAlias === 'string') {
+      if (shard.primary !== avoidAlias) {
+        return '';
+      }
+      const candidate = Object.values(this.state.tablets).find(
+        (t) => t.registered && t.up && t.keyspace === shard.keyspace && t.shard === shard.name && t.type === 'replica' && t.alias !== avoidAlias,
+      );
+      if (!candidate) {
+        throw new VitessError(`no valid candidate for the new ${primaryType} of ${keyspaceShard}`);
+      }
+      tablet = candidate;
+    } else {
+      throw new VitessError('PlannedReparentShard needs a new or an avoided primary');
+    }
+    for (const t of Object.values(this.state.tablets)) {
+      if (t.keyspace === shard.keyspace && t.shard === shard.name && t.type === primaryType) {
+        t.type = 'replica';
+      }
+    }
+    tablet.type = primaryType;
+    shard.primary = tablet.alias;
+    return '';
+  }
+
   private reachableTablet(alias: string): FakeTablet {
     const tablet = this.tablet(alias);
     if (!tablet.up) {
@@ -315,6 +348,8 @@ export class FakeVitess {
         }
         return tables.map((t) => `${t}\n`).join('');
       }
+      case 'PlannedReparentShard':
+        return this.plannedReparent(String(flags.keyspace_shard), 'master', flags.new_master, flags.avoid_master);
       case 'InitShardMaster': {
         const shard = this.shard(positional[0]);
         const tablet = this.reachableTablet(positional[1]);
@@ -561,18 +596,10 @@ export class FakeVitess {
       }
       case 'PlannedReparentShard': {
         const shard = this.shard(positional[0]);
-        const tablet = this.reachableTablet(String(flags.new_primary));
         if (this.state.keyspaces[shard.keyspace]?.durability === '') {
           throw new VitessError(`no durability policy set for keyspace ${shard.keyspace}`);
         }
-        for (const t of Object.values(this.state.tablets)) {
-          if (t.keyspace === shard.keyspace && t.shard === shard.name && t.type === 'primary') {
-            t.type = 'replica';
-          }
-        }
-        tablet.type = 'primary';
-        shard.primary = tablet.alias;
-        return '';
+        return this.plannedReparent(positional[0], 'primary', flags.new_primary, flags.avoid_primary);
       }
       case 'GetBackups':
         return this.vtctl('ListBackups', positional);
