@@ -10,9 +10,11 @@ import {
   restrictedContainerSecurityContext,
   scrapeAnnotations,
   spreadConstraints,
+  validateQuantity,
+  validateResources,
   workloadPodSpec,
 } from './pod';
-import { validateCellName } from './names';
+import { claimObjectName, validateCellName } from './names';
 import { IVtctld } from './vtctld';
 import { JobCondition } from './job-condition';
 import { VtctlJob } from './vtctl-job';
@@ -86,12 +88,17 @@ export class EtcdCell extends Construct {
   public constructor(scope: Construct, id: string, props: EtcdCellProps) {
     super(scope, id);
     validateCellName('EtcdCell', 'cell', props.cell);
+    validateResources('EtcdCell', 'resources', props.resources);
+    if (props.storageSize !== undefined) {
+      validateQuantity('EtcdCell', 'storageSize', props.storageSize);
+    }
     const replicas = props.replicas ?? 3;
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9 || replicas % 2 === 0) {
       throw new Error(`EtcdCell: 'replicas' must be an odd whole number from 1 to 9, got ${replicas}`);
     }
     this.cell = props.cell;
     this.name = `etcd-${props.cell}`;
+    claimObjectName(this, 'EtcdCell', 'StatefulSet', this.name);
     this.clientServiceName = `${this.name}-client`;
     this.clientAddress = `${this.clientServiceName}:${ETCD_CLIENT_PORT}`;
     this.replicas = replicas;

@@ -4,9 +4,10 @@ import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { CommandJobOptions, ConditionCheck, JobCondition, commandChecks } from './job-condition';
 import { APP_LABEL, TMP_MOUNT, TMP_VOLUME, restrictedContainerSecurityContext, workloadPodSpec } from './pod';
+import { claimObjectName } from './names';
 import { VitessRelease } from './release';
 import { shellCommand, shellQuote } from './shell';
-import { IVtctld } from './vtctld';
+import { IVtctld, JobPodOptions } from './vtctld';
 
 /** How long one check command may take. */
 const CHECK_TIMEOUT_SECONDS = 30;
@@ -192,6 +193,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     thenVerify,
   });
 
+  claimObjectName(scope, spec.context, 'Job', spec.jobName);
   const labels = { ...APP_LABEL, component: spec.component, job: spec.jobName };
   return new k8s.KubeJob(scope, 'Resource', {
     metadata: { name: spec.jobName, labels },
@@ -203,7 +205,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
-          ...workloadPodSpec(spec.context, spec.vtctld.jobOptions ?? {}),
+          ...workloadPodSpec(spec.context, jobPodOptions(spec.vtctld.jobOptions)),
           containers: [
             {
               name: spec.containerName,
@@ -221,4 +223,15 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
       },
     },
   });
+}
+
+/** The options a Job pod takes from its vtctld: never affinity, which is about vtctld's own pods. */
+function jobPodOptions(options: JobPodOptions | undefined): JobPodOptions {
+  return {
+    nodeSelector: options?.nodeSelector,
+    tolerations: options?.tolerations,
+    priorityClassName: options?.priorityClassName,
+    imagePullSecrets: options?.imagePullSecrets,
+    userIds: options?.userIds,
+  };
 }

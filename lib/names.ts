@@ -1,4 +1,5 @@
 // Naming and identity rules shared by the constructs. Not part of the public API.
+import { IConstruct } from 'constructs';
 
 /** The largest tablet UID: Vitess stores UIDs as uint32. */
 export const MAX_TABLET_UID = 4294967295;
@@ -155,4 +156,40 @@ export function validateKeyRangeTiling(context: string, prop: string, source: st
   if (!sameBound(last.end, whole.end)) {
     throw problem(`the last shard '${last.shard}' does not end where '${source}' ends`);
   }
+}
+
+const claimsByApp = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Records that `scope` owns `key` in its app (the construct tree's root), and throws the error
+ * `problem(owner)` when another construct of the same app already owns it. `owner` describes the
+ * other construct.
+ */
+export function claimUnique(scope: IConstruct, key: string, owner: string, problem: (other: string) => string): void {
+  const root = scope.node.root;
+  let claims = claimsByApp.get(root);
+  if (!claims) {
+    claims = new Map();
+    claimsByApp.set(root, claims);
+  }
+  const other = claims.get(key);
+  if (other !== undefined) {
+    throw new Error(problem(other));
+  }
+  claims.set(key, owner);
+}
+
+/**
+ * Throws when another construct of the same app already creates a `kind` object named `name`: the
+ * files of an app are applied to one namespace, where the second would replace the first.
+ */
+export function claimObjectName(scope: IConstruct, context: string, kind: string, name: string): void {
+  claimUnique(
+    scope,
+    `${kind}/${name}`,
+    scope.node.path,
+    (other) =>
+      `${context} ${scope.node.path}: ${kind} '${name}' is already created by ${other}; ` +
+      'object names must be unique in an app (its files are applied to one namespace)',
+  );
 }

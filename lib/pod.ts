@@ -156,3 +156,68 @@ export function createNetworkPolicy(
     spec: { podSelector: { matchLabels: podSelector }, policyTypes: ['Ingress'], ingress: rules },
   });
 }
+
+/** A Kubernetes resource quantity without a sign: `250m`, `1.5`, `512Mi`, `1e3`. */
+const QUANTITY = /^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$/;
+
+const SUFFIX_FACTORS: { [suffix: string]: number } = {
+  '': 1,
+  'n': 1e-9,
+  'u': 1e-6,
+  'm': 1e-3,
+  'k': 1e3,
+  'M': 1e6,
+  'G': 1e9,
+  'T': 1e12,
+  'P': 1e15,
+  'E': 1e18,
+  'Ki': 2 ** 10,
+  'Mi': 2 ** 20,
+  'Gi': 2 ** 30,
+  'Ti': 2 ** 40,
+  'Pi': 2 ** 50,
+  'Ei': 2 ** 60,
+};
+
+/** The value of a valid quantity as a number (for comparisons). */
+function quantityNumber(quantity: string): number {
+  const match = /^([0-9.]+)(.*)$/.exec(quantity)!;
+  const suffix = match[2];
+  if (/^[eE]/.test(suffix)) {
+    return Number(`${match[1]}${suffix}`);
+  }
+  return Number(match[1]) * SUFFIX_FACTORS[suffix];
+}
+
+/** Throws unless `value` is a non-negative Kubernetes quantity such as `250m` or `10Gi`. */
+export function validateQuantity(context: string, prop: string, value: string): void {
+  if (!QUANTITY.test(value)) {
+    throw new Error(
+      `${context}: '${prop}' must be a Kubernetes quantity such as '250m', '2', '512Mi' or '10Gi', got '${value}'`,
+    );
+  }
+}
+
+/**
+ * Throws unless every request and limit is a valid quantity and no limit is below its request
+ * (the API server would reject the pod).
+ */
+export function validateResources(context: string, prop: string, requirements: k8s.ResourceRequirements | undefined): void {
+  if (requirements === undefined) {
+    return;
+  }
+  const text = (quantity: k8s.Quantity): string => String(quantity.value);
+  for (const [kind, values] of [['requests', requirements.requests], ['limits', requirements.limits]] as const) {
+    for (const [resource, quantity] of Object.entries(values ?? {})) {
+      validateQuantity(context, `${prop}.${kind}.${resource}`, text(quantity));
+    }
+  }
+  for (const [resource, limit] of Object.entries(requirements.limits ?? {})) {
+    const request = requirements.requests?.[resource];
+    if (request !== undefined && quantityNumber(text(limit)) < quantityNumber(text(request))) {
+      throw new Error(
+        `${context}: '${prop}.limits.${resource}' (${text(limit)}) must not be below '${prop}.requests.${resource}' (${text(request)})`,
+      );
+    }
+  }
+}

@@ -1,9 +1,11 @@
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { BackupStorage } from './backup-storage';
 import { EtcdCell } from './etcd-cell';
 import {
   MAX_TABLET_UID,
+  claimObjectName,
+  claimUnique,
   keyspaceObjectName,
   shardLabel,
   tabletAlias,
@@ -25,6 +27,8 @@ import {
   restrictedContainerSecurityContext,
   scrapeAnnotations,
   spreadConstraints,
+  validateQuantity,
+  validateResources,
   workloadPodSpec,
 } from './pod';
 import { VitessRelease } from './release';
@@ -202,6 +206,11 @@ export class TabletShard extends Construct {
     validateCellName('TabletShard', 'cell', props.cell);
     validateKeyspaceName('TabletShard', 'keyspace', props.keyspace);
     validateShardName('TabletShard', 'shard', props.shard);
+    validateResources('TabletShard', 'vttabletResources', props.vttabletResources);
+    validateResources('TabletShard', 'mysqldResources', props.mysqldResources);
+    if (props.storageSize !== undefined) {
+      validateQuantity('TabletShard', 'storageSize', props.storageSize);
+    }
     const uidBase = props.uidBase ?? 100;
     const replicaCount = props.replicaCount ?? 3;
     const rdonlyCount = props.rdonlyCount ?? 2;
@@ -245,6 +254,7 @@ export class TabletShard extends Construct {
     const shardLabels = { ...APP_LABEL, ...shardSelector };
     const serviceName = `vttablet-${keyspaceObjectName(props.keyspace)}-${shardLabel(props.shard)}-${props.cell}`;
     validateObjectName('TabletShard', 'keyspace, shard and cell (in the Service name)', serviceName);
+    claimObjectName(this, 'TabletShard', 'Service', serviceName);
 
     new k8s.KubeService(this, 'Service', {
       metadata: { name: serviceName, labels: shardLabels },
@@ -466,24 +476,16 @@ export class TabletShard extends Construct {
   }
 }
 
-const tabletUidsByApp = new WeakMap<IConstruct, Map<number, string>>();
-
 /** Throws if another tablet in the same app already has this UID. */
 function registerTabletUid(shard: TabletShard, uid: number, alias: string): void {
-  const root = shard.node.root;
-  let uids = tabletUidsByApp.get(root);
-  if (!uids) {
-    uids = new Map();
-    tabletUidsByApp.set(root, uids);
-  }
-  const other = uids.get(uid);
-  if (other !== undefined) {
-    throw new Error(
+  claimUnique(
+    shard,
+    `tablet-uid/${uid}`,
+    `${alias} in ${shard.node.path}`,
+    (other) =>
       `TabletShard ${shard.node.path}: tablet UID ${uid} (${alias}) is already used by ${other}; ` +
-        "UIDs must be unique across all cells: give each shard its own 'uidBase'",
-    );
-  }
-  uids.set(uid, `${alias} in ${shard.node.path}`);
+      "UIDs must be unique across all cells: give each shard its own 'uidBase'",
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import { k8s } from '../imports/k8s';
 import { CommandJobOptions } from './job-condition';
 import { clientPrefix, createCommandJob } from './job-script';
 import { validateObjectName } from './names';
-import { resources } from './pod';
+import { resources, validateResources } from './pod';
 import { IVtctld } from './vtctld';
 
 /**
@@ -48,6 +48,7 @@ export class VtctlJob extends Construct {
   public constructor(scope: Construct, id: string, props: VtctlJobProps) {
     super(scope, id);
     validateObjectName('VtctlJob', 'jobName', props.jobName);
+    validateResources('VtctlJob', 'resources', props.resources);
     const context = `VtctlJob ${props.jobName}`;
     if (props.commands.length === 0) {
       throw new Error(`${context}: 'commands' must hold at least one command, got none`);

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { BackupStorage } from './backup-storage';
 import { EtcdCell } from './etcd-cell';
-import { validateCellName, validateObjectName } from './names';
+import { claimObjectName, validateCellName, validateObjectName } from './names';
 import {
   APP_LABEL,
   TMP_MOUNT,
@@ -15,6 +15,7 @@ import {
   restrictedContainerSecurityContext,
   scrapeAnnotations,
   spreadConstraints,
+  validateResources,
   workloadPodSpec,
 } from './pod';
 import { VitessRelease, VtctlClient } from './release';
@@ -39,8 +40,11 @@ export interface IVtctld {
    * priority class, image pull secrets, user IDs; not affinity).
    * @default - none: the defaults of {@link WorkloadOptions}
    */
-  readonly jobOptions?: WorkloadOptions;
+  readonly jobOptions?: JobPodOptions;
 }
+
+/** The pod options of command Jobs: {@link WorkloadOptions} without affinity and NetworkPolicy. */
+export type JobPodOptions = Omit<WorkloadOptions, 'affinity' | 'networkPolicy'>;
 
 /**
  * Props of {@link Vtctld}.
@@ -95,7 +99,7 @@ export class Vtctld extends Construct implements IVtctld {
   /** `host:port` of the web service, e.g. `vtctld:15000`. */
   public readonly webAddress: string;
   /** The pod options of the command Jobs. */
-  public readonly jobOptions: WorkloadOptions;
+  public readonly jobOptions: JobPodOptions;
   /** The Deployment. */
   public readonly deployment: k8s.KubeDeployment;
 
@@ -104,7 +108,9 @@ export class Vtctld extends Construct implements IVtctld {
     this.release = props.release ?? VitessRelease.V9_0;
     this.name = props.name ?? 'vtctld';
     validateObjectName('Vtctld', 'name', this.name);
+    claimObjectName(this, 'Vtctld', 'Deployment', this.name);
     validateCellName('Vtctld', 'cell', props.cell);
+    validateResources('Vtctld', 'resources', props.resources);
     const replicas = props.replicas ?? 1;
     if (!Number.isInteger(replicas) || replicas < 1) {
       throw new Error(`Vtctld: 'replicas' must be a whole number of at least 1, got ${replicas}`);
@@ -121,7 +127,7 @@ export class Vtctld extends Construct implements IVtctld {
       imagePullSecrets: props.imagePullSecrets,
       userIds: props.userIds,
     };
-    const selector = { app: 'vitess', component: 'vtctld' };
+    const selector = { app: 'vitess', component: 'vtctld', vtctld: this.name };
     const labels = { ...APP_LABEL, ...selector };
 
     new k8s.KubeService(this, 'Service', {

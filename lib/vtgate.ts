@@ -1,7 +1,8 @@
+import { isIPv4, isIPv6 } from 'net';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { EtcdCell } from './etcd-cell';
-import { validateCellName, validateObjectName } from './names';
+import { claimObjectName, validateCellName, validateObjectName } from './names';
 import {
   APP_LABEL,
   TMP_MOUNT,
@@ -13,6 +14,7 @@ import {
   restrictedContainerSecurityContext,
   scrapeAnnotations,
   spreadConstraints,
+  validateResources,
   workloadPodSpec,
 } from './pod';
 import { VitessRelease } from './release';
@@ -125,6 +127,7 @@ export class Vtgate extends Construct {
     super(scope, id);
     const release = props.release ?? VitessRelease.V9_0;
     validateCellName('Vtgate', 'cell', props.cell);
+    validateResources('Vtgate', 'resources', props.resources);
     const cellsToWatch = props.cellsToWatch ?? [props.cell];
     cellsToWatch.forEach((cell) => validateCellName('Vtgate', 'cellsToWatch', cell));
     if (!cellsToWatch.includes(props.cell)) {
@@ -159,12 +162,16 @@ export class Vtgate extends Construct {
         throw new Error(`Vtgate: 'externalTrafficPolicy' must be 'Cluster' or 'Local', got '${props.externalTrafficPolicy}'`);
       }
     }
+    if (props.mysqlClients !== undefined && props.networkPolicy === false) {
+      throw new Error("Vtgate: 'mysqlClients' takes effect only through the NetworkPolicy, but 'networkPolicy' is false");
+    }
     if (props.mysqlClients !== undefined && props.mysqlClients.length === 0) {
       throw new Error("Vtgate: 'mysqlClients' must name at least one peer, got none (leave it out to admit every source)");
     }
     const secretName = props.mysqlAuthSecretName ?? `vtgate-${props.cell}-mysql-auth`;
     validateObjectName('Vtgate', 'mysqlAuthSecretName', secretName);
     this.name = `vtgate-${props.cell}`;
+    claimObjectName(this, 'Vtgate', 'Deployment', this.name);
     this.mysqlAddress = `${this.name}:${VTGATE_MYSQL_PORT}`;
 
     const selector = { app: 'vitess', component: 'vtgate', cell: props.cell };
@@ -256,10 +263,10 @@ export class Vtgate extends Construct {
 
 /** Whether `value` is an IPv4 or IPv6 CIDR. */
 function isCidr(value: string): boolean {
-  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-  if (ipv4) {
-    return ipv4.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(ipv4[5]) <= 32;
+  const parts = value.split('/');
+  if (parts.length !== 2 || !/^[0-9]{1,3}$/.test(parts[1])) {
+    return false;
   }
-  const ipv6 = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(value);
-  return ipv6 !== null && ipv6[1].includes(':') && Number(ipv6[2]) <= 128;
+  const bits = Number(parts[1]);
+  return (isIPv4(parts[0]) && bits <= 32) || (isIPv6(parts[0]) && bits <= 128);
 }

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { EtcdCell } from './etcd-cell';
-import { validateKeyspaceName, validateObjectName } from './names';
+import { claimObjectName, validateKeyspaceName, validateObjectName } from './names';
 import {
   APP_LABEL,
   TMP_MOUNT,
@@ -10,6 +10,7 @@ import {
   resources,
   restrictedContainerSecurityContext,
   scrapeAnnotations,
+  validateResources,
   workloadPodSpec,
 } from './pod';
 import { VitessRelease } from './release';
@@ -71,6 +72,8 @@ export class Vtorc extends Construct {
     }
     this.name = props.name ?? 'vtorc';
     validateObjectName('Vtorc', 'name', this.name);
+    validateResources('Vtorc', 'resources', props.resources);
+    claimObjectName(this, 'Vtorc', 'Deployment', this.name);
     const keyspaces = props.keyspaces ?? [];
     for (const keyspace of keyspaces) {
       validateKeyspaceName('Vtorc', 'keyspaces', keyspace);

@@ -11,7 +11,7 @@ import {
   validateObjectName,
   validateShardName,
 } from './names';
-import { resources } from './pod';
+import { resources, validateResources } from './pod';
 import { topologyFlags } from './topology';
 import { IVtctld } from './vtctld';
 
@@ -88,6 +88,7 @@ export class VtworkerJob extends Construct {
     const release = props.vtctld.release;
     release.requireVtworkerCommand(props.command, 'VtworkerJob');
     validateCellName('VtworkerJob', 'cell', props.cell);
+    validateResources('VtworkerJob', 'resources', props.resources);
     validateKeyspaceName('VtworkerJob', 'keyspace', props.keyspace);
     if (props.shards.length === 0) {
       throw new Error("VtworkerJob: 'shards' must name at least one shard, got none");

@@ -1,4 +1,8 @@
+import { Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import { EtcdCell, TabletShard, VitessRelease, VtctlJob, Vtctld, Vtgate, Vtorc } from '../lib';
 import {
+  claimObjectName,
   keyspaceObjectName,
   shardLabel,
   tabletAlias,
@@ -58,5 +62,70 @@ describe('key-range tiling', () => {
     expect(() => validateKeyRangeTiling('T', 'targets', '0', ['-80', '80-c0'])).toThrow(/the last shard '80-c0' does not end/);
     expect(() => validateKeyRangeTiling('T', 'targets', '80-', ['40-c0', 'c0-'])).toThrow(/the first shard '40-c0' does not start/);
     expect(() => validateKeyRangeTiling('T', 'targets', '0', ['-', '80-'])).toThrow(/'-' is not followed directly/);
+  });
+});
+
+describe('object names are unique in an app', () => {
+  function app() {
+    const a = Testing.app();
+    const chart = (id: string) => new Chart(a, id, { disableResourceNameHashes: true });
+    const first = chart('first');
+    const globalTopology = new EtcdCell(first, 'Global', { cell: 'global' });
+    const vtctld = new Vtctld(first, 'Vtctld', { release: VitessRelease.V22_0, globalTopology, cell: 'test' });
+    return { a, chart, first, globalTopology, vtctld };
+  }
+
+  test('claimObjectName: the second claim of a kind and name in the same app fails, naming both', () => {
+    const { chart } = app();
+    const one = new Construct(chart('one'), 'A');
+    const two = new Construct(chart('two'), 'B');
+    claimObjectName(one, 'Thing', 'Service', 'x');
+    claimObjectName(one, 'Thing', 'Deployment', 'x');
+    expect(() => claimObjectName(two, 'Thing', 'Service', 'x')).toThrow(
+      "Thing two/B: Service 'x' is already created by one/A; object names must be unique in an app (its files are applied to one namespace)",
+    );
+    // Another app is another set of files.
+    expect(() => claimObjectName(new Construct(new Chart(Testing.app(), 'c'), 'C'), 'Thing', 'Service', 'x')).not.toThrow();
+  });
+
+  test.each([
+    ['EtcdCell', "EtcdCell second/E: StatefulSet 'etcd-global' is already created by first/Global", (s: Chart) => new EtcdCell(s, 'E', { cell: 'global' })],
+    [
+      'Vtctld',
+      "Vtctld second/V: Deployment 'vtctld' is already created by first/Vtctld",
+      (s: Chart, g: EtcdCell) => new Vtctld(s, 'V', { release: VitessRelease.V22_0, globalTopology: g, cell: 'other' }),
+    ],
+    [
+      'Vtgate',
+      "Vtgate second/G2: Deployment 'vtgate-test' is already created by first/G1",
+      (s: Chart, g: EtcdCell, first: Chart) => {
+        new Vtgate(first, 'G1', { globalTopology: g, cell: 'test' });
+        new Vtgate(s, 'G2', { globalTopology: g, cell: 'test' });
+      },
+    ],
+    [
+      'Vtorc',
+      "Vtorc second/O: Deployment 'vtctld' is already created by first/Vtctld",
+      (s: Chart, g: EtcdCell) => new Vtorc(s, 'O', { release: VitessRelease.V22_0, globalTopology: g, name: 'vtctld' }),
+    ],
+    [
+      'TabletShard',
+      "TabletShard second/S2: Service 'vttablet-ks-0-test' is already created by first/S1",
+      (s: Chart, g: EtcdCell, first: Chart) => {
+        new TabletShard(first, 'S1', { release: VitessRelease.V22_0, globalTopology: g, cell: 'test', keyspace: 'ks', shard: '0' });
+        new TabletShard(s, 'S2', { release: VitessRelease.V22_0, globalTopology: g, cell: 'test', keyspace: 'ks', shard: '0', uidBase: 200 });
+      },
+    ],
+    [
+      'VtctlJob',
+      "VtctlJob x second/J2: Job 'x' is already created by first/J1",
+      (s: Chart, _g: EtcdCell, first: Chart, vtctld: Vtctld) => {
+        new VtctlJob(first, 'J1', { vtctld, jobName: 'x', commands: [['GetCellInfoNames']] });
+        new VtctlJob(s, 'J2', { vtctld, jobName: 'x', commands: [['GetCellInfoNames']] });
+      },
+    ],
+  ])('fails for a second %s with the same object name', (_name, message, build) => {
+    const { chart, first, globalTopology, vtctld } = app();
+    expect(() => build(chart('second'), globalTopology, first, vtctld)).toThrow(message);
   });
 });

@@ -3,9 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
-import { EtcdCell, JobCondition, VitessRelease, VtctlJob } from '../lib';
+import { k8s } from '../imports/k8s';
+import { EtcdCell, IVtctld, JobCondition, UserIds, VitessRelease, VtctlJob, Vtctld, WorkloadOptions } from '../lib';
+import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
-import { testChart } from './util/synth';
+import { container, findObject, testChart } from './util/synth';
 
 const vtctld = { release: VitessRelease.V9_0, grpcAddress: 'vtctld:15999' };
 
@@ -169,3 +171,173 @@ describe('VtctlJob', () => {
 
 });
 
+/** The workload options of the vtctld in the pod option tests, none at its default. */
+const WORKLOAD_OPTIONS: Required<Omit<WorkloadOptions, 'networkPolicy'>> = {
+  nodeSelector: { 'node-pool': 'jobs' },
+  tolerations: [{ key: 'batch', operator: 'Exists', effect: 'NoSchedule' }],
+  affinity: {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }],
+      },
+    },
+  },
+  priorityClassName: 'vitess-batch',
+  imagePullSecrets: ['registry-credentials'],
+  userIds: UserIds.PLATFORM_ASSIGNED,
+};
+
+/** A VtctlJob against a Vtctld construct with the given options, and the synthesized Job. */
+function jobAgainstVtctld(options: WorkloadOptions) {
+  const chart = testChart();
+  const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+  const vtctldConstruct = new Vtctld(chart, 'Vtctld', { globalTopology, cell: 'test', ...options });
+  new VtctlJob(chart, 'Job', { vtctld: vtctldConstruct, jobName: 'vtctl-rebuildvschemagraph', commands: [['RebuildVSchemaGraph']] });
+  const objects = Testing.synth(chart);
+  return { chart, vtctld: vtctldConstruct, objects, job: findObject(objects, 'Job', 'vtctl-rebuildvschemagraph') };
+}
+
+describe('VtctlJob pod', () => {
+  test('runs as the numeric vitess user with a restricted, read-only container and a writable /tmp', () => {
+    // GIVEN
+    const chart = testChart();
+    // WHEN
+    new VtctlJob(chart, 'Job', { vtctld, jobName: 'x', commands: [['RebuildVSchemaGraph']] });
+    // THEN
+    const job = findObject(Testing.synth(chart), 'Job', 'x');
+    const pod = job.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toEqual({
+      runAsUser: 999,
+      runAsGroup: 999,
+      fsGroup: 999,
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['vtctl']);
+    const c = container(job, 'vtctl');
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+    });
+    expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
+    expect(c.imagePullPolicy).toBe('IfNotPresent');
+    expect(c.image).toBe('vitess/lite:v9.0.0');
+  });
+
+  test('requests CPU and memory and limits memory only, unless given resources', () => {
+    const chart = testChart();
+    new VtctlJob(chart, 'Default', { vtctld, jobName: 'default', commands: [['RebuildVSchemaGraph']] });
+    new VtctlJob(chart, 'Sized', {
+      vtctld,
+      jobName: 'sized',
+      commands: [['RebuildVSchemaGraph']],
+      resources: {
+        requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
+        limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
+      },
+    });
+    const objects = Testing.synth(chart);
+    expect(container(findObject(objects, 'Job', 'default'), 'vtctl').resources).toEqual({
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { memory: '256Mi' },
+    });
+    expect(container(findObject(objects, 'Job', 'sized'), 'vtctl').resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '1', memory: '512Mi' },
+    });
+  });
+
+  test('a vtctld without workload options gives its Jobs none', () => {
+    const pod = jobAgainstVtctld({}).job.spec.template.spec;
+    expect(pod.securityContext).toEqual({
+      runAsUser: 999,
+      runAsGroup: 999,
+      fsGroup: 999,
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.nodeSelector).toBeUndefined();
+    expect(pod.tolerations).toBeUndefined();
+    expect(pod.affinity).toBeUndefined();
+    expect(pod.priorityClassName).toBeUndefined();
+    expect(pod.imagePullSecrets).toBeUndefined();
+    expect(pod.topologySpreadConstraints).toBeUndefined();
+  });
+
+  test("takes the vtctld's node selector, tolerations, priority class, pull secrets and user IDs, not its affinity", () => {
+    // WHEN
+    const { job } = jobAgainstVtctld(WORKLOAD_OPTIONS);
+    // THEN
+    const pod = job.spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ 'node-pool': 'jobs' });
+    expect(pod.tolerations).toEqual([{ key: 'batch', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(pod.priorityClassName).toBe('vitess-batch');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.affinity).toBeUndefined();
+    expect(pod.topologySpreadConstraints).toBeUndefined();
+    expect(container(job, 'vtctl').securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+    });
+  });
+
+  test('Jobs made by construct methods take the same options', () => {
+    // GIVEN
+    const { chart, vtctld: vtctldConstruct } = jobAgainstVtctld(WORKLOAD_OPTIONS);
+    const etcd = new EtcdCell(chart, 'Etcd', { cell: 'test' });
+    // WHEN
+    etcd.addCellInfoJob(chart, 'AddCellInfo', vtctldConstruct);
+    // THEN
+    const job = findObject(Testing.synth(chart), 'Job', 'vtctl-addcellinfo-test');
+    const pod = job.spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ 'node-pool': 'jobs' });
+    expect(pod.tolerations).toEqual([{ key: 'batch', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(pod.priorityClassName).toBe('vitess-batch');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.affinity).toBeUndefined();
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
+  });
+
+  test('takes the job options of any IVtctld', () => {
+    // GIVEN
+    const chart = testChart();
+    const external: IVtctld = {
+      release: VitessRelease.V9_0,
+      grpcAddress: 'vtctld.vitess.svc:15999',
+      jobOptions: { nodeSelector: { pool: 'ops' }, imagePullSecrets: ['mirror'] },
+    };
+    // WHEN
+    new VtctlJob(chart, 'Job', { vtctld: external, jobName: 'x', commands: [['RebuildVSchemaGraph']] });
+    // THEN
+    const pod = findObject(Testing.synth(chart), 'Job', 'x').spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ pool: 'ops' });
+    expect(pod.imagePullSecrets).toEqual([{ name: 'mirror' }]);
+    expect(pod.securityContext.runAsUser).toBe(999);
+  });
+
+  test('fails for job options that are not valid, naming the Job', () => {
+    const withOptions = (jobOptions: WorkloadOptions): IVtctld => ({ release: VitessRelease.V9_0, grpcAddress: 'vtctld:15999', jobOptions });
+    const make = (jobOptions: WorkloadOptions) => () =>
+      new VtctlJob(testChart(), 'Job', { vtctld: withOptions(jobOptions), jobName: 'x', commands: [['RebuildVSchemaGraph']] });
+    expect(make({ priorityClassName: 'Bad_Name' })).toThrow(/^VtctlJob x: 'priorityClassName' must be a DNS-1123 subdomain .*got 'Bad_Name'$/);
+    expect(make({ imagePullSecrets: ['Registry'] })).toThrow(/^VtctlJob x: 'imagePullSecrets' must be a DNS-1123 subdomain .*got 'Registry'$/);
+    expect(make({ userIds: 'root' as UserIds })).toThrow(/^VtctlJob x: 'userIds' must be one of vitess, platform-assigned, got 'root'$/);
+  });
+
+  test.each(KUBERNETES_VERSIONS)('with every option set, the Job is valid Kubernetes %s', (version) => {
+    const { job } = jobAgainstVtctld(WORKLOAD_OPTIONS);
+    expect(validateManifests([job], version)).toEqual([]);
+  });
+
+  test.each(KUBERNETES_VERSIONS)('with the defaults, the Job is valid Kubernetes %s', (version) => {
+    const chart = testChart();
+    new VtctlJob(chart, 'Job', { vtctld, jobName: 'x', commands: [['RebuildVSchemaGraph']] });
+    expect(validateManifests(Testing.synth(chart), version)).toEqual([]);
+  });
+});

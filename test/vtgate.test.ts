@@ -1,7 +1,78 @@
 import { Testing } from 'cdk8s';
-import { EtcdCell, VitessRelease, Vtgate, VtgateServiceType } from '../lib';
+import { k8s } from '../imports/k8s';
+import { EtcdCell, UserIds, VitessRelease, Vtgate, VtgateProps, VtgateServiceType } from '../lib';
+import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { container, findObject, testChart } from './util/synth';
+
+/** A vtgate of cell `test` with the given props, and its own synthesized objects (not etcd's). */
+function vtgateOf(props: Partial<VtgateProps> = {}) {
+  const chart = testChart();
+  const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+  const construct = new Vtgate(chart, 'Vtgate', { globalTopology, cell: 'test', ...props });
+  const objects = Testing.synth(chart).filter((o) => !o.metadata.name.startsWith('etcd-'));
+  return {
+    construct,
+    objects,
+    service: findObject(objects, 'Service', 'vtgate-test'),
+    deployment: findObject(objects, 'Deployment', 'vtgate-test'),
+  };
+}
+
+/** Builds a vtgate with the given props in a fresh chart (for the `fails` tests). */
+function build(props: Partial<VtgateProps>): Vtgate {
+  const chart = testChart();
+  const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+  return new Vtgate(chart, 'Vtgate', { globalTopology, cell: 'test', ...props });
+}
+
+/** The tag of an image reference, or undefined when it has none. */
+function imageTag(image: string): string | undefined {
+  const lastSegment = image.split('/').pop()!;
+  return lastSegment.includes(':') ? lastSegment.split(':')[1] : undefined;
+}
+
+/** Who may reach the MySQL and gRPC ports in {@link OVERRIDES}: one namespace's app pods and one subnet. */
+const MYSQL_CLIENTS: k8s.NetworkPolicyPeer[] = [
+  {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } },
+    podSelector: { matchLabels: { app: 'shop-api' } },
+  },
+  { ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.5.0/24'] } },
+];
+
+/** Every prop but the topology and cell, none at its default (a new prop does not compile until it is here). */
+const OVERRIDES: Required<Omit<VtgateProps, 'globalTopology' | 'cell'>> = {
+  release: VitessRelease.V22_0,
+  cellsToWatch: ['test', 'test2'],
+  replicas: 4,
+  mysqlAuthSecretName: 'shop-users',
+  serviceType: VtgateServiceType.LOAD_BALANCER,
+  serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' },
+  loadBalancerSourceRanges: ['10.0.0.0/8', '2001:db8::/32'],
+  externalTrafficPolicy: 'Local',
+  mysqlClients: MYSQL_CLIENTS,
+  resources: {
+    requests: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('1Gi') },
+    limits: { cpu: k8s.Quantity.fromString('2'), memory: k8s.Quantity.fromString('1Gi') },
+  },
+  nodeSelector: { 'node-pool': 'vtgate' },
+  tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
+  affinity: {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { component: 'vttablet' } } },
+        },
+      ],
+    },
+  },
+  priorityClassName: 'vitess-serving',
+  imagePullSecrets: ['registry-credentials'],
+  userIds: UserIds.PLATFORM_ASSIGNED,
+  networkPolicy: true,
+};
 
 describe('Vtgate', () => {
   test('a Deployment of 3 and a Service vtgate-<cell> on 15001, 15991 and 3306', () => {
@@ -40,7 +111,12 @@ describe('Vtgate', () => {
       '-logtostderr',
     ]);
     expect(c.args.join(' ')).not.toMatch(/password/i);
+    expect(c.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'mysql-auth', mountPath: '/vt/secrets/mysql-auth', readOnly: true },
+    ]);
     expect(deployment.spec.template.spec.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
       { name: 'mysql-auth', secret: { secretName: 'vtgate-test-mysql-auth', items: [{ key: 'users.json', path: 'users.json' }] } },
     ]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/debug/health', port: 15001 });
@@ -63,7 +139,7 @@ describe('Vtgate', () => {
     const deployment = findObject(objects, 'Deployment', 'vtgate-test');
     expect(deployment.spec.replicas).toBe(2);
     expect(container(deployment, 'vtgate').args).toContain('-cells_to_watch=test,test2');
-    expect(deployment.spec.template.spec.volumes[0].secret.secretName).toBe('my-users');
+    expect(deployment.spec.template.spec.volumes.find((v: any) => v.name === 'mysql-auth').secret.secretName).toBe('my-users');
   });
 
   test('fails when cellsToWatch leaves out its own cell', () => {
@@ -79,6 +155,244 @@ describe('Vtgate', () => {
     const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
     expect(() => new Vtgate(chart, 'Vtgate', { globalTopology, cell: 'test', replicas: 1.5 })).toThrow(
       /Vtgate: 'replicas' must be a whole number of at least 1, got 1.5/,
+    );
+  });
+});
+
+describe('Vtgate production defaults', () => {
+  test('runs as the numeric vitess user with a restricted, read-only container, a writable /tmp and a pinned image', () => {
+    // WHEN
+    const { deployment } = vtgateOf();
+    // THEN
+    const pod = deployment.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toEqual({
+      runAsUser: 999,
+      runAsGroup: 999,
+      fsGroup: 999,
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['vtgate']);
+    const c = container(deployment, 'vtgate');
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+    });
+    expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: {} });
+    expect(c.imagePullPolicy).toBe('IfNotPresent');
+    expect(imageTag(c.image)).toBe('v9.0.0');
+  });
+
+  test('requests CPU and memory and limits memory only', () => {
+    const c = container(vtgateOf().deployment, 'vtgate');
+    expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '512Mi' } });
+    expect(c.resources.limits.cpu).toBeUndefined();
+  });
+
+  test('ready on /debug/health, alive on /debug/vars', () => {
+    const c = container(vtgateOf().deployment, 'vtgate');
+    expect(c.readinessProbe).toEqual({ httpGet: { path: '/debug/health', port: 15001 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+    expect(c.livenessProbe).toEqual({
+      httpGet: { path: '/debug/vars', port: 15001 },
+      initialDelaySeconds: 30,
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 6,
+    });
+  });
+
+  test('tells Prometheus to scrape the web port', () => {
+    expect(vtgateOf().deployment.spec.template.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '15001',
+      'prometheus.io/path': '/metrics',
+    });
+  });
+
+  test('spreads the replicas across nodes and zones, preferred', () => {
+    const { deployment } = vtgateOf();
+    const selector = { app: 'vitess', component: 'vtgate', cell: 'test' };
+    expect(deployment.spec.selector.matchLabels).toEqual(selector);
+    expect(deployment.spec.template.spec.topologySpreadConstraints).toEqual([
+      { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+      { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ]);
+  });
+
+  test('schedules anywhere, with no priority class and no pull secrets, by default', () => {
+    const pod = vtgateOf().deployment.spec.template.spec;
+    expect(pod.nodeSelector).toBeUndefined();
+    expect(pod.tolerations).toBeUndefined();
+    expect(pod.affinity).toBeUndefined();
+    expect(pod.priorityClassName).toBeUndefined();
+    expect(pod.imagePullSecrets).toBeUndefined();
+  });
+
+  test('the Service has no annotations, source ranges or traffic policy by default', () => {
+    const { service } = vtgateOf();
+    expect(service.metadata.annotations).toBeUndefined();
+    expect(service.spec.loadBalancerSourceRanges).toBeUndefined();
+    expect(service.spec.externalTrafficPolicy).toBeUndefined();
+  });
+
+  test('a LoadBalancer Service takes annotations, source ranges and a traffic policy', () => {
+    // WHEN
+    const { service } = vtgateOf({
+      serviceType: VtgateServiceType.LOAD_BALANCER,
+      serviceAnnotations: { 'networking.gke.io/load-balancer-type': 'Internal' },
+      loadBalancerSourceRanges: ['10.0.0.0/8', '192.168.1.0/24', '2001:db8::/32'],
+      externalTrafficPolicy: 'Local',
+    });
+    // THEN
+    expect(service.metadata.annotations).toEqual({ 'networking.gke.io/load-balancer-type': 'Internal' });
+    expect(service.spec.type).toBe('LoadBalancer');
+    expect(service.spec.loadBalancerSourceRanges).toEqual(['10.0.0.0/8', '192.168.1.0/24', '2001:db8::/32']);
+    expect(service.spec.externalTrafficPolicy).toBe('Local');
+  });
+
+  test('a NodePort Service takes a traffic policy', () => {
+    const { service } = vtgateOf({ serviceType: VtgateServiceType.NODE_PORT, externalTrafficPolicy: 'Cluster' });
+    expect(service.spec.type).toBe('NodePort');
+    expect(service.spec.externalTrafficPolicy).toBe('Cluster');
+    expect(service.spec.loadBalancerSourceRanges).toBeUndefined();
+  });
+
+  test('a PodDisruptionBudget lets one pod go at a time', () => {
+    const pdb = findObject(vtgateOf().objects, 'PodDisruptionBudget', 'vtgate-test');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { app: 'vitess', component: 'vtgate', cell: 'test' } } });
+  });
+
+  test('a NetworkPolicy admits every source to MySQL, gRPC and web by default', () => {
+    // WHEN
+    const { objects } = vtgateOf();
+    // THEN
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Service/vtgate-test',
+      'Deployment/vtgate-test',
+      'PodDisruptionBudget/vtgate-test',
+      'NetworkPolicy/vtgate-test',
+    ]);
+    expect(findObject(objects, 'NetworkPolicy', 'vtgate-test').spec).toEqual({
+      podSelector: { matchLabels: { app: 'vitess', component: 'vtgate', cell: 'test' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          ports: [
+            { protocol: 'TCP', port: 3306 },
+            { protocol: 'TCP', port: 15991 },
+          ],
+        },
+        { ports: [{ protocol: 'TCP', port: 15001 }] },
+      ],
+    });
+  });
+
+  test('mysqlClients admits only those peers to MySQL and gRPC; the web port stays open', () => {
+    // WHEN
+    const { objects } = vtgateOf({ mysqlClients: MYSQL_CLIENTS });
+    // THEN
+    expect(findObject(objects, 'NetworkPolicy', 'vtgate-test').spec.ingress).toEqual([
+      {
+        ports: [
+          { protocol: 'TCP', port: 3306 },
+          { protocol: 'TCP', port: 15991 },
+        ],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } },
+            podSelector: { matchLabels: { app: 'shop-api' } },
+          },
+          { ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.5.0/24'] } },
+        ],
+      },
+      { ports: [{ protocol: 'TCP', port: 15001 }] },
+    ]);
+  });
+
+  test('networkPolicy: false leaves the NetworkPolicy out', () => {
+    const { objects } = vtgateOf({ networkPolicy: false });
+    expect(objects.map((o) => o.kind)).toEqual(['Service', 'Deployment', 'PodDisruptionBudget']);
+  });
+
+  test('takes every workload option and the resources as given and keeps its spread', () => {
+    // GIVEN
+    const defaults = vtgateOf().deployment;
+    // WHEN
+    const { deployment, service } = vtgateOf(OVERRIDES);
+    // THEN
+    const pod = deployment.spec.template.spec;
+    expect(deployment.spec.replicas).toBe(4);
+    expect(pod.nodeSelector).toEqual({ 'node-pool': 'vtgate' });
+    expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }]);
+    expect(pod.affinity).toEqual(OVERRIDES.affinity);
+    expect(pod.priorityClassName).toBe('vitess-serving');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.topologySpreadConstraints).toHaveLength(2);
+    expect(pod.topologySpreadConstraints).toEqual(defaults.spec.template.spec.topologySpreadConstraints);
+    const c = container(deployment, 'vtgate');
+    expect(c.image).toBe('vitess/lite:v22.0.3');
+    expect(c.resources).toEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '1Gi' } });
+    expect(c.securityContext).toEqual(container(defaults, 'vtgate').securityContext);
+    expect(pod.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
+      { name: 'mysql-auth', secret: { secretName: 'shop-users', items: [{ key: 'users.json', path: 'users.json' }] } },
+    ]);
+    expect(service.spec.loadBalancerSourceRanges).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+  });
+
+  test.each(KUBERNETES_VERSIONS)('with every option set, every object is valid Kubernetes %s', (version) => {
+    const { objects } = vtgateOf(OVERRIDES);
+    expect(objects.map((o) => o.kind)).toEqual(['Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy']);
+    expect(validateManifests(objects, version)).toEqual([]);
+  });
+
+  test.each(KUBERNETES_VERSIONS)('with the defaults, every object is valid Kubernetes %s', (version) => {
+    expect(validateManifests(vtgateOf().objects, version)).toEqual([]);
+  });
+
+  test('fails for loadBalancerSourceRanges without a LoadBalancer Service', () => {
+    expect(() => build({ loadBalancerSourceRanges: ['10.0.0.0/8'] })).toThrow(
+      /^Vtgate: 'loadBalancerSourceRanges' needs 'serviceType' LOAD_BALANCER, got 'ClusterIP'$/,
+    );
+    expect(() => build({ serviceType: VtgateServiceType.NODE_PORT, loadBalancerSourceRanges: ['10.0.0.0/8'] })).toThrow(
+      /^Vtgate: 'loadBalancerSourceRanges' needs 'serviceType' LOAD_BALANCER, got 'NodePort'$/,
+    );
+  });
+
+  test.each(['10.0.0.0/33', 'foo', '10.0.0.0', '256.0.0.0/8', '10.0.0/8', '2001:db8::/129', ':/64', '1:2:3:4:5:6:7:8:9:10/64', '010.0.0.0/8', '10.0.0.0/8/8'])(
+    'fails for a source range that is not a CIDR: %s',
+    (cidr) => {
+      expect(() => build({ serviceType: VtgateServiceType.LOAD_BALANCER, loadBalancerSourceRanges: ['10.0.0.0/8', cidr] })).toThrow(
+        `Vtgate: 'loadBalancerSourceRanges' must hold CIDRs such as '10.0.0.0/8', got '${cidr}'`,
+      );
+    },
+  );
+
+  test('fails for externalTrafficPolicy on a ClusterIP Service', () => {
+    expect(() => build({ externalTrafficPolicy: 'Local' })).toThrow(
+      /^Vtgate: 'externalTrafficPolicy' needs 'serviceType' NODE_PORT or LOAD_BALANCER, got 'ClusterIP'$/,
+    );
+  });
+
+  test('fails for an unknown externalTrafficPolicy', () => {
+    expect(() => build({ serviceType: VtgateServiceType.NODE_PORT, externalTrafficPolicy: 'Nearest' as 'Local' })).toThrow(
+      /^Vtgate: 'externalTrafficPolicy' must be 'Cluster' or 'Local', got 'Nearest'$/,
+    );
+  });
+
+  test('fails for mysqlClients without the NetworkPolicy that applies them', () => {
+    expect(() => build({ networkPolicy: false, mysqlClients: [{ podSelector: { matchLabels: { app: 'shop' } } }] })).toThrow(
+      /^Vtgate: 'mysqlClients' takes effect only through the NetworkPolicy, but 'networkPolicy' is false$/,
+    );
+  });
+
+  test('fails for an empty mysqlClients list', () => {
+    expect(() => build({ mysqlClients: [] })).toThrow(
+      /^Vtgate: 'mysqlClients' must name at least one peer, got none \(leave it out to admit every source\)$/,
     );
   });
 });
