@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -395,3 +396,44 @@ test('main writes each flow into its own folder of dist', () => {
   expect(fs.readdirSync(path.join(outdir, 'vtworker', 'rollback'))).toEqual(['reverse-rdonly.k8s.yaml', 'reverse-replica.k8s.yaml']);
   fs.rmSync(outdir, { recursive: true, force: true });
 });
+
+test('two syntheses in separate processes write byte-identical files', () => {
+  // GIVEN two runs of the example app, each in a process of its own
+  const outdirs = [1, 2].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'determinism-')));
+  try {
+    for (const outdir of outdirs) {
+      const run = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', 'main.ts'], {
+        cwd: path.join(__dirname, '..'),
+        env: { ...process.env, CDK8S_OUTDIR: outdir },
+        encoding: 'utf8',
+      });
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+    }
+    // THEN the same files with the same bytes
+    const [first, second] = outdirs.map((outdir) => filesUnder(outdir));
+    expect(first.size).toBe(25);
+    expect([...second.keys()]).toEqual([...first.keys()]);
+    for (const [file, content] of first) {
+      expect({ file, same: second.get(file)!.equals(content) }).toEqual({ file, same: true });
+    }
+  } finally {
+    outdirs.forEach((outdir) => fs.rmSync(outdir, { recursive: true, force: true }));
+  }
+});
+
+/** Every file under `dir`, by its path relative to `dir`, in sorted order. */
+function filesUnder(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const walk = (relative: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const entryPath = path.join(relative, entry.name);
+      if (entry.isDirectory()) {
+        walk(entryPath);
+      } else {
+        files.set(entryPath, fs.readFileSync(path.join(dir, entryPath)));
+      }
+    }
+  };
+  walk('');
+  return files;
+}
