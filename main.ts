@@ -72,6 +72,15 @@ function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard
 }
 
 /**
+ * An app that writes one file per chart into `outdir`, and no construct metadata: with the
+ * validation plugin configured, `cdk8s synth` would have each app write `construct-metadata.json`
+ * beside its manifests, where `kubectl apply -f <folder>` would take it for one.
+ */
+function newApp(outdir: string): App {
+  return new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
+}
+
+/**
  * The cluster's long-running parts in `scope`: etcd for the global topology and for cell `test`,
  * vtctld and vtgate.
  */
@@ -120,7 +129,7 @@ function addNewShards(scope: Chart, vtctld: Vtctld, shardProps: Omit<TabletShard
  * the forward order.
  */
 export function buildVtworkerFlow(outdir: string): App[] {
-  const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const app = newApp(outdir);
   const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
   const release = VitessRelease.V9_0;
   const keyspace = 'test_keyspace';
@@ -156,7 +165,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
   resharding.migrateServedTypeJob(chart('16-reshard-migrate-master'), 'MigrateMaster', ServedType.PRIMARY);
   resharding.deleteSourceShardJob(chart('17-reshard-delete-shard'), 'DeleteShard');
 
-  const rollback = new App({ outdir: path.join(outdir, 'rollback'), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const rollback = newApp(path.join(outdir, 'rollback'));
   const rollbackChart = (id: string): Chart => new Chart(rollback, id, { disableResourceNameHashes: true });
   resharding.reverseServedTypeJob(rollbackChart('reverse-replica'), 'ReverseReplica', ServedType.REPLICA);
   resharding.reverseServedTypeJob(rollbackChart('reverse-rdonly'), 'ReverseRdonly', ServedType.RDONLY);
@@ -176,7 +185,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
  * The second app, in `rollback/`, holds the ReverseTraffic rollbacks, outside the forward order.
  */
 export function buildVReplicationFlow(outdir: string): App[] {
-  const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const app = newApp(outdir);
   const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
   const release = VitessRelease.V22_0;
   const keyspace = 'test_keyspace';
@@ -231,7 +240,7 @@ export function buildVReplicationFlow(outdir: string): App[] {
   resharding.completeJob(chart('15-reshard-complete'), 'Complete');
   resharding.deleteSourceShardJob(chart('16-reshard-delete-shard'), 'DeleteShards');
 
-  const rollback = new App({ outdir: path.join(outdir, 'rollback'), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const rollback = newApp(path.join(outdir, 'rollback'));
   const rollbackChart = (id: string): Chart => new Chart(rollback, id, { disableResourceNameHashes: true });
   resharding.reverseTrafficJob(rollbackChart('reverse-primary'), 'ReversePrimary', [ServedType.PRIMARY]);
   resharding.reverseTrafficJob(rollbackChart('reverse-reads'), 'ReverseReads', [ServedType.RDONLY, ServedType.REPLICA]);
