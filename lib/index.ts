@@ -10,3 +10,5 @@ export * from './vtworker-job';
 export * from './vtworker-resharding';
 export * from './vtorc';
 export * from './vreplication-resharding';
+export * from './key-range';
+export * from './workload-options';

@@ -45,7 +45,8 @@ export function validateShardName(context: string, prop: string, shard: string):
     );
   }
   const [start, end] = [match[1], match[2]];
-  if (start !== '' && end !== '' && compareKeys(start, end) >= 0) {
+  // An end of all zeros is the lowest keyspace ID: nothing is below it, whatever the start.
+  if (end !== '' && (/^0*$/.test(end) || (start !== '' && compareKeys(start, end) >= 0))) {
     throw new Error(`${context}: '${prop}' key range '${shard}' must have its start below its end`);
   }
 }

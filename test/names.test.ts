@@ -35,6 +35,9 @@ describe('names', () => {
       expect(() => validateShardName('T', 'shard', ok)).not.toThrow();
     }
     expect(() => validateShardName('T', 'shard', '80-80')).toThrow(/start below its end/);
+    // An end of zeros is the lowest keyspace ID: the range holds nothing.
+    expect(() => validateShardName('T', 'shard', '-00')).toThrow("T: 'shard' key range '-00' must have its start below its end");
+    expect(() => validateShardName('T', 'shard', '00-0000')).toThrow(/'00-0000' must have its start below its end/);
     expect(() => validateShardName('T', 'shard', '8-')).toThrow(/whole bytes/);
     expect(() => validateShardName('T', 'shard', '1')).toThrow(/got '1'/);
   });
