@@ -1,0 +1,206 @@
+/**
+ * CLI synthesis speed: the wall time of `npm run synth` of the example (both flows, every phase
+ * chart, the rollbacks) against that of a minimal cdk8s app with one Deployment, synthesized the
+ * same way: the same `synth` script (`cdk8s synth --no-check-upgrade`), the same CLI and
+ * node_modules (linked from this repository), and the app command `npx ts-node --transpile-only
+ * main.ts` (no type-checking at synth time; that is `npm test`'s and `npm run build`'s job).
+ * Both write to temporary directories, so this repository's `dist/` is left alone.
+ *
+ * The two are run alternately, after one unmeasured run each, so that a busy machine slows both
+ * alike; the medians are compared with the goal (the example within 1.2x the minimal app). The
+ * example's `npm run synth` includes the validation plugins its `cdk8s.yaml` configures; a third
+ * subject, the example with `--no-validate`, shows their share (for information only).
+ *
+ * With `--breakdown` it also times, for both apps, the app command alone (`npx ts-node
+ * --transpile-only main.ts`, no CLI) and, once, the CLI around an app command that writes nothing.
+ *
+ * Usage: `npm run bench:synth [-- --runs 7 --breakdown]`.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const REPO = path.resolve(__dirname, '..');
+/** The goal: the example's `npm run synth` within this many times the minimal app's. */
+const GOAL_RATIO = 1.2;
+/** The minimal app's command: ts-node without type-checking, through npx as `cdk8s init` writes it. */
+const MINIMAL_APP_COMMAND = 'npx ts-node --transpile-only main.ts';
+
+const MINIMAL_MAIN = `import { App, Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+
+const app = new App();
+const chart = new Chart(app, 'minimal');
+new k8s.KubeDeployment(chart, 'Deployment', {
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
+    },
+  },
+});
+app.synth();
+`;
+
+/** A minimal app in a temporary directory that uses this repository's node_modules. */
+function createMinimalApp(dir: string): void {
+  const repoPackage = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+  const repoTsconfig = JSON.parse(fs.readFileSync(path.join(REPO, 'tsconfig.json'), 'utf8'));
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'minimal-app', version: '0.0.0', private: true, scripts: { synth: repoPackage.scripts.synth } }, null, 2),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { ...repoTsconfig.compilerOptions, types: ['node'] }, include: ['main.ts'] }, null, 2),
+  );
+  fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `language: typescript\napp: ${MINIMAL_APP_COMMAND}\noutput: dist\n`);
+  fs.writeFileSync(path.join(dir, 'main.ts'), MINIMAL_MAIN);
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+}
+
+/**
+ * The environment without what npm sets for the script that runs this one (`npm run bench`), so
+ * that `npm run synth` in the minimal app's directory runs that app's script, not this repository's.
+ */
+function commandEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (
+      /^npm_(lifecycle|package)_/i.test(key) ||
+      /^npm_(command|execpath|node_execpath|config_call|config_local_prefix)$/i.test(key) ||
+      key === 'INIT_CWD'
+    ) {
+      delete env[key];
+    }
+  }
+  return env;
+}
+
+/** Runs a shell command; returns its wall time in seconds, throws with its output when it fails. */
+function timed(command: string, cwd: string, env: NodeJS.ProcessEnv = commandEnv()): number {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, { cwd, env, shell: true, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) {
+    throw new Error(`synth-speed: '${command}' failed in ${cwd} (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return seconds;
+}
+
+/** Every `*.k8s.yaml` file under `dir`. */
+function yamlFiles(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.k8s.yaml'));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function runsArg(args: string[]): number {
+  const i = args.indexOf('--runs');
+  const value = i >= 0 ? args[i + 1] : '5';
+  const runs = Number(value);
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new Error(`synth-speed: '--runs' must be a whole number of at least 1, got ${value}`);
+  }
+  return runs;
+}
+
+interface Subject {
+  readonly name: string;
+  readonly dir: string;
+  readonly outdir: string;
+  /** Extra flags for `cdk8s synth`. */
+  readonly flags: string;
+  readonly times: number[];
+}
+
+/**
+ * Measures and prints the example's `npm run synth` against the minimal app's, and the goal check.
+ * @param args `--runs N` (default 5) and `--breakdown`.
+ */
+export function synthSpeed(args: string[]): void {
+  const runs = runsArg(args);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-vitess-synth-speed-'));
+  try {
+    const minimalDir = path.join(workDir, 'minimal');
+    fs.mkdirSync(minimalDir);
+    createMinimalApp(minimalDir);
+    const subjects: Subject[] = [
+      { name: 'example (npm run synth)', dir: REPO, outdir: path.join(workDir, 'example-out'), flags: '', times: [] },
+      { name: 'minimal one-Deployment app', dir: minimalDir, outdir: path.join(workDir, 'minimal-out'), flags: '', times: [] },
+      {
+        name: 'example, --no-validate',
+        dir: REPO,
+        outdir: path.join(workDir, 'example-no-validate-out'),
+        flags: ' --no-validate',
+        times: [],
+      },
+    ];
+    const synth = (subject: Subject): number =>
+      timed(`npm run --silent synth -- --output ${subject.outdir}${subject.flags}`, subject.dir);
+
+    console.log(`cdk8s synth wall time (Node ${process.version}, ${os.cpus().length} CPUs, ${runs} runs each, alternating, medians)`);
+    console.log(`both: npm run synth -> cdk8s synth --no-check-upgrade; minimal app: app '${MINIMAL_APP_COMMAND}'`);
+    console.log('');
+    for (const subject of subjects) {
+      synth(subject);
+    }
+    for (let i = 0; i < runs; i++) {
+      for (const subject of subjects) {
+        subject.times.push(synth(subject));
+      }
+    }
+    const [example, minimal, exampleNoValidate] = subjects;
+    const exampleFiles = yamlFiles(example.outdir).length;
+    const minimalFiles = yamlFiles(minimal.outdir).length;
+    if (exampleFiles === 0 || minimalFiles !== 1) {
+      throw new Error(`synth-speed: expected YAML files from both apps, got ${exampleFiles} and ${minimalFiles}`);
+    }
+    for (const subject of subjects) {
+      const files = yamlFiles(subject.outdir).length;
+      console.log(
+        `${subject.name.padEnd(28)} ${median(subject.times).toFixed(2)} s  (${files} files; runs: ${subject.times.map((t) => t.toFixed(2)).join(' ')})`,
+      );
+    }
+    const ratio = median(example.times) / median(minimal.times);
+    console.log('');
+    console.log(
+      `the example without the validation plugins of its cdk8s.yaml (if any) is ${(median(exampleNoValidate.times) / median(minimal.times)).toFixed(2)}x the minimal app's`,
+    );
+    console.log(
+      `${ratio <= GOAL_RATIO ? 'PASS' : 'FAIL'} example synth is ${ratio.toFixed(2)}x the minimal app's (goal <= ${GOAL_RATIO}x, ` +
+        `i.e. <= ${(GOAL_RATIO * median(minimal.times)).toFixed(2)} s)`,
+    );
+
+    if (args.includes('--breakdown')) {
+      console.log('');
+      console.log('breakdown (medians):');
+      const appAlone = (subject: Subject): number[] => {
+        const env = { ...commandEnv(), CDK8S_OUTDIR: path.join(subject.outdir, 'app-alone') };
+        timed(MINIMAL_APP_COMMAND, subject.dir, env);
+        return Array.from({ length: runs }, () => timed(MINIMAL_APP_COMMAND, subject.dir, env));
+      };
+      for (const subject of subjects.slice(0, 2)) {
+        console.log(`  ${subject.name.padEnd(28)} app command alone (${MINIMAL_APP_COMMAND}): ${median(appAlone(subject)).toFixed(2)} s`);
+      }
+      const empty = path.join(workDir, 'empty-out');
+      const cliAlone = Array.from({ length: runs }, () =>
+        timed(`npm run --silent synth -- --output ${empty} --app 'mkdir -p $CDK8S_OUTDIR'`, minimalDir),
+      );
+      console.log(`  ${'CLI alone'.padEnd(28)} npm run synth with an app that only creates the output directory: ${median(cliAlone).toFixed(2)} s`);
+    }
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  synthSpeed(process.argv.slice(2));
+}

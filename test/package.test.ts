@@ -1,0 +1,275 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+
+/**
+ * The package as its users get it: `npm run build` and `npm pack` here, the tarball installed into
+ * a fresh TypeScript cdk8s app beside cdk8s, cdk8s-plus-27 and constructs (its peer dependencies),
+ * and that app type-checked and synthesized through the cdk8s CLI.
+ */
+
+const REPO = path.resolve(__dirname, '..');
+const REPO_PACKAGE = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+
+/** The consumer app's dependencies, at the versions this repository develops and tests with. */
+function pinned(name: string): string {
+  const version = REPO_PACKAGE.devDependencies?.[name];
+  if (!version) {
+    throw new Error(`package.json has no devDependency '${name}' to pin the consumer app to`);
+  }
+  return version;
+}
+
+/**
+ * The environment for the commands, without what npm sets for the script or command that runs this
+ * test (`npm test`, `npx jest`, `npm exec -c`): left in, `npm_config_call` would turn the app's
+ * `npx tsc` into `npm exec -c`, and the package and lifecycle variables would describe this
+ * repository instead of the app. The user's own npm configuration (registry, cache) stays.
+ */
+function commandEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (
+      /^npm_(lifecycle|package)_/i.test(key) ||
+      /^npm_(command|execpath|node_execpath|config_call|config_local_prefix)$/i.test(key) ||
+      key === 'INIT_CWD'
+    ) {
+      delete env[key];
+    }
+  }
+  return env;
+}
+
+/** Runs a command to completion; on failure the error carries the command's output. */
+function run(command: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(command, args, { cwd, env: commandEnv(), encoding: 'utf8', stdio: 'pipe', maxBuffer: 64 * 1024 * 1024 });
+  } catch (err: any) {
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+  }
+}
+
+/** The consumer app: a small v9 cluster built only from what the package exports. */
+const CONSUMER_MAIN = `import { App, Chart } from 'cdk8s';
+import {
+  BackupStorage,
+  EtcdCell,
+  TabletShard,
+  VitessRelease,
+  Vtctld,
+  Vtgate,
+  VtworkerJob,
+} from 'cdk8s-vitess';
+
+const app = new App();
+const chart = new Chart(app, 'cluster', { disableResourceNameHashes: true });
+const release = VitessRelease.V9_0;
+const cell = 'zone1';
+const backup = BackupStorage.nfs({ server: 'nfs.internal', path: '/exports/vitess' });
+const globalTopology = new EtcdCell(chart, 'EtcdGlobal', { cell: 'global' });
+const zone1 = new EtcdCell(chart, 'EtcdZone1', { cell });
+const vtctld = new Vtctld(chart, 'Vtctld', { release, globalTopology, cell, backup });
+const shard: TabletShard = new TabletShard(chart, 'Shard0', {
+  release,
+  globalTopology,
+  cell,
+  keyspace: 'commerce',
+  shard: '0',
+  uidBase: 100,
+  backup,
+});
+const vtgate = new Vtgate(chart, 'Vtgate', { release, globalTopology, cell });
+
+const init = new Chart(app, 'init', { disableResourceNameHashes: true });
+zone1.addCellInfoJob(init, 'AddCellInfo', vtctld);
+shard.initPrimaryJob(init, 'InitPrimary', vtctld);
+
+const split = new Chart(app, 'split', { disableResourceNameHashes: true });
+const splitClone = new VtworkerJob(split, 'SplitClone', {
+  vtctld,
+  globalTopology,
+  cell,
+  command: 'SplitClone',
+  keyspace: shard.keyspace,
+  shards: [shard.shard],
+});
+
+/** What other code of the app would read from the constructs. */
+export const addresses: { readonly vtgate: string; readonly splitCloneJob: string } = {
+  vtgate: vtgate.mysqlAddress,
+  splitCloneJob: splitClone.jobName,
+};
+
+app.synth();
+`;
+
+const CONSUMER_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2020',
+    module: 'commonjs',
+    lib: ['es2020'],
+    strict: true,
+    noUnusedLocals: true,
+    esModuleInterop: true,
+    // Checks the package's declaration files too, not only the app.
+    skipLibCheck: false,
+    types: [],
+    noEmit: true,
+  },
+  include: ['main.ts'],
+};
+
+/** `<Kind>/<name>` of every object in the YAML files of `dir`, by file name. */
+function objectsByFile(dir: string): Map<string, string[]> {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.k8s.yaml')).sort();
+  return new Map(
+    files.map((file) => [
+      file,
+      parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8'))
+        .map((doc) => doc.toJS())
+        .filter((obj) => obj)
+        .map((obj) => `${obj.kind}/${obj.metadata.name}`),
+    ]),
+  );
+}
+
+describe('the packed package in a fresh cdk8s app', () => {
+  let workDir: string;
+  let appDir: string;
+  let packedFiles: string[];
+
+  beforeAll(() => {
+    // GIVEN the library built and packed as `npm publish` would pack it
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-vitess-package-'));
+    run('npm', ['run', 'build'], REPO);
+    const packed = JSON.parse(
+      run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workDir], REPO),
+    );
+    packedFiles = packed[0].files.map((f: { path: string }) => f.path).sort();
+    const tarball = path.join(workDir, packed[0].filename);
+
+    // AND a fresh TypeScript cdk8s app that installs the tarball beside its peer dependencies
+    appDir = path.join(workDir, 'app');
+    fs.mkdirSync(appDir);
+    const appPackage = {
+      name: 'consumer-app',
+      version: '0.0.0',
+      private: true,
+      dependencies: {
+        'cdk8s-vitess': `file:${tarball}`,
+        'cdk8s': pinned('cdk8s'),
+        'cdk8s-plus-27': pinned('cdk8s-plus-27'),
+        'constructs': pinned('constructs'),
+      },
+      devDependencies: {
+        'cdk8s-cli': pinned('cdk8s-cli'),
+        'ts-node': pinned('ts-node'),
+        'typescript': pinned('typescript'),
+      },
+    };
+    fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify(appPackage, null, 2));
+    fs.writeFileSync(path.join(appDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+    fs.writeFileSync(path.join(appDir, 'cdk8s.yaml'), 'language: typescript\napp: npx ts-node --transpile-only main.ts\noutput: dist\n');
+    fs.writeFileSync(path.join(appDir, 'main.ts'), CONSUMER_MAIN);
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], appDir);
+  }, 10 * 60_000);
+
+  afterAll(() => {
+    if (workDir) {
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+
+  test('the tarball holds the compiled library, its declarations and the README, no sources or tests', () => {
+    // THEN
+    expect(packedFiles).toContain('package.json');
+    expect(packedFiles).toContain('README.md');
+    expect(packedFiles).toContain('build/lib/index.js');
+    expect(packedFiles).toContain('build/lib/index.d.ts');
+    expect(packedFiles).toContain('build/imports/k8s.js');
+    expect(packedFiles).toContain('build/imports/k8s.d.ts');
+    for (const source of fs.readdirSync(path.join(REPO, 'lib')).filter((f) => f.endsWith('.ts'))) {
+      const compiled = source.replace(/\.ts$/, '');
+      expect(packedFiles).toContain(`build/lib/${compiled}.js`);
+      expect(packedFiles).toContain(`build/lib/${compiled}.d.ts`);
+    }
+    const unexpected = packedFiles.filter(
+      (f) => !['package.json', 'README.md', 'LICENSE'].includes(f) && !/^build\/(lib|imports)\/[^/]+\.(js|d\.ts)$/.test(f),
+    );
+    expect(unexpected).toEqual([]);
+  });
+
+  test('the app resolves the package to its compiled entry point and shares the peer dependencies', () => {
+    // WHEN
+    const resolved = run(
+      'node',
+      ['-p', "[require.resolve('cdk8s-vitess'), require.resolve('cdk8s-vitess/package.json')].join('\\n')"],
+      appDir,
+    ).trim().split('\n');
+
+    // THEN
+    const installed = fs.realpathSync(path.join(appDir, 'node_modules', 'cdk8s-vitess'));
+    expect(resolved).toEqual([path.join(installed, 'build', 'lib', 'index.js'), path.join(installed, 'package.json')]);
+    // peer dependencies: the app's own cdk8s, cdk8s-plus-27 and constructs, no copies of them inside
+    expect(fs.existsSync(path.join(installed, 'node_modules'))).toBe(false);
+    const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-27', 'constructs']);
+    expect(manifest.dependencies).toBeUndefined();
+  });
+
+  test('the app type-checks under strict settings, declaration files included', () => {
+    // WHEN
+    const output = run('npx', ['tsc', '-p', 'tsconfig.json'], appDir);
+
+    // THEN
+    expect(output.trim()).toBe('');
+  });
+
+  test('the app fails to type-check when it misuses a construct', () => {
+    // GIVEN a prop of the wrong type
+    const broken = path.join(appDir, 'broken.ts');
+    const brokenConfig = path.join(appDir, 'tsconfig.broken.json');
+    expect(CONSUMER_MAIN).toContain('uidBase: 100,');
+    fs.writeFileSync(broken, CONSUMER_MAIN.replace('uidBase: 100,', "uidBase: '100',"));
+    fs.writeFileSync(brokenConfig, JSON.stringify({ ...CONSUMER_TSCONFIG, include: ['broken.ts'] }));
+
+    // WHEN / THEN
+    try {
+      expect(() => run('npx', ['tsc', '-p', 'tsconfig.broken.json'], appDir)).toThrow(
+        /broken\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/,
+      );
+    } finally {
+      fs.rmSync(broken);
+      fs.rmSync(brokenConfig);
+    }
+  });
+
+  test('the cdk8s CLI synthesizes the cluster, the cell and primary Jobs, and the vtworker Job', () => {
+    // WHEN
+    const output = run('npx', ['cdk8s', 'synth', '--no-check-upgrade'], appDir);
+
+    // THEN
+    expect(output).toMatch(/Synthesizing application/);
+    const objects = objectsByFile(path.join(appDir, 'dist'));
+    expect([...objects.keys()]).toEqual(['cluster.k8s.yaml', 'init.k8s.yaml', 'split.k8s.yaml']);
+    const cluster = objects.get('cluster.k8s.yaml')!;
+    expect(cluster).toEqual(
+      expect.arrayContaining([
+        'StatefulSet/etcd-global',
+        'Service/etcd-global-client',
+        'StatefulSet/etcd-zone1',
+        'Deployment/vtctld',
+        'Service/vtctld',
+        'StatefulSet/vttablet-100',
+        'StatefulSet/vttablet-104',
+        'Deployment/vtgate-zone1',
+        'Service/vtgate-zone1',
+      ]),
+    );
+    expect(cluster.filter((o) => o.startsWith('StatefulSet/vttablet-'))).toHaveLength(5);
+    expect(objects.get('init.k8s.yaml')!.filter((o) => o.startsWith('Job/'))).toHaveLength(2);
+    expect(objects.get('split.k8s.yaml')).toEqual(['Job/vtworker-splitclone-commerce-0']);
+  });
+});
