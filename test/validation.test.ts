@@ -3,9 +3,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ValidationContext as Context } from 'cdk8s-cli/lib/plugins/validation';
+import { Yaml } from 'cdk8s';
 import * as yaml from 'yaml';
 import { buildApps } from '../main';
-import { ManifestValidation, Problem, checkObject } from '../validation';
+import { ManifestValidation, Problem, checkObject, parseManifest } from '../validation';
 import { DATA_DIR, generatedFiles, libKinds } from '../validation/generate';
 
 // The CLI's own context class (exported as 'cdk8s-cli/plugins'), so that the report is the one
@@ -103,10 +104,13 @@ describe('the vendored data', () => {
     expect(kinds).toEqual(expect.arrayContaining(['apps/v1 StatefulSet', 'batch/v1 Job', 'v1 Service']));
   });
 
-  test('the plugin runs from a copy of validation/ alone: no ../shared, no node_modules', () => {
-    // GIVEN a copy of validation/ in an empty temporary directory
-    const copy = path.join(tempDir('validation-copy-'), 'validation');
+  test('the plugin runs from a copy of validation/ with js-yaml as its only dependency: no ../shared', () => {
+    // GIVEN a copy of validation/ in an empty temporary directory that has only js-yaml in node_modules
+    const root = tempDir('validation-copy-');
+    const copy = path.join(root, 'validation');
     fs.cpSync(path.join(REPO, 'validation'), copy, { recursive: true });
+    fs.mkdirSync(path.join(root, 'node_modules'));
+    fs.symlinkSync(path.join(REPO, 'node_modules', 'js-yaml'), path.join(root, 'node_modules', 'js-yaml'), 'dir');
     const { object } = exampleObject('vreplication', '01-tablets-test-keyspace-0.k8s.yaml', 'StatefulSet', 'vttablet-100');
     object.spec.template.spec.containers[containerIndex(object, 'vttablet')].args.push('--foo');
 
@@ -117,6 +121,45 @@ describe('the vendored data', () => {
     // THEN it runs and finds the problem
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
     expect(JSON.parse(result.stdout)).toEqual(['unknown flag --foo for vttablet (Vitess v22.0.3)']);
+  });
+});
+
+describe('parseManifest', () => {
+  test("reads every example file as the CLI's parseManifest does", () => {
+    // GIVEN the CLI's validation context over the example's manifests
+    const context = new ValidationContext(exampleFiles, 'validation', '0.0.0');
+
+    // THEN the plugin's reading of each file is the CLI's
+    for (const file of exampleFiles) {
+      expect(parseManifest(file)).toEqual(context.parseManifest(file));
+    }
+  });
+
+  test('reads strings that look like other types in YAML 1.1 or 1.2 as cdk8s wrote them (YAML 1.1, as kubectl reads)', () => {
+    // GIVEN an object with such strings, written by cdk8s's serializer
+    const file = path.join(tempDir('validation-parse-'), 'strings.k8s.yaml');
+    const data = { yes: 'yes', on: 'on', octal: '010', oct12: '0o10', date: '2024-01-01', nul: 'null', tilde: '~', num: '1e3', int: 8 };
+    Yaml.save(file, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data }]);
+
+    // WHEN the plugin reads it THEN every value is what was written
+    expect(parseManifest(file)).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data }]);
+  });
+
+  test('reports a file that is not valid YAML', async () => {
+    // GIVEN a manifest that is not YAML
+    const file = path.join(tempDir('validation-parse-'), 'broken.k8s.yaml');
+    fs.writeFileSync(file, 'kind: [unclosed\n');
+    const context = new ValidationContext([file], 'validation', '0.0.0');
+
+    // WHEN the plugin validates it
+    await new ManifestValidation().validate(context);
+
+    // THEN the report fails naming the file
+    const report = context.report.toJson();
+    expect(report.summary.status).toBe('failure');
+    expect(report.violations.map((v: any) => [v.ruleName, v.violatingConstructs.map((r: any) => r.manifestPath)])).toEqual([
+      ['manifest is not valid YAML', [file]],
+    ]);
   });
 });
 

@@ -23,6 +23,9 @@ export interface Problem {
  */
 export declare function checkObject(obj: unknown, manifestPath: string): Problem[];
 
+/** The documents of a manifest file, read as YAML 1.1 (as cdk8s writes and kubectl reads). */
+export declare function parseManifest(manifestPath: string): unknown[];
+
 /**
  * The problems as report violations: one per rule, recommendation and fix, listing each object
  * (with its file) and its locations.

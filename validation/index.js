@@ -6,6 +6,8 @@
  * of its image does not have (vitess.js). It reads only `validation/data/` (see generate.js), so it
  * works on a fresh clone after `npm ci`.
  */
+const fs = require('fs');
+const yaml = require('js-yaml');
 const { KUBERNETES_VERSIONS, kubernetesFindings } = require('./kubernetes');
 const { vitessFindings, vitessVersions } = require('./vitess');
 
@@ -79,6 +81,18 @@ function toViolations(problems) {
 }
 
 /**
+ * The documents of a manifest file, read as YAML 1.1: the version cdk8s writes and kubectl reads
+ * (the CLI's `context.parseManifest` reads YAML 1.2, where an unquoted `0o10` is a number, not the
+ * string cdk8s wrote). With js-yaml, which takes a fraction of the time of the `yaml` package the
+ * CLI uses; test/validation.test.ts checks that both read the example alike.
+ * @param {string} manifestPath
+ * @returns {unknown[]}
+ */
+function parseManifest(manifestPath) {
+  return yaml.loadAll(fs.readFileSync(manifestPath, 'utf8'), { schema: yaml.YAML11_SCHEMA });
+}
+
+/**
  * The plugin class that cdk8s.yaml names:
  *
  * ```yaml
@@ -111,7 +125,7 @@ class ManifestValidation {
     for (const manifestPath of context.manifests) {
       let documents;
       try {
-        documents = context.parseManifest(manifestPath);
+        documents = parseManifest(manifestPath);
       } catch (error) {
         problems.push({
           resource: '(file)',
@@ -141,4 +155,4 @@ class ManifestValidation {
   }
 }
 
-module.exports = { ManifestValidation, checkObject, toViolations };
+module.exports = { ManifestValidation, checkObject, parseManifest, toViolations };
