@@ -51,59 +51,20 @@ function run(command: string, args: string[], cwd: string): string {
   }
 }
 
-/** The consumer app: a small v9 cluster built only from what the package exports. */
-const CONSUMER_MAIN = `import { App, Chart } from 'cdk8s';
-import {
-  BackupStorage,
-  EtcdCell,
-  TabletShard,
-  VitessRelease,
-  Vtctld,
-  Vtgate,
-  VtworkerJob,
-} from 'cdk8s-vitess';
-
-const app = new App();
-const chart = new Chart(app, 'cluster', { disableResourceNameHashes: true });
-const release = VitessRelease.V9_0;
-const cell = 'zone1';
-const backup = BackupStorage.nfs({ server: 'nfs.internal', path: '/exports/vitess' });
-const globalTopology = new EtcdCell(chart, 'EtcdGlobal', { cell: 'global' });
-const zone1 = new EtcdCell(chart, 'EtcdZone1', { cell });
-const vtctld = new Vtctld(chart, 'Vtctld', { release, globalTopology, cell, backup });
-const shard: TabletShard = new TabletShard(chart, 'Shard0', {
-  release,
-  globalTopology,
-  cell,
-  keyspace: 'commerce',
-  shard: '0',
-  uidBase: 100,
-  backup,
-});
-const vtgate = new Vtgate(chart, 'Vtgate', { release, globalTopology, cell });
-
-const init = new Chart(app, 'init', { disableResourceNameHashes: true });
-zone1.addCellInfoJob(init, 'AddCellInfo', vtctld);
-shard.initPrimaryJob(init, 'InitPrimary', vtctld);
-
-const split = new Chart(app, 'split', { disableResourceNameHashes: true });
-const splitClone = new VtworkerJob(split, 'SplitClone', {
-  vtctld,
-  globalTopology,
-  cell,
-  command: 'SplitClone',
-  keyspace: shard.keyspace,
-  shards: [shard.shard],
-});
-
-/** What other code of the app would read from the constructs. */
-export const addresses: { readonly vtgate: string; readonly splitCloneJob: string } = {
-  vtgate: vtgate.mysqlAddress,
-  splitCloneJob: splitClone.jobName,
-};
-
-app.synth();
-`;
+/**
+ * The consumer app: the TypeScript sample of the README's "Using the constructs in your own app",
+ * a small v9 cluster built only from what the package exports.
+ */
+function readmeSample(): string {
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Using the constructs in your own app\n'));
+  const sample = section && /```ts\n([\s\S]*?)```/.exec(section);
+  if (!sample) {
+    throw new Error("README.md has no ```ts sample in its section 'Using the constructs in your own app'");
+  }
+  return sample[1];
+}
+const CONSUMER_MAIN = readmeSample();
 
 const CONSUMER_TSCONFIG = {
   compilerOptions: {
@@ -217,6 +178,17 @@ describe('the packed package in a fresh cdk8s app', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
     expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-27', 'constructs']);
     expect(manifest.dependencies).toBeUndefined();
+  });
+
+  test("the app is the README's sample and builds the cluster from the package's constructs", () => {
+    // THEN
+    const imported = /import \{([^}]*)\} from 'cdk8s-vitess';/.exec(CONSUMER_MAIN);
+    expect(imported).not.toBeNull();
+    const names = imported![1].split(',').map((n) => n.trim());
+    expect(names).toEqual(expect.arrayContaining(['EtcdCell', 'Vtctld', 'TabletShard', 'Vtgate', 'VtworkerJob']));
+    for (const name of ['EtcdCell', 'Vtctld', 'TabletShard', 'Vtgate', 'VtworkerJob']) {
+      expect(CONSUMER_MAIN).toContain(`new ${name}(`);
+    }
   });
 
   test('the app type-checks under strict settings, declaration files included', () => {
