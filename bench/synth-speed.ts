@@ -25,6 +25,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { commandEnv } from '../test/util/npm-env';
 
 const REPO = path.resolve(__dirname, '..');
 /** The goal: the example's `npm run synth` within this many times the minimal app's. */
@@ -77,24 +78,6 @@ function createMinimalApp(dir: string, appCommand: string): void {
   fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `language: typescript\napp: ${appCommand}\noutput: dist\n`);
   fs.writeFileSync(path.join(dir, 'main.ts'), MINIMAL_MAIN);
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-}
-
-/**
- * The environment without what npm sets for the script that runs this one (`npm run bench`), so
- * that `npm run synth` in the minimal app's directory runs that app's script, not this repository's.
- */
-function commandEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (
-      /^npm_(lifecycle|package)_/i.test(key) ||
-      /^npm_(command|execpath|node_execpath|config_call|config_local_prefix)$/i.test(key) ||
-      key === 'INIT_CWD'
-    ) {
-      delete env[key];
-    }
-  }
-  return env;
 }
 
 /** Runs a shell command; returns its wall time in seconds, throws with its output when it fails. */

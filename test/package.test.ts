@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { commandEnv } from './util/npm-env';
 
 /**
  * The package as its users get it: `npm run build` and `npm pack` here, the tarball installed into
@@ -20,26 +21,6 @@ function pinned(name: string): string {
     throw new Error(`package.json has no devDependency '${name}' to pin the consumer app to`);
   }
   return version;
-}
-
-/**
- * The environment for the commands, without what npm sets for the script or command that runs this
- * test (`npm test`, `npx jest`, `npm exec -c`): left in, `npm_config_call` would turn the app's
- * `npx tsc` into `npm exec -c`, and the package and lifecycle variables would describe this
- * repository instead of the app. The user's own npm configuration (registry, cache) stays.
- */
-function commandEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (
-      /^npm_(lifecycle|package)_/i.test(key) ||
-      /^npm_(command|execpath|node_execpath|config_call|config_local_prefix)$/i.test(key) ||
-      key === 'INIT_CWD'
-    ) {
-      delete env[key];
-    }
-  }
-  return env;
 }
 
 /** Runs a command to completion; on failure the error carries the command's output. */

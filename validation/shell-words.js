@@ -6,7 +6,7 @@
  * understands single and double quotes, backslash escapes, comments, command separators (newline
  * ; & | && || ( )) and redirections (> >> < 2>&1 and their targets are dropped).
  *
- * The same tokenizer as test/util/shell-words.ts, which returns the words only.
+ * test/util/shell-words.ts gives the tests its words without the lines.
  */
 
 /**

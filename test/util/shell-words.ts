@@ -1,89 +1,14 @@
 /**
- * A small tokenizer for the bash scripts the library writes into Job containers: it splits a
- * script into simple commands (lists of words, quotes removed), so that tests can find every
- * Vitess binary the script runs and the arguments it passes. It understands single and double
- * quotes, backslash escapes, comments, command separators (newline ; & | && || ( )) and
- * redirections (> >> < 2>&1 and their targets are dropped).
+ * The simple commands of a bash script as lists of words (quotes removed), so that tests can find
+ * every Vitess binary a script runs and the arguments it passes: the tokenizer of the validation
+ * plugin (validation/shell-words.js), without the line numbers it keeps for its reports.
  */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const plugin = require('../../validation/shell-words') as {
+  simpleCommands(script: string): Array<{ readonly words: string[]; readonly line: number }>;
+};
+
+/** The simple commands of `script`, in order, each as its words. */
 export function simpleCommands(script: string): string[][] {
-  const commands: string[][] = [];
-  let words: string[] = [];
-  let word: string | undefined;
-  let redirecting = false;
-
-  const endWord = () => {
-    if (word !== undefined) {
-      if (redirecting) {
-        redirecting = false;
-      } else {
-        words.push(word);
-      }
-    }
-    word = undefined;
-  };
-  const endCommand = () => {
-    endWord();
-    redirecting = false;
-    if (words.length > 0) {
-      commands.push(words);
-    }
-    words = [];
-  };
-
-  let i = 0;
-  while (i < script.length) {
-    const c = script[i];
-    if (c === "'") {
-      const end = script.indexOf("'", i + 1);
-      if (end < 0) throw new Error(`unterminated single quote at ${i}`);
-      word = (word ?? '') + script.slice(i + 1, end);
-      i = end + 1;
-    } else if (c === '"') {
-      let j = i + 1;
-      let text = '';
-      while (j < script.length && script[j] !== '"') {
-        if (script[j] === '\\' && '"\\$`'.includes(script[j + 1])) {
-          text += script[j + 1];
-          j += 2;
-        } else {
-          text += script[j];
-          j += 1;
-        }
-      }
-      if (j >= script.length) throw new Error(`unterminated double quote at ${i}`);
-      word = (word ?? '') + text;
-      i = j + 1;
-    } else if (c === '\\') {
-      if (script[i + 1] !== '\n') {
-        word = (word ?? '') + script[i + 1];
-      }
-      i += 2;
-    } else if (c === '#' && word === undefined) {
-      const end = script.indexOf('\n', i);
-      i = end < 0 ? script.length : end;
-    } else if (c === ' ' || c === '\t') {
-      endWord();
-      i += 1;
-    } else if (c === '\n' || c === ';' || c === '|' || c === '&' || c === '(' || c === ')') {
-      if (c === '&' && script[i - 1] === '>') {
-        // '>&1': the '&' belongs to the redirection.
-        i += 1;
-        continue;
-      }
-      endCommand();
-      i += 1;
-    } else if (c === '>' || c === '<') {
-      if (word !== undefined && /^[0-9]+$/.test(word)) {
-        word = undefined; // a file descriptor number, as in 2>&1
-      }
-      endWord();
-      redirecting = true;
-      i += script[i + 1] === '>' ? 2 : 1;
-    } else {
-      word = (word ?? '') + c;
-      i += 1;
-    }
-  }
-  endCommand();
-  return commands;
+  return plugin.simpleCommands(script).map((command) => command.words);
 }
