@@ -5,15 +5,17 @@
  * --no-check-upgrade`), the same CLI and node_modules (linked from this repository), no
  * type-checking at synth time (that is `npm test`'s and `npm run build`'s job).
  *
- * The minimal app is run with each of these app commands, and the fastest is the baseline:
+ * The minimal app is run with each of these app commands:
  * - the example's own (the `app:` of cdk8s.yaml, `node --require tsx/cjs main.ts`);
  * - `npx ts-node --transpile-only main.ts`, `cdk8s init`'s command without type-checking;
  * - `node -r ts-node/register/transpile-only main.ts`, the same without npx.
  * All run to temporary directories, so this repository's `dist/` is left alone.
  *
  * The subjects are run alternately, after one unmeasured run each, so that a busy machine slows
- * them alike; the medians are compared with the goal (the example within 1.2x the baseline). A
- * last subject, the example with `--no-validate`, shows the plugin's share (for information only).
+ * them alike; the medians are compared with the goal (the example within 1.2x the minimal app),
+ * twice: against the fastest minimal app with ts-node transpile-only (the configuration the goal
+ * names) and against the fastest of all. A last subject, the example with `--no-validate`, shows
+ * the plugin's share (for information only).
  *
  * With `--breakdown` it also times, for the example and the minimal app with the example's app
  * command, the app command alone (no CLI) and, once, the CLI around an app command that writes
@@ -169,20 +171,24 @@ export function synthSpeed(args: string[]): void {
         `${subject.name.padEnd(width)}  ${median(subject.times).toFixed(2)} s  (${files} files; runs: ${subject.times.map((t) => t.toFixed(2)).join(' ')})`,
       );
     }
-    const baseline = minimals.reduce((a, b) => (median(b.times) < median(a.times) ? b : a));
-    const ratio = median(example.times) / median(baseline.times);
+    const fastest = (candidates: Subject[]): Subject => candidates.reduce((a, b) => (median(b.times) < median(a.times) ? b : a));
+    const goal = (label: string, baseline: Subject): void => {
+      const ratio = median(example.times) / median(baseline.times);
+      console.log(
+        `${ratio <= GOAL_RATIO ? 'PASS' : 'FAIL'} example synth is ${ratio.toFixed(2)}x ${label} (${baseline.name}; goal <= ${GOAL_RATIO}x, ` +
+          `i.e. <= ${(GOAL_RATIO * median(baseline.times)).toFixed(2)} s)`,
+      );
+    };
     console.log('');
     for (const minimal of minimals) {
       console.log(`the example is ${(median(example.times) / median(minimal.times)).toFixed(2)}x the ${minimal.name}`);
     }
-    console.log(`baseline: the fastest minimal app (${baseline.name})`);
+    const baseline = fastest(minimals);
     console.log(
-      `the example without its validation plugin is ${(median(exampleNoValidate.times) / median(baseline.times)).toFixed(2)}x the baseline`,
+      `the example without its validation plugin is ${(median(exampleNoValidate.times) / median(baseline.times)).toFixed(2)}x the fastest minimal app`,
     );
-    console.log(
-      `${ratio <= GOAL_RATIO ? 'PASS' : 'FAIL'} example synth is ${ratio.toFixed(2)}x the baseline (goal <= ${GOAL_RATIO}x, ` +
-        `i.e. <= ${(GOAL_RATIO * median(baseline.times)).toFixed(2)} s)`,
-    );
+    goal('the fastest minimal app with ts-node transpile-only', fastest(minimals.filter((m) => m.name.includes('ts-node'))));
+    goal('the fastest minimal app of all', baseline);
 
     if (args.includes('--breakdown')) {
       const appCommand = exampleAppCommand();
