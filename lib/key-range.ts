@@ -1,4 +1,4 @@
-import { validateShardName } from './names';
+import { keyRangeOf, validateShardName } from './names';
 
 /** The most shards `KeyRange.equalShards` and `KeyRange.equalShardsOf` make. */
 const MAX_COUNT = 65536;
@@ -72,7 +72,7 @@ export class KeyRange {
   public static equalShardsOf(shard: string, count: number): string[] {
     validateShardName('KeyRange.equalShardsOf', 'shard', shard);
     validateCount('KeyRange.equalShardsOf', count);
-    return split(shard, boundsOf(shard), count);
+    return split(shard, keyRangeOf(shard), count);
   }
 
   /**
@@ -83,7 +83,7 @@ export class KeyRange {
    */
   public static parse(shard: string): KeyRangeBounds {
     validateShardName('KeyRange.parse', 'shard', shard);
-    return boundsOf(shard);
+    return keyRangeOf(shard);
   }
 
   private constructor() {}
@@ -93,15 +93,6 @@ function validateCount(context: string, count: number): void {
   if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
     throw new Error(`${context}: 'count' must be a whole number from 1 to ${MAX_COUNT}, got ${count}`);
   }
-}
-
-/** The bounds of a valid shard name. */
-function boundsOf(shard: string): KeyRangeBounds {
-  if (shard === '0' || shard === '-') {
-    return { start: '', end: '' };
-  }
-  const [start, end] = shard.split('-');
-  return { start, end };
 }
 
 /** The algorithm of `KeyRange` for a valid shard and count. */

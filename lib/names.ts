@@ -107,7 +107,7 @@ export function validateSubdomainName(context: string, prop: string, name: strin
  * A shard's key range as its start and end (hex; '' is unbounded). `0` and `-` are the full range.
  * The shard name must be valid.
  */
-function keyRangeOf(shard: string): { start: string; end: string } {
+export function keyRangeOf(shard: string): { start: string; end: string } {
   if (shard === '0' || shard === '-') {
     return { start: '', end: '' };
   }
