@@ -39,6 +39,7 @@ import {
 } from '../lib';
 import { buildApps } from '../main';
 import { synthSpeed } from './synth-speed';
+import { argValue, median, runsArg, yamlFiles } from './util';
 
 /** Tablets per generated shard: 3 replica and 1 rdonly. */
 const TABLETS_PER_SHARD = 4;
@@ -141,11 +142,6 @@ function gc(): void {
     throw new Error('bench: run node with --expose-gc');
   }
   collect();
-}
-
-/** Every `*.k8s.yaml` file under `dir`, relative, sorted. */
-function yamlFiles(dir: string): string[] {
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.k8s.yaml')).sort();
 }
 
 /** One measured run of `benchCase`; `keep` receives the apps so they stay referenced. */
@@ -262,25 +258,6 @@ function spawnChild(caseName: string, warmup: number, runs: number): ChildResult
   return JSON.parse(lines[lines.length - 1]);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function argValue(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-}
-
-function positiveInteger(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`bench: '${name}' must be a whole number of at least 1, got ${value}`);
-  }
-  return n;
-}
-
 interface Row {
   readonly benchCase: Case;
   readonly cold: Run;
@@ -299,7 +276,7 @@ function pad(value: string | number, width: number): string {
 }
 
 function main(args: string[]): number {
-  const runs = positiveInteger('--runs', argValue(args, '--runs', '5'));
+  const runs = runsArg(args);
   console.log(`cdk8s-vitess synthesis benchmark (Node ${process.version}, ${os.cpus().length} CPUs, ${runs} runs per case, medians)`);
   console.log('');
 
@@ -409,7 +386,7 @@ if (require.main === module) {
     const result = child(
       argValue(args, '--child', ''),
       Number(argValue(args, '--warmup', '1')),
-      positiveInteger('--runs', argValue(args, '--runs', '5')),
+      runsArg(args),
     );
     console.log(JSON.stringify(result));
   } else {

@@ -28,6 +28,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { commandEnv } from '../test/util/npm-env';
+import { median, runsArg, yamlFiles } from './util';
 
 const REPO = path.resolve(__dirname, '..');
 /** The goal: the example's `npm run synth` within this many times the minimal app's. */
@@ -91,27 +92,6 @@ function timed(command: string, cwd: string, env: NodeJS.ProcessEnv = commandEnv
     throw new Error(`synth-speed: '${command}' failed in ${cwd} (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
   return seconds;
-}
-
-/** Every `*.k8s.yaml` file under `dir`. */
-function yamlFiles(dir: string): string[] {
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.k8s.yaml'));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function runsArg(args: string[]): number {
-  const i = args.indexOf('--runs');
-  const value = i >= 0 ? args[i + 1] : '5';
-  const runs = Number(value);
-  if (!Number.isInteger(runs) || runs < 1) {
-    throw new Error(`synth-speed: '--runs' must be a whole number of at least 1, got ${value}`);
-  }
-  return runs;
 }
 
 interface Subject {

@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { filesUnder } from './util/files';
 
 /**
  * The API reference in docs/: typedoc with the repository's typedoc.json, run into a temporary
@@ -16,23 +17,6 @@ const REGENERATE = 'Run `npm run docs` (typedoc) and commit docs/.';
 
 /** typedoc's command line, from the version this repository pins. */
 const TYPEDOC_BIN = path.join(path.dirname(require.resolve('typedoc/package.json')), 'bin', 'typedoc');
-
-/** Every file under a directory, as sorted paths relative to it with `/` separators. */
-function listFiles(root: string): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        walk(full);
-      } else {
-        files.push(path.relative(root, full).split(path.sep).join('/'));
-      }
-    }
-  };
-  walk(root);
-  return files.sort();
-}
 
 /** Runs typedoc with typedoc.json into `out`; on failure the error carries typedoc's output. */
 function runTypedoc(out: string): void {
@@ -50,13 +34,15 @@ function runTypedoc(out: string): void {
 
 describe('the API reference in docs/', () => {
   let outDir: string;
+  let generatedFiles: Map<string, Buffer>;
   let generated: string[];
 
   beforeAll(() => {
     // GIVEN typedoc run with the committed typedoc.json into a temporary directory
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-vitess-docs-'));
     runTypedoc(outDir);
-    generated = listFiles(outDir);
+    generatedFiles = filesUnder(outDir);
+    generated = [...generatedFiles.keys()];
   }, 60_000);
 
   afterAll(() => {
@@ -70,14 +56,13 @@ describe('the API reference in docs/', () => {
     if (!fs.existsSync(DOCS)) {
       throw new Error(`docs/ is missing. ${REGENERATE}`);
     }
-    const committed = listFiles(DOCS);
+    const committedFiles = filesUnder(DOCS);
+    const committed = [...committedFiles.keys()];
 
     // WHEN both trees are compared file by file
-    const missing = generated.filter((f) => !committed.includes(f));
-    const extra = committed.filter((f) => !generated.includes(f));
-    const changed = generated.filter(
-      (f) => committed.includes(f) && !fs.readFileSync(path.join(outDir, f)).equals(fs.readFileSync(path.join(DOCS, f))),
-    );
+    const missing = generated.filter((f) => !committedFiles.has(f));
+    const extra = committed.filter((f) => !generatedFiles.has(f));
+    const changed = generated.filter((f) => committedFiles.has(f) && !generatedFiles.get(f)!.equals(committedFiles.get(f)!));
 
     // THEN there is no difference
     const problems = [

@@ -8,6 +8,7 @@ import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { FakeCluster, changingCommands, expectJobsSucceeded } from './util/fake-cluster';
 import { container, findObject } from './util/synth';
+import { filesUnder } from './util/files';
 
 function chartObjects(app: App): Map<string, any[]> {
   return new Map(app.charts.map((chart) => [chart.node.id, chart.toJson()]));
@@ -422,20 +423,3 @@ test('two syntheses in separate processes write byte-identical files', () => {
     outdirs.forEach((outdir) => fs.rmSync(outdir, { recursive: true, force: true }));
   }
 });
-
-/** Every file under `dir`, by its path relative to `dir`, in sorted order. */
-function filesUnder(dir: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const walk = (relative: string): void => {
-    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const entryPath = path.join(relative, entry.name);
-      if (entry.isDirectory()) {
-        walk(entryPath);
-      } else {
-        files.set(entryPath, fs.readFileSync(path.join(dir, entryPath)));
-      }
-    }
-  };
-  walk('');
-  return files;
-}
