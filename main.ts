@@ -43,9 +43,10 @@ export const MESSAGES_VSCHEMA = {
 
 /**
  * The guide's steps after the primary election, in `scope`: ApplySchema (`messages`), a Backup of
- * the last rdonly tablet, RebuildVSchemaGraph, each waiting for the previous one's effect.
+ * the last rdonly tablet, RebuildVSchemaGraph, each waiting for the previous one's effect. A backup
+ * counts once its MANIFEST is in `backup` (a listed backup may still be running, or aborted).
  */
-function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard): void {
+function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard, backup: BackupStorage): void {
   const release = vtctld.release;
   const keyspace = shard.keyspace;
   const backupTablet = shard.rdonlyAliases[shard.rdonlyAliases.length - 1];
@@ -60,13 +61,13 @@ function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard
     vtctld,
     jobName: `vtctl-backup-${backupTablet}`,
     waitFor: [JobCondition.tableExists(backupTablet, 'messages')],
-    skipIf: JobCondition.backupExists(keyspace, shard.shard),
+    skipIf: JobCondition.backupComplete(keyspace, shard.shard, backup),
     commands: [['Backup', backupTablet]],
   });
   new VtctlJob(scope, 'RebuildVSchemaGraph', {
     vtctld,
     jobName: 'vtctl-rebuildvschemagraph',
-    waitFor: [JobCondition.backupExists(keyspace, shard.shard)],
+    waitFor: [JobCondition.backupComplete(keyspace, shard.shard, backup)],
     commands: [['RebuildVSchemaGraph']],
   });
 }
@@ -149,7 +150,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
   const init = chart('02-init');
   testCell.addCellInfoJob(init, 'AddCellInfoTest', vtctld);
   shard0.initPrimaryJob(init, 'InitShardMaster', vtctld);
-  addSchemaAndBackupJobs(init, vtctld, shard0);
+  addSchemaAndBackupJobs(init, vtctld, shard0, backup);
 
   // (a) the sharded VSchema, the new shards' tablets and their masters.
   const newShards = chart('10-reshard-new-shards');
@@ -226,7 +227,7 @@ export function buildVReplicationFlow(outdir: string): App[] {
     commands: [['SetKeyspaceDurabilityPolicy', release.commandFlag('durability_policy', durability), keyspace]],
   });
   shard0.initPrimaryJob(init, 'PlannedReparentShard', vtctld);
-  addSchemaAndBackupJobs(init, vtctld, shard0);
+  addSchemaAndBackupJobs(init, vtctld, shard0, backup);
 
   // The sharded VSchema, the new shards' tablets and their primaries.
   const newShards = chart('10-reshard-new-shards');

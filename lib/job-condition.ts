@@ -1,4 +1,6 @@
 import { Duration } from 'cdk8s';
+import { BackupStorage } from './backup-storage';
+import { validateShardName } from './names';
 import { VitessRelease, VtctlClient } from './release';
 
 /**
@@ -37,6 +39,36 @@ export class JobCondition {
   }
 
   /**
+   * Every one of the tablets can take part in a reparent: vtctld reaches its tablet manager
+   * (`Ping` / `PingTablet`), and its record reports the MySQL port that vttablet found once mysqld
+   * answered. A tablet registers before that: its record carries MySQL port 0 (`<host>:0` in the
+   * 6th column of `ListAllTablets` / `GetTablets`) until mysqld is up, and its gRPC port listens
+   * only later still (v9.0.0 `go/vt/vttablet/tabletmanager/tm_init.go` 514-553, v22.0.4 733-779).
+   * An election that starts earlier fails on that tablet: InitShardMaster resets replication on
+   * every tablet (v9.0.0 `go/vt/wrangler/reparent.go` 218-227), PlannedReparentShard asks every
+   * tablet for its status variables (v22.0.4 `go/vt/vtctl/reparentutil/planned_reparenter.go`
+   * 539, 745-770).
+   */
+  public static tabletsReady(cell: string, aliases: readonly string[]): JobCondition {
+    validateTabletAliases('tabletsReady', cell, aliases);
+    return new JobCondition(`tablets ${aliases.join(', ')} answer and report their MySQL port in cell '${cell}'`, (release) => ({
+      all: [
+        {
+          command: listTablets(release, cell),
+          // <alias> <keyspace> <shard> <type> <host:port> <mysql host:port> <tags> <term start>
+          present: aliases.map((alias) => `^${alias} [^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]*:[1-9][0-9]* `),
+          absent: [],
+        },
+        ...aliases.map((alias) => ({
+          command: [release.vtctlClient === VtctlClient.VTCTLDCLIENT ? 'PingTablet' : 'Ping', alias],
+          present: [],
+          absent: [],
+        })),
+      ],
+    }));
+  }
+
+  /**
    * The shard has a primary (master) tablet in the topology.
    */
   public static shardHasPrimary(keyspace: string, shard: string): JobCondition {
@@ -64,13 +96,20 @@ export class JobCondition {
   }
 
   /**
-   * The shard has at least one backup.
+   * The shard has at least one complete backup in the file backup storage: a backup directory
+   * `<root>/<keyspace>/<shard>/<backup name>/` holding its `MANIFEST`, which Vitess writes last.
+   * Listing backups (`ListBackups`, `GetBackups`) is not enough: file backup storage creates the
+   * directory when a backup starts (v9.0.0 `go/vt/mysqlctl/filebackupstorage/file.go` 143-154) and
+   * lists every directory (113-130), so a running or aborted backup is listed too, while a restore
+   * takes only a backup with a `MANIFEST` (v9.0.0 `go/vt/mysqlctl/backupengine.go` 159, 205-210;
+   * v22.0.4 `go/vt/mysqlctl/backup.go` 55, 79). The Job mounts the storage's volume, read-only, to
+   * look. File storage only.
    */
-  public static backupExists(keyspace: string, shard: string): JobCondition {
-    return new JobCondition(`a backup of ${keyspace}/${shard} exists`, (release) => ({
-      command: [release.vtctlClient === VtctlClient.VTCTLDCLIENT ? 'GetBackups' : 'ListBackups', `${keyspace}/${shard}`],
-      present: ['^[0-9]{4}-[0-9]{2}-[0-9]{2}\\.[0-9]{6}\\.'],
-      absent: [],
+  public static backupComplete(keyspace: string, shard: string, storage: BackupStorage): JobCondition {
+    validateShardName('JobCondition.backupComplete', 'shard', shard);
+    return new JobCondition(`a complete backup of ${keyspace}/${shard} (with its MANIFEST) exists`, () => ({
+      storage,
+      directory: `${storage.mountPath}/${keyspace}/${shard}`,
     }));
   }
 
@@ -85,6 +124,22 @@ export class JobCondition {
     return new JobCondition(`keyspace '${keyspace}' has durability policy '${policy}'`, () => ({
       command: ['GetKeyspace', keyspace],
       present: [`"durability_policy":"${policy}"`],
+      absent: [],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * The keyspace has a durability policy, whichever. A keyspace that the first tablet created has
+   * none, and PlannedReparentShard then takes it as `none`, electing a primary without semi-sync
+   * (v22.0.4 `go/vt/topo/keyspace.go` 128-139, `go/vt/vtctl/reparentutil/planned_reparenter.go`
+   * 519-528). vtctldclient prints every field, so an unset policy is printed as `""` (v22.0.4
+   * `go/cmd/vtctldclient/cli/json.go` 32-38). vtctldclient only (Vitess v15 and later).
+   */
+  public static keyspaceDurabilitySet(keyspace: string): JobCondition {
+    return new JobCondition(`keyspace '${keyspace}' has a durability policy`, () => ({
+      command: ['GetKeyspace', keyspace],
+      present: ['"durability_policy":"[a-z_]+"'],
       absent: [],
       ignoreWhitespace: true,
     }));
@@ -224,7 +279,13 @@ export class JobCondition {
 
   /**
    * Every stream of the Reshard workflow has finished copying and is replicating: each is `Running`
-   * (or `Lagging`), none is `Copying`, `Error`, `Init` or `Stopped`, and no table is left to copy.
+   * (or `Lagging`), none is `Copying`, `Error`, `Init` or `Stopped`, no table is left to copy, and
+   * every stream has a position. Right after `Reshard create` a stream is `Running` with no copy
+   * states and an empty position until it has picked its source tablet (the picker retries every
+   * 30 s): only then does it list the tables to copy (v22.0.4
+   * `go/vt/vttablet/tabletmanager/vreplication/controller.go` 241-265, 338-365,
+   * `vreplicator.go` 286-325, `go/vt/discovery/tablet_picker.go` 63). vtctldclient prints the
+   * empty position as `""` (v22.0.4 `go/cmd/vtctldclient/cli/json.go` 32-38, 73-79).
    * vtctldclient only.
    */
   public static reshardCopyDone(keyspace: string, workflow: string): JobCondition {
@@ -237,7 +298,7 @@ export class JobCondition {
         release.commandFlag('include_logs', false),
       ],
       present: ['"state":"(Running|Lagging)"'],
-      absent: ['"state":"(Copying|Error|Init|Stopped)"', '"copy_states":\\[\\{'],
+      absent: ['"state":"(Copying|Error|Init|Stopped)"', '"copy_states":\\[\\{', '"position":""'],
       ignoreWhitespace: true,
     }));
   }
@@ -432,7 +493,22 @@ export interface CustomJobConditionOptions {
  * A rendered condition: one command and its patterns, or a combination. Not part of the public API.
  * @internal
  */
-export type ConditionCheck = CommandCheck | { readonly all: ConditionCheck[] } | { readonly any: ConditionCheck[] };
+export type ConditionCheck =
+  | CommandCheck
+  | BackupManifestCheck
+  | { readonly all: ConditionCheck[] }
+  | { readonly any: ConditionCheck[] };
+
+/**
+ * A complete backup in a directory of file backup storage: a subdirectory holding a `MANIFEST`.
+ * The Job mounts the storage's volume read-only. Not part of the public API.
+ * @internal
+ */
+export interface BackupManifestCheck {
+  readonly storage: BackupStorage;
+  /** The backups' directory as the Job sees it: `<mount path>/<keyspace>/<shard>`. */
+  readonly directory: string;
+}
 
 /**
  * One read-only command: it must succeed (fail, with `commandFails`), and its output must have a
@@ -460,7 +536,24 @@ export function commandChecks(check: ConditionCheck): CommandCheck[] {
   if ('any' in check) {
     return check.any.flatMap(commandChecks);
   }
+  if ('directory' in check) {
+    return [];
+  }
   return [check];
+}
+
+/**
+ * Every backup storage a rendered condition looks into. Not part of the public API.
+ * @internal
+ */
+export function backupStorages(check: ConditionCheck): BackupStorage[] {
+  if ('all' in check) {
+    return check.all.flatMap(backupStorages);
+  }
+  if ('any' in check) {
+    return check.any.flatMap(backupStorages);
+  }
+  return 'directory' in check ? [check.storage] : [];
 }
 
 /**
@@ -506,6 +599,13 @@ export interface CommandJobOptions {
    * @default - none
    */
   readonly thenVerify?: readonly JobCondition[];
+  /**
+   * How often a command that fails is tried again, after a pause of 10 s that doubles after each
+   * failure up to 60 s. Before each new try the `skipIf` condition is checked again: when the work
+   * is done after all, the Job succeeds without trying again.
+   * @default 0 (the Job fails at the first failed command; Kubernetes may retry the pod)
+   */
+  readonly retries?: number;
   /**
    * How long a finished Job is kept before Kubernetes deletes it.
    * @default Duration.days(1)

@@ -2,7 +2,8 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
-import { CommandJobOptions, ConditionCheck, JobCondition, commandChecks } from './job-condition';
+import { BackupStorage } from './backup-storage';
+import { CommandJobOptions, ConditionCheck, JobCondition, backupStorages, commandChecks } from './job-condition';
 import { APP_LABEL, TMP_MOUNT, TMP_VOLUME, restrictedContainerSecurityContext, workloadPodSpec } from './pod';
 import { claimObjectName } from './names';
 import { VitessRelease } from './release';
@@ -11,6 +12,12 @@ import { IVtctld, JobPodOptions } from './vtctld';
 
 /** How long one check command may take. */
 const CHECK_TIMEOUT_SECONDS = 30;
+/** The most retries a Job's commands may have. */
+const MAX_RETRIES = 20;
+/** The pause before a command's first retry; it doubles after each failure. */
+const RETRY_FIRST_DELAY_SECONDS = 10;
+/** The longest pause between two tries of a command. */
+const RETRY_MAX_DELAY_SECONDS = 60;
 
 /** The client binary and its server flag, e.g. `/vt/bin/vtctlclient -server=vtctld:15999`. */
 export function clientPrefix(release: VitessRelease, grpcAddress: string): string[] {
@@ -28,6 +35,8 @@ export interface ScriptOptions {
   readonly thenWaitFor?: readonly JobCondition[];
   readonly thenWaitTimeout?: number;
   readonly thenVerify?: readonly JobCondition[];
+  /** How often a failed command is tried again; 0 fails at once. */
+  readonly retries?: number;
 }
 
 /**
@@ -65,6 +74,23 @@ export function renderScript(options: ScriptOptions): string {
       const names = parts.map((part, i) => renderCheck(`${fn}_${i + 1}`, part));
       lines.push(`${fn}() {`);
       lines.push(`  ${names.join('all' in check ? ' && ' : ' || ')}`);
+      lines.push('}');
+      return fn;
+    }
+    if ('directory' in check) {
+      // A backup is complete once its MANIFEST exists; a directory without one is running or aborted.
+      const pattern = `${shellQuote(check.directory)}/*/MANIFEST`;
+      lines.push(`${fn}() {`);
+      lines.push(`  echo ${shellQuote(`$ ls ${check.directory}/*/MANIFEST`)} >>"$checks/last"`);
+      lines.push('  local manifest');
+      lines.push(`  for manifest in ${pattern}; do`);
+      lines.push('    if [ -f "$manifest" ]; then');
+      lines.push('      echo "$manifest" >>"$checks/last"');
+      lines.push('      return 0');
+      lines.push('    fi');
+      lines.push('  done');
+      lines.push(`  echo ${shellQuote(`no backup with a MANIFEST in ${check.directory}`)} >>"$checks/last"`);
+      lines.push('  return 1');
       lines.push('}');
       return fn;
     }
@@ -113,10 +139,33 @@ export function renderScript(options: ScriptOptions): string {
   if (skipIf) {
     lines.push('skip_if_done');
   }
+  const retries = options.retries ?? 0;
   for (const command of options.commands) {
     const rendered = shellCommand(command);
     lines.push(`echo ${shellQuote(`+ ${rendered}`)}`);
-    lines.push(`${rendered} || { status=$?; echo "FAILED with exit status $status:" ${shellQuote(rendered)} >&2; exit 1; }`);
+    if (retries === 0) {
+      lines.push(`${rendered} || { status=$?; echo "FAILED with exit status $status:" ${shellQuote(rendered)} >&2; exit 1; }`);
+      continue;
+    }
+    // Tried again after a failure, with a doubling pause; before each new try the work may have
+    // been done after all (the failed try did it, or another actor did), which ends the Job.
+    lines.push('attempt=1');
+    lines.push(`retry_delay=${RETRY_FIRST_DELAY_SECONDS}`);
+    lines.push(`until ${rendered}; do`);
+    lines.push('  status=$?');
+    lines.push(`  if [ "$attempt" -gt ${retries} ]; then`);
+    lines.push(`    echo "FAILED with exit status $status after $attempt tries:" ${shellQuote(rendered)} >&2`);
+    lines.push('    exit 1');
+    lines.push('  fi');
+    lines.push('  echo "try $attempt failed with exit status $status; trying again in ${retry_delay}s"');
+    lines.push('  sleep "$retry_delay"');
+    lines.push(`  retry_delay=$(( retry_delay * 2 > ${RETRY_MAX_DELAY_SECONDS} ? ${RETRY_MAX_DELAY_SECONDS} : retry_delay * 2 ))`);
+    lines.push('  attempt=$(( attempt + 1 ))');
+    if (skipIf) {
+      lines.push('  skip_if_done');
+    }
+    lines.push(`  echo ${shellQuote(`+ ${rendered}`)}`);
+    lines.push('done');
   }
   (options.thenWaitFor ?? []).forEach((condition, i) => {
     if (i === 0) {
@@ -170,6 +219,24 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
       release.requireVtctlCommand(check.command[0], spec.context);
     }
   }
+  const retries = options.retries ?? 0;
+  if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+    throw new Error(`${spec.context}: 'retries' must be a whole number from 0 to ${MAX_RETRIES}, got ${retries}`);
+  }
+  const storages = new Map<string, BackupStorage>();
+  for (const condition of [...waitFor, ...(options.skipIf ? [options.skipIf] : []), ...thenWaitFor, ...thenVerify]) {
+    for (const storage of backupStorages(condition._render(release))) {
+      const other = storages.get(storage.volume.name);
+      if (other && other !== storage) {
+        throw new Error(
+          `${spec.context}: the conditions look into two different backup storages; a Job can mount one`,
+        );
+      }
+      storages.set(storage.volume.name, storage);
+    }
+  }
+  const backupMounts = [...storages.values()].map((storage) => ({ ...storage.volumeMount, readOnly: true }));
+  const backupVolumes = [...storages.values()].map((storage) => storage.volume);
   if (!Number.isInteger(spec.backoffLimit) || spec.backoffLimit < 0) {
     throw new Error(`${spec.context}: 'backoffLimit' must be a whole number of at least 0, got ${spec.backoffLimit}`);
   }
@@ -191,6 +258,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     thenWaitFor,
     thenWaitTimeout: (options.thenWaitTimeout ?? Duration.hours(24)).toSeconds(),
     thenVerify,
+    retries,
   });
 
   claimObjectName(scope, spec.context, 'Job', spec.jobName);
@@ -215,10 +283,10 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
               ports: spec.ports,
               resources: spec.resources,
               securityContext: restrictedContainerSecurityContext(),
-              volumeMounts: [TMP_MOUNT],
+              volumeMounts: [TMP_MOUNT, ...backupMounts],
             },
           ],
-          volumes: [TMP_VOLUME],
+          volumes: [TMP_VOLUME, ...backupVolumes],
         },
       },
     },

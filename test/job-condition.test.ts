@@ -1,6 +1,10 @@
 import { spawnSync } from 'child_process';
-import { JobCondition, ServedType, VitessRelease } from '../lib';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupStorage, JobCondition, ServedType, VitessRelease } from '../lib';
 import { CommandCheck, commandChecks } from '../lib/job-condition';
+import { renderScript } from '../lib/job-script';
 
 /** The single command check of a condition. */
 function render(condition: JobCondition, release = VitessRelease.V9_0): CommandCheck {
@@ -26,7 +30,6 @@ describe('JobCondition', () => {
       '-table_names_only',
       'test-0000000104',
     ]);
-    expect(render(JobCondition.backupExists('ks', '0')).command).toEqual(['ListBackups', 'ks/0']);
     expect(render(JobCondition.keyspaceExists('ks')).command).toEqual(['GetKeyspace', 'ks']);
   });
 
@@ -41,9 +44,6 @@ describe('JobCondition', () => {
     const pattern = render(JobCondition.shardHasPrimary('ks', '0')).present[0];
     expect(grep(pattern, shard)).toBe(true);
     expect(grep(pattern, noPrimary)).toBe(false);
-    const backups = render(JobCondition.backupExists('ks', '0')).present[0];
-    expect(grep(backups, '2017-02-21.142940.test-0000000104\n')).toBe(true);
-    expect(grep(backups, '')).toBe(false);
   });
 
   describe('the resharding conditions match the outputs of Vitess v9', () => {
@@ -152,7 +152,6 @@ describe('JobCondition', () => {
       '--table-names-only',
       'test-0000000104',
     ]);
-    expect(render(JobCondition.backupExists('ks', '0'), v22).command).toEqual(['GetBackups', 'ks/0']);
     const grepCompact = (condition: JobCondition, output: string) => {
       const check = render(condition, v22);
       expect(check.ignoreWhitespace).toBe(true);
@@ -172,5 +171,101 @@ describe('JobCondition', () => {
     expect(() => JobCondition.tabletsRegistered('test', ['other-0000000100'])).toThrow(
       /tablet alias 'other-0000000100' is not in cell 'test'/,
     );
+  });
+
+  describe('readiness and completion as real Vitess reports them', () => {
+    /** Whether every command check of the condition holds on the outputs, given per command. */
+    const holds = (condition: JobCondition, outputs: (command: string[]) => string | undefined, release = VitessRelease.V9_0): boolean =>
+      commandChecks(condition._render(release)).every((check) => {
+        const output = outputs(check.command);
+        if (output === undefined) {
+          return check.commandFails === true;
+        }
+        const text = check.ignoreWhitespace ? output.replace(/\s/g, '') : output;
+        const grep = (pattern: string) => spawnSync('grep', ['-Eq', pattern], { input: text }).status === 0;
+        return !check.commandFails && check.present.every(grep) && !check.absent.some(grep);
+      });
+    const host = 'vttablet-100-0.vttablet-test-keyspace-0-test.default.svc.cluster.local';
+
+    test('a tablet is ready once it answers a ping and its record has a MySQL port', () => {
+      // `<alias> <keyspace> <shard> <type> <host:port> <mysql host:port> <tags> <term start>`
+      // (v9.0.0 go/vt/vtctl/vtctl.go 533-548, v22.0.4 go/cmd/vtctldclient/cli/awk.go 50-73); the
+      // MySQL port is 0 until vttablet has found it (v9.0.0 tm_init.go 514-553: MysqlHostname is the
+      // tablet host name, MysqlPort is set by findMysqlPort once mysqld answers).
+      const starting = `test-0000000100 test_keyspace 0 replica ${host}:15002 ${host}:0 [] <null>\n`;
+      const started = `test-0000000100 test_keyspace 0 replica ${host}:15002 ${host}:3306 [] <null>\n`;
+      for (const release of [VitessRelease.V9_0, VitessRelease.V22_0]) {
+        const ready = JobCondition.tabletsReady('test', ['test-0000000100']);
+        const ping = release === VitessRelease.V9_0 ? 'Ping' : 'PingTablet';
+        expect(commandChecks(ready._render(release)).map((c) => c.command[0])).toEqual([
+          release === VitessRelease.V9_0 ? 'ListAllTablets' : 'GetTablets',
+          ping,
+        ]);
+        const answering = (listing: string) => (command: string[]) => (command[0] === ping ? '' : listing);
+        expect(holds(ready, answering(started), release)).toBe(true);
+        expect(holds(ready, answering(starting), release)).toBe(false);
+        // Registered with its MySQL port, but its tablet manager does not answer yet.
+        expect(holds(ready, (command) => (command[0] === ping ? undefined : started), release)).toBe(false);
+      }
+      expect(() => JobCondition.tabletsReady('test', [])).toThrow(/JobCondition.tabletsReady: 'aliases' must name at least one tablet, got none/);
+    });
+
+    test('a keyspace created by its first tablet has no durability policy', () => {
+      // vtctldclient prints every field (EmitUnpopulated, v22.0.4 go/cmd/vtctldclient/cli/json.go 32-38).
+      const keyspace = (policy: string) =>
+        `{\n  "name":  "test_keyspace",\n  "keyspace":  {\n    "keyspace_type":  "NORMAL",\n    "durability_policy":  "${policy}",\n    "sidecar_db_name":  "_vt"\n  }\n}\n`;
+      const set = JobCondition.keyspaceDurabilitySet('test_keyspace');
+      expect(holds(set, () => keyspace(''), VitessRelease.V22_0)).toBe(false);
+      expect(holds(set, () => keyspace('semi_sync'), VitessRelease.V22_0)).toBe(true);
+      expect(holds(set, () => keyspace('none'), VitessRelease.V22_0)).toBe(true);
+    });
+
+    test('the copy is not done while a stream has no position yet', () => {
+      // Reshard show prints the GetWorkflows response with every field and enum names
+      // (v22.0.4 go/cmd/vtctldclient/command/vreplication/common/show.go 62, cli/json.go 73-79).
+      const show = (state: string, copyStates: string, position: string) =>
+        `{\n  "workflows": [\n    {\n      "name": "reshard",\n      "shard_streams": {\n        "-80/test-0000000200": {\n` +
+        `          "streams": [\n            {\n              "id": "1",\n              "shard": "-80",\n              "position": "${position}",\n` +
+        `              "state": "${state}",\n              "copy_states": ${copyStates},\n              "message": ""\n            }\n          ]\n        }\n      }\n    }\n  ]\n}\n`;
+      const done = JobCondition.reshardCopyDone('test_keyspace', 'reshard');
+      const gtid = 'MySQL56/6b7a0e5e-0c5a-11ef-9a6a-0242ac120002:1-42';
+      // Right after create: Running, nothing to copy listed, no position (the source tablet is being picked).
+      expect(holds(done, () => show('Running', '[]', ''), VitessRelease.V22_0)).toBe(false);
+      expect(holds(done, () => show('Copying', '[\n{"table": "messages", "last_pk": ""}]', ''), VitessRelease.V22_0)).toBe(false);
+      expect(holds(done, () => show('Running', '[]', gtid), VitessRelease.V22_0)).toBe(true);
+    });
+
+    test('a backup counts once its MANIFEST exists, not when it is listed', () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backups-'));
+      try {
+        const storage = BackupStorage.nfs({ server: 'nfs.example.internal', path: '/exports', mountPath: root });
+        const condition = JobCondition.backupComplete('test_keyspace', '0', storage);
+        expect(commandChecks(condition._render(VitessRelease.V9_0))).toEqual([]);
+        const script = renderScript({
+          client: ['/bin/false'],
+          release: VitessRelease.V9_0,
+          waitFor: [condition],
+          commands: [],
+          waitTimeout: 0,
+          pollInterval: 0,
+        });
+        const run = () => spawnSync('/bin/bash', ['-c', script], { encoding: 'utf8' });
+        expect(run().status).toBe(1);
+        // The directory a running or aborted backup leaves: listed by ListBackups, not restorable.
+        const backup = path.join(root, 'test_keyspace', '0', '2026-12-01.120000.test-0000000104');
+        fs.mkdirSync(backup, { recursive: true });
+        const running = run();
+        expect(running.status).toBe(1);
+        expect(running.stderr).toContain(`no backup with a MANIFEST in ${root}/test_keyspace/0`);
+        fs.writeFileSync(path.join(backup, 'MANIFEST'), '{}');
+        const complete = run();
+        expect(complete.status).toBe(0);
+        expect(complete.stdout).toContain('ready: a complete backup of test_keyspace/0 (with its MANIFEST) exists');
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+      const storage = BackupStorage.nfs({ server: 'nfs.example.internal', path: '/exports' });
+      expect(() => JobCondition.backupComplete('test_keyspace', '80-00', storage)).toThrow(/JobCondition.backupComplete/);
+    });
   });
 });

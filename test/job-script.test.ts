@@ -18,7 +18,7 @@ describe('the command Job script', () => {
       client,
       release,
       waitFor: [JobCondition.cellRegistered('test'), JobCondition.keyspaceExists('ks')],
-      skipIf: JobCondition.backupExists('ks', '0'),
+      skipIf: JobCondition.tableExists('test-0000000104', 'messages'),
       commands: [
         [...client, 'Backup', 'test-0000000104'],
         [...client, 'RebuildVSchemaGraph'],
@@ -119,4 +119,70 @@ test('after the commands: waits for their effect, then verifies once and fails n
   expect(bad.stdout).toContain('ready: the copy is done');
   expect(bad.stderr).toContain('FAILED: does not hold: no differences');
   fs.rmSync(state, { recursive: true, force: true });
+});
+
+describe('retries', () => {
+  const release = VitessRelease.V9_0;
+  /** A script whose command fails until the counter file reaches `succeedAt`; pauses shortened. */
+  function retryScript(dir: string, retries: number, succeedAt: number, doneAt?: number): string {
+    const counter = path.join(dir, 'count');
+    fs.writeFileSync(counter, '0');
+    const command = [
+      '/bin/sh',
+      '-c',
+      `n=$(( $(cat ${counter}) + 1 )); echo $n >${counter}; [ $n -ge ${succeedAt} ]`,
+    ];
+    return renderScript({
+      client: [],
+      release,
+      waitFor: [],
+      // The skip condition holds once the counter file reaches `doneAt` (its "command" is a grep).
+      skipIf:
+        doneAt === undefined
+          ? undefined
+          : JobCondition.custom({ description: 'done', command: ['/bin/grep', '-qx', String(doneAt), counter] }),
+      commands: [command],
+      waitTimeout: 10,
+      pollInterval: 1,
+      retries,
+    }).replace(/^retry_delay=\d+$/m, 'retry_delay=0');
+  }
+
+  test('a failed command is tried again, up to the number of retries, then the Job fails', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'retry-'));
+    try {
+      const succeeds = spawnSync('/bin/bash', ['-c', retryScript(dir, 3, 3)], { encoding: 'utf8' });
+      expect(succeeds.status).toBe(0);
+      expect(succeeds.stdout).toContain('try 1 failed with exit status 1; trying again in 0s');
+      expect(succeeds.stdout).toContain('try 2 failed');
+      expect(succeeds.stdout).not.toContain('try 3 failed');
+      expect(fs.readFileSync(path.join(dir, 'count'), 'utf8').trim()).toBe('3');
+
+      const fails = spawnSync('/bin/bash', ['-c', retryScript(dir, 2, 10)], { encoding: 'utf8' });
+      expect(fails.status).toBe(1);
+      expect(fails.stderr).toContain('FAILED with exit status 1 after 3 tries:');
+      expect(fs.readFileSync(path.join(dir, 'count'), 'utf8').trim()).toBe('3');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('before each new try the work is checked: done after all, the Job succeeds without trying again', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'retry-'));
+    try {
+      // The first try fails but leaves the work done (counter 1 = done).
+      const run = spawnSync('/bin/bash', ['-c', retryScript(dir, 5, 10, 1)], { encoding: 'utf8' });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('already done (done): nothing to do');
+      expect(fs.readFileSync(path.join(dir, 'count'), 'utf8').trim()).toBe('1');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the pause doubles from 10 s up to 60 s', () => {
+    const script = renderScript({ client: [], release, waitFor: [], commands: [['/bin/true']], waitTimeout: 10, pollInterval: 1, retries: 5 });
+    expect(script).toContain('retry_delay=10\n');
+    expect(script).toContain('retry_delay=$(( retry_delay * 2 > 60 ? 60 : retry_delay * 2 ))');
+  });
 });

@@ -294,6 +294,15 @@ describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
       const runs = cluster.apply(objects);
       expectJobsSucceeded(runs);
       ran[file] = changingCommands(runs);
+      if (file === '15-reshard-complete') {
+        // complete dropped the source shard and its tablets' records, as Vitess does.
+        expect(cluster.state.shards['test_keyspace/0']).toBeUndefined();
+        expect(Object.values(cluster.state.tablets).filter((t) => t.shard === '0' && t.registered)).toEqual([]);
+        // Tablets 100-104 still run: before their StatefulSets are deleted, they restart and
+        // register again, re-creating shard 0, not serving, which the next file deletes.
+        cluster.tick();
+        expect(cluster.state.shards['test_keyspace/0']).toMatchObject({ primary: null, isMasterServing: false });
+      }
     }
     const wf = '--workflow=reshard --target-keyspace=test_keyspace';
     // The tablets created the keyspace when they registered, so CreateKeyspace had nothing to do

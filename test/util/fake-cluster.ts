@@ -44,14 +44,24 @@ export class FakeCluster {
   private readonly stateFile: string;
   private readonly binDir: string;
 
+  /** The folder that stands for the shared backup volume, mounted at /vt/backups in the pods. */
+  public readonly backupRoot: string;
+
   /**
    * @param waitSeconds how long a Job waits for its preconditions (instead of its own timeout)
+   * @param tabletStartTicks how many invocations of the fake pass after a tablet registers (or
+   *   restarts) before it can take part in a reparent, as a tablet whose mysqld is still starting
    */
-  public constructor(private readonly waitSeconds = 1) {
+  public constructor(
+    private readonly waitSeconds = 1,
+    private readonly tabletStartTicks = 2,
+  ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-cluster-'));
     this.stateFile = path.join(this.dir, 'state.json');
     this.binDir = path.join(this.dir, 'bin');
+    this.backupRoot = path.join(this.dir, 'backups');
     fs.mkdirSync(this.binDir);
+    fs.mkdirSync(this.backupRoot);
     for (const binary of ['vtctlclient', 'vtctldclient', 'vtworker']) {
       fs.writeFileSync(
         path.join(this.binDir, binary),
@@ -59,7 +69,7 @@ export class FakeCluster {
         { mode: 0o755 },
       );
     }
-    this.write(emptyState());
+    this.write({ ...emptyState(), backupRoot: this.backupRoot });
   }
 
   public get state(): FakeState {
@@ -98,6 +108,15 @@ export class FakeCluster {
     return runs;
   }
 
+  /**
+   * One invocation of the fake CLI that changes nothing (`vtctldclient GetCellInfoNames`): time
+   * passing, in which running tablets whose record is gone restart and register again.
+   */
+  public tick(): void {
+    const result = spawnSync(path.join(this.binDir, 'vtctldclient'), ['--server=vtctld:15999', 'GetCellInfoNames'], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+  }
+
   public dispose(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -120,6 +139,9 @@ export class FakeCluster {
         const alias = flagValue(args, 'tablet-path')!;
         const existing = state.tablets[alias];
         if (existing) {
+          if (up && !existing.up) {
+            existing.startTicks = this.tabletStartTicks;
+          }
           existing.up = up;
           continue;
         }
@@ -136,6 +158,7 @@ export class FakeCluster {
           type: flagValue(args, 'init_tablet_type')!,
           up: true,
           registered: false,
+          startTicks: this.tabletStartTicks,
         };
       }
     });
@@ -151,6 +174,9 @@ export class FakeCluster {
     const local = script
       .split('/vt/bin/')
       .join(`${this.binDir}/`)
+      .split('/vt/backups')
+      .join(this.backupRoot)
+      .replace(/^retry_delay=\d+$/gm, 'retry_delay=0')
       .replace(/^deadline=\$\(\( \$\(date \+%s\) \+ \d+ \)\)$/m, `deadline=$(( $(date +%s) + ${this.waitSeconds} ))`)
       .replace(/^    sleep \d+$/m, '    sleep 0.2')
       .replace(/^deadline=\$\(\(SECONDS \+ \d+\)\)$/m, `deadline=$((SECONDS + ${this.waitSeconds}))`)

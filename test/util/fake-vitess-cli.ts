@@ -21,6 +21,13 @@ export interface FakeTablet {
   up: boolean;
   /** The tablet record exists in the topology. */
   registered: boolean;
+  /**
+   * How many more invocations of the fake pass before this tablet, once registered, can take part
+   * in a reparent: until then mysqld is starting, the record's MySQL port is 0 and the tablet
+   * manager does not answer (v9.0.0 go/vt/vttablet/tabletmanager/tm_init.go 514-553, v22.0.4
+   * 733-779). 0 or absent: ready.
+   */
+  startTicks?: number;
 }
 
 export interface FakeSourceShard {
@@ -33,6 +40,8 @@ export interface FakeShard {
   readonly keyspace: string;
   readonly name: string;
   primary: string | null;
+  /** The durability policy the shard's primary was elected under (v22), once elected. */
+  electedDurability?: string;
   sourceShards: FakeSourceShard[];
   isMasterServing: boolean;
   tables: string[];
@@ -54,7 +63,15 @@ export interface FakeState {
   shards: Record<string, FakeShard>;
   /** SrvKeyspace per keyspace (one cell). */
   srv: Record<string, FakeSrvKeyspace>;
+  /** The completed backups per `<keyspace>/<shard>`, in order. */
   backups: Record<string, string[]>;
+  /**
+   * The root of the file backup storage on this machine (the pods' backup mount): a backup is a
+   * directory `<root>/<keyspace>/<shard>/<name>/` with a `MANIFEST` once complete.
+   */
+  backupRoot?: string;
+  /** Whether the next Backup aborts, leaving its directory without a MANIFEST. */
+  backupAborts?: boolean;
   vschema: Record<string, unknown>;
   /** Keyspace records and their durability policy ('' when none was set). */
   keyspaces: Record<string, { durability: string }>;
@@ -75,6 +92,12 @@ export interface FakeWorkflow {
   readonly name: string;
   readonly source: string;
   readonly targets: string[];
+  /**
+   * How many more `show` calls report the streams as picking their source tablet: `Running`, no
+   * copy states, no position (v22.0.4 go/vt/vttablet/tabletmanager/vreplication/controller.go
+   * 241-265, 338-365; vreplicator.go 286-325).
+   */
+  pickPolls?: number;
   /** How many more `show` calls report the copy as running. */
   copyPolls: number;
   /** Writes are switched: the streams are stopped (FROZEN). */
@@ -164,6 +187,11 @@ export class FakeVitess {
   /** Registers running tablets once their cell is known, as vttablet does on a restart. */
   public syncTablets(): void {
     for (const tablet of Object.values(this.state.tablets)) {
+      if (tablet.up && tablet.registered && (tablet.startTicks ?? 0) > 0) {
+        tablet.startTicks = (tablet.startTicks ?? 0) - 1;
+      }
+    }
+    for (const tablet of Object.values(this.state.tablets)) {
       if (tablet.up && !tablet.registered && this.state.cells.includes(tablet.cell)) {
         tablet.registered = true;
         const key = `${tablet.keyspace}/${tablet.shard}`;
@@ -224,6 +252,10 @@ export class FakeVitess {
     return shard;
   }
 
+  private tabletsOf(shard: FakeShard): FakeTablet[] {
+    return Object.values(this.state.tablets).filter((t) => t.registered && t.keyspace === shard.keyspace && t.shard === shard.name);
+  }
+
   private tablet(alias: string): FakeTablet {
     const tablet = this.state.tablets[alias];
     if (!tablet || !tablet.registered) {
@@ -267,10 +299,22 @@ export class FakeVitess {
 
   private reachableTablet(alias: string): FakeTablet {
     const tablet = this.tablet(alias);
-    if (!tablet.up) {
+    if (!tablet.up || (tablet.startTicks ?? 0) > 0) {
       throw new VitessError(`rpc error: code = Unavailable desc = connection error: dial tcp :0: connect: connection refused`);
     }
     return tablet;
+  }
+
+  /**
+   * The backups' directories, complete or not: file backup storage lists every directory (v9.0.0
+   * go/vt/mysqlctl/filebackupstorage/file.go 113-130).
+   */
+  private listBackups(keyShard: string): string[] {
+    const dir = `${this.state.backupRoot}/${keyShard}`;
+    if (!this.state.backupRoot) {
+      return this.state.backups[keyShard] ?? [];
+    }
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => fs.statSync(`${dir}/${name}`).isDirectory()).sort() : [];
   }
 
   private rebuildKeyspace(keyspace: string): void {
@@ -309,8 +353,10 @@ export class FakeVitess {
           .filter((t) => t.registered && t.cell === positional[0])
           .sort((a, b) => (a.alias < b.alias ? -1 : 1))
           .map((t) => {
-            const host = t.up ? `10.0.0.${t.uid % 250}` : '';
-            return `${t.alias} ${t.keyspace} ${t.shard} ${t.type} ${host}:${t.up ? 15002 : 0} ${host}:3306 [] <null>\n`;
+            // Vitess prints the record: the MySQL port is 0 until vttablet has found it.
+            const host = `vttablet-${t.uid}-0.vttablet.default.svc.cluster.local`;
+            const mysqlPort = t.up && (t.startTicks ?? 0) > 0 ? 0 : 3306;
+            return `${t.alias} ${t.keyspace} ${t.shard} ${t.type} ${host}:15002 ${host}:${mysqlPort} [] <null>\n`;
           })
           .join('');
       case 'GetShard': {
@@ -356,6 +402,15 @@ export class FakeVitess {
         if (shard.primary && flags.force !== true) {
           throw new VitessError(`shard ${positional[0]} already has a master; use -force`);
         }
+        // InitShardMaster resets replication on every tablet of the shard first (v9.0.0
+        // go/vt/wrangler/reparent.go 218-227): one that does not answer fails it.
+        for (const t of this.tabletsOf(shard)) {
+          if (!t.up || (t.startTicks ?? 0) > 0) {
+            throw new VitessError(
+              `tablet ${t.alias} ResetReplication failed (either fix it, or Scrap it): rpc error: code = Unavailable desc = connection error: connect: connection refused`,
+            );
+          }
+        }
         for (const t of Object.values(this.state.tablets)) {
           if (t.keyspace === shard.keyspace && t.shard === shard.name && t.type === 'master') {
             t.type = 'replica';
@@ -390,11 +445,25 @@ export class FakeVitess {
           throw new VitessError('type PRIMARY cannot take backup');
         }
         const key = `${tablet.keyspace}/${tablet.shard}`;
-        this.state.backups[key] = [...(this.state.backups[key] ?? []), `2026-11-25.120000.${tablet.alias}`];
+        const taken = this.listBackups(key).length;
+        const name = `2026-11-25.1200${String(taken).padStart(2, '0')}.${tablet.alias}`;
+        // File backup storage creates the backup's directory when the backup starts and writes
+        // the MANIFEST last (v9.0.0 go/vt/mysqlctl/filebackupstorage/file.go 143-154).
+        if (this.state.backupRoot) {
+          fs.mkdirSync(`${this.state.backupRoot}/${key}/${name}`, { recursive: true });
+        }
+        if (this.state.backupAborts) {
+          this.state.backupAborts = false;
+          throw new VitessError(`Backup failed: ${tablet.alias}: mysqld stopped while copying files`);
+        }
+        if (this.state.backupRoot) {
+          fs.writeFileSync(`${this.state.backupRoot}/${key}/${name}/MANIFEST`, JSON.stringify({ BackupMethod: 'builtin' }));
+        }
+        this.state.backups[key] = [...(this.state.backups[key] ?? []), name];
         return '';
       }
       case 'ListBackups':
-        return (this.state.backups[positional[0]] ?? []).map((b) => `${b}\n`).join('');
+        return this.listBackups(positional[0]).map((b) => `${b}\n`).join('');
       case 'RebuildVSchemaGraph':
         return '';
       case 'ApplyVSchema': {
@@ -596,10 +665,25 @@ export class FakeVitess {
       }
       case 'PlannedReparentShard': {
         const shard = this.shard(positional[0]);
-        if (this.state.keyspaces[shard.keyspace]?.durability === '') {
-          throw new VitessError(`no durability policy set for keyspace ${shard.keyspace}`);
+        // An unset durability policy is taken as `none` (v22.0.4 go/vt/topo/keyspace.go 128-139).
+        const durability = this.state.keyspaces[shard.keyspace]?.durability || 'none';
+        // PRS asks every tablet of the shard for its status variables first (v22.0.4
+        // go/vt/vtctl/reparentutil/planned_reparenter.go 539, 745-770).
+        if (typeof flags.new_primary === 'string') {
+          for (const t of this.tabletsOf(shard)) {
+            if (!t.up || (t.startTicks ?? 0) > 0) {
+              throw new VitessError(
+                `rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp ${t.alias}: connect: connection refused"`,
+              );
+            }
+          }
         }
-        return this.plannedReparent(positional[0], 'primary', flags.new_primary, flags.avoid_primary);
+        const before = shard.primary;
+        const result = this.plannedReparent(positional[0], 'primary', flags.new_primary, flags.avoid_primary);
+        if (this.state.shards[positional[0]].primary !== before) {
+          this.state.shards[positional[0]].electedDurability = durability;
+        }
+        return result;
       }
       case 'GetBackups':
         return this.vtctl('ListBackups', positional);
@@ -645,20 +729,33 @@ export class FakeVitess {
           }
           shard.tables = [...source.tables];
         }
-        this.state.workflows[key] = { keyspace, name, source: source.name, targets, copyPolls: 1, frozen: false };
+        this.state.workflows[key] = { keyspace, name, source: source.name, targets, pickPolls: 1, copyPolls: 1, frozen: false };
         return `The following vreplication streams exist for workflow ${key}:\n\n`;
       }
       case 'show': {
         if (!workflow) {
           return protojson({ workflows: [] });
         }
-        const copying = workflow.copyPolls > 0;
-        workflow.copyPolls = Math.max(0, workflow.copyPolls - 1);
+        const picking = (workflow.pickPolls ?? 0) > 0;
+        const copying = !picking && workflow.copyPolls > 0;
+        if (picking) {
+          workflow.pickPolls = (workflow.pickPolls ?? 0) - 1;
+        } else {
+          workflow.copyPolls = Math.max(0, workflow.copyPolls - 1);
+        }
         const shardStreams = Object.fromEntries(
           workflow.targets.map((target) => {
             const primary = this.state.shards[`${keyspace}/${target}`].primary!;
             const state = workflow.frozen ? 'Stopped' : copying ? 'Copying' : 'Running';
-            const stream = { id: 1, shard: target, state, copy_states: copying ? [{ table: 'messages', last_pk: '' }] : [], message: workflow.frozen ? 'FROZEN' : '' };
+            // Every field is printed (v22.0.4 go/cmd/vtctldclient/cli/json.go 32-38, 73-79).
+            const stream = {
+              id: '1',
+              shard: target,
+              position: picking ? '' : 'MySQL56/6b7a0e5e-0c5a-11ef-9a6a-0242ac120002:1-42',
+              state,
+              copy_states: copying ? [{ table: 'messages', last_pk: '' }] : [],
+              message: workflow.frozen ? 'FROZEN' : picking ? '' : 'Picked source tablet: cell:"test" uid:100',
+            };
             return [`${target}/${primary}`, { streams: [stream] }];
           }),
         );
@@ -666,7 +763,7 @@ export class FakeVitess {
       }
       case 'switchtraffic': {
         need();
-        if (workflow.copyPolls > 0) {
+        if (workflow.copyPolls > 0 || (workflow.pickPolls ?? 0) > 0) {
           throw new VitessError(`cannot switch traffic for workflow ${name} at this time: copy is still in progress`);
         }
         for (const type of types) {
@@ -704,6 +801,18 @@ export class FakeVitess {
           throw new VitessError('cannot complete workflow because you have not yet switched all read and write traffic');
         }
         delete this.state.workflows[key];
+        // complete drops the source shards: DeleteShard(recursive) of each, tablet records included
+        // (v22.0.4 go/vt/vtctl/workflow/server.go 1287, 2256-2276; traffic_switcher.go 592-603).
+        // A source tablet that still runs finds its record gone and shuts down
+        // (go/vt/vttablet/tabletmanager/tm_state.go 439, 472); restarted by its pod, it registers
+        // again and re-creates the shard, not serving: the fake re-registers running tablets on its
+        // next invocation.
+        const source = this.state.shards[`${keyspace}/${workflow.source}`];
+        for (const tablet of this.tabletsOf(source)) {
+          tablet.registered = false;
+          tablet.startTicks = 2;
+        }
+        delete this.state.shards[`${keyspace}/${workflow.source}`];
         return `Successfully completed the ${name} workflow in the ${keyspace} keyspace\n`;
       }
       default:
