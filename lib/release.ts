@@ -74,6 +74,27 @@ export interface VitessReleaseProps {
    * Whether vtgate takes `-gateway_implementation discoverygateway` (removed in v14).
    */
   readonly vtgateGatewayFlag: boolean;
+  /**
+   * The path of Vitess's `init_db.sql` inside `image`, which mysqlctld runs
+   * (`init_db_sql_file`) when it initialises an empty data directory.
+   *
+   * Leave it out for an image that has none (vitess/lite:v9.0.0 has no `/vt/config`): the
+   * flag is then left out and mysqlctld runs the init_db.sql built into it. A path the image lacks
+   * makes mysqlctld exit once it has initialised the data directory, and when restarted it finds
+   * my.cnf and starts mysqld "without init", so the Vitess users are never created
+   * (go/vt/mysqlctl/mysqld.go lines 684-687 and go/cmd/mysqlctld/mysqlctld.go lines 73-106 at
+   * v9.0.0).
+   * @default - the image has no init_db.sql: mysqlctld runs its built-in one
+   */
+  readonly imageInitDbSqlPath?: string;
+  /**
+   * The longest host name that the image's MySQL takes as a replication source
+   * (`CHANGE MASTER TO MASTER_HOST`). Replicas replicate from the host name their primary tablet
+   * registers, so that name must fit: MySQL before 8.0.17 takes at most 60 characters
+   * (`HOSTNAME_LENGTH` in include/mysql_com.h), 8.0.17 and later 255 (MySQL WL#12571).
+   * @default 255 (MySQL 8.0.17 and later)
+   */
+  readonly mysqlHostnameMaxLength?: number;
 }
 
 /**
@@ -120,6 +141,15 @@ export class VitessRelease {
     v3ReshardingMode: true,
     tabletSemiSyncFlag: true,
     vtgateGatewayFlag: true,
+    // No init_db.sql in the image: docker/lite/Dockerfile.mysql57 lines 33 and 52 at v9.0.0
+    // copy to /vt only what `make install` installs, and that is the binaries alone (Makefile
+    // lines 74-77). mysqlctld runs its built-in copy when the flag is empty
+    // (go/vt/mysqlctl/mysqld.go lines 671-680; the file is embedded in
+    // go/vt/mysqlctl/rice-box.go lines 18-23 and 183).
+    imageInitDbSqlPath: undefined,
+    // MySQL 5.7.31 (docker/lite/install_dependencies.sh lines 64-65 at v9.0.0): host names of at
+    // most 60 characters.
+    mysqlHostnameMaxLength: 60,
   });
 
   /**
@@ -165,6 +195,12 @@ export class VitessRelease {
     v3ReshardingMode: false,
     tabletSemiSyncFlag: false,
     vtgateGatewayFlag: false,
+    // docker/lite/Dockerfile line 67 at v22.0.4 (the same in v22.0.1, so in v22.0.3 between
+    // them) copies config/init_db.sql to /vt/config/.
+    imageInitDbSqlPath: '/vt/config/init_db.sql',
+    // MySQL 8.0.40 (docker/lite/Dockerfile line 52 and docker/utils/install_dependencies.sh
+    // lines 74-76 at v22.0.4, the same in v22.0.1): host names of up to 255 characters.
+    mysqlHostnameMaxLength: 255,
   });
 
   /** The release, e.g. `v9.0.0`. */
@@ -189,6 +225,13 @@ export class VitessRelease {
   public readonly tabletSemiSyncFlag: boolean;
   /** Whether vtgate takes `-gateway_implementation`. */
   public readonly vtgateGatewayFlag: boolean;
+  /**
+   * The path of Vitess's `init_db.sql` inside the image, or undefined where the image has none
+   * and mysqlctld runs its built-in one.
+   */
+  public readonly imageInitDbSqlPath: string | undefined;
+  /** The longest replication source host name that the image's MySQL takes. */
+  public readonly mysqlHostnameMaxLength: number;
 
   private readonly topoCellRootPrefix: string;
   private readonly topoAddressScheme: boolean;
@@ -199,6 +242,17 @@ export class VitessRelease {
     }
     if (props.image.trim() === '' || !props.image.includes(':')) {
       throw new Error(`VitessRelease: 'image' must be a pinned image reference (name:tag), got '${props.image}'`);
+    }
+    if (props.imageInitDbSqlPath !== undefined && !/^\/[^\s]*[^\s/]$/.test(props.imageInitDbSqlPath)) {
+      throw new Error(
+        `VitessRelease: 'imageInitDbSqlPath' must be an absolute file path without spaces, got '${props.imageInitDbSqlPath}'`,
+      );
+    }
+    const mysqlHostnameMaxLength = props.mysqlHostnameMaxLength ?? 255;
+    if (!Number.isInteger(mysqlHostnameMaxLength) || mysqlHostnameMaxLength < 1 || mysqlHostnameMaxLength > 255) {
+      throw new Error(
+        `VitessRelease: 'mysqlHostnameMaxLength' must be a whole number from 1 to 255 (MySQL takes host names of up to 255 characters), got ${mysqlHostnameMaxLength}`,
+      );
     }
     this.version = props.version;
     this.image = props.image;
@@ -213,6 +267,8 @@ export class VitessRelease {
     this.v3ReshardingMode = props.v3ReshardingMode;
     this.tabletSemiSyncFlag = props.tabletSemiSyncFlag;
     this.vtgateGatewayFlag = props.vtgateGatewayFlag;
+    this.imageInitDbSqlPath = props.imageInitDbSqlPath;
+    this.mysqlHostnameMaxLength = mysqlHostnameMaxLength;
   }
 
   /** The major version number, e.g. 9 for v9.0.0. */

@@ -62,7 +62,57 @@ describe('VitessRelease', () => {
     const noWorker = new VitessRelease(props);
     expect(() => noWorker.requireVtworkerCommand('SplitClone', 'Test')).toThrow(/has no vtworker \(removed in v15\)/);
   });
+
+  test('what the v9.0 image holds: no init_db.sql, MySQL 5.7 with host names of at most 60 characters', () => {
+    // docker/lite/Dockerfile.mysql57 lines 33 and 52 and Makefile lines 74-77 at v9.0.0: only the
+    // binaries are copied to /vt. install_dependencies.sh lines 64-65: MySQL 5.7.31.
+    expect(v9.imageInitDbSqlPath).toBeUndefined();
+    expect(v9.mysqlHostnameMaxLength).toBe(60);
+  });
+
+  test('a release without the image facts: no init_db.sql in the image, host names of up to 255 characters', () => {
+    const release = new VitessRelease(releaseProps());
+    expect(release.imageInitDbSqlPath).toBeUndefined();
+    expect(release.mysqlHostnameMaxLength).toBe(255);
+    const custom = new VitessRelease({ ...releaseProps(), imageInitDbSqlPath: '/opt/vitess/init_db.sql', mysqlHostnameMaxLength: 60 });
+    expect(custom.imageInitDbSqlPath).toBe('/opt/vitess/init_db.sql');
+    expect(custom.mysqlHostnameMaxLength).toBe(60);
+  });
+
+  test('fails for a bad imageInitDbSqlPath or mysqlHostnameMaxLength', () => {
+    const props = releaseProps();
+    expect(() => new VitessRelease({ ...props, imageInitDbSqlPath: 'config/init_db.sql' })).toThrow(
+      "VitessRelease: 'imageInitDbSqlPath' must be an absolute file path without spaces, got 'config/init_db.sql'",
+    );
+    expect(() => new VitessRelease({ ...props, imageInitDbSqlPath: '/vt/config/' })).toThrow(/'imageInitDbSqlPath' must be an absolute file path.*got '\/vt\/config\/'/);
+    expect(() => new VitessRelease({ ...props, imageInitDbSqlPath: '/vt/my config.sql' })).toThrow(/'imageInitDbSqlPath' must be an absolute file path/);
+    expect(() => new VitessRelease({ ...props, imageInitDbSqlPath: '' })).toThrow(/'imageInitDbSqlPath' must be an absolute file path.*got ''/);
+    for (const bad of [0, 60.5, 256, -1]) {
+      expect(() => new VitessRelease({ ...props, mysqlHostnameMaxLength: bad })).toThrow(
+        `VitessRelease: 'mysqlHostnameMaxLength' must be a whole number from 1 to 255 (MySQL takes host names of up to 255 characters), got ${bad}`,
+      );
+    }
+  });
 });
+
+/** The props of a release shaped like v9.0 without the optional image facts. */
+function releaseProps() {
+  return {
+    version: 'v9.0.0',
+    image: 'vitess/lite:v9.0.0',
+    flagStyle: FlagStyle.GO_FLAG,
+    topoGlobalRoot: '/global',
+    topoCellRootPrefix: '/',
+    topoAddressScheme: true,
+    primaryTypeName: 'master',
+    vtctlClient: VtctlClient.VTCTLCLIENT,
+    vtctlCommands: [],
+    vtworkerCommands: [],
+    v3ReshardingMode: true,
+    tabletSemiSyncFlag: true,
+    vtgateGatewayFlag: true,
+  };
+}
 
 describe('VitessRelease.V22_0', () => {
   const v22 = VitessRelease.V22_0;
@@ -79,6 +129,13 @@ describe('VitessRelease.V22_0', () => {
     expect(v22.topoServerAddress('etcd-test-client:2379')).toBe('etcd-test-client:2379');
     expect(v22.primaryTypeName).toBe('primary');
     expect([v22.v3ReshardingMode, v22.tabletSemiSyncFlag, v22.vtgateGatewayFlag]).toEqual([false, false, false]);
+  });
+
+  test('what the v22.0 image holds: /vt/config/init_db.sql, MySQL 8.0 with host names of up to 255 characters', () => {
+    // docker/lite/Dockerfile lines 52 and 67 and docker/utils/install_dependencies.sh lines 74-76
+    // at v22.0.4, the same at v22.0.1 (so at v22.0.3 between them): MySQL 8.0.40.
+    expect(v22.imageInitDbSqlPath).toBe('/vt/config/init_db.sql');
+    expect(v22.mysqlHostnameMaxLength).toBe(255);
   });
 
   test('command flags: vtctldclient spells them with dashes, vtctlclient as vtctl names them', () => {
