@@ -2,6 +2,7 @@
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { validateSubdomainName } from './names';
+import { shellQuote } from './shell';
 import { UserIds, WorkloadOptions } from './workload-options';
 
 /** The numeric UID and GID of the `vitess` user in the vitess/lite images. */
@@ -96,6 +97,14 @@ export function podIpEnv(): k8s.EnvVar {
   return { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } };
 }
 
+/**
+ * An environment variable from a field of the pod (the downward API), e.g.
+ * `fieldEnv('POD_NAME', 'metadata.name')`, so that args can use `$(POD_NAME)`.
+ */
+export function fieldEnv(name: string, fieldPath: string): k8s.EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
 /** Resource requirements from requests and a memory limit (no CPU limit). */
 export function resources(cpu: string, memory: string, memoryLimit: string): k8s.ResourceRequirements {
   return {
@@ -117,12 +126,111 @@ export function httpProbe(
 }
 
 /**
- * The probes of a Vitess daemon's web port: ready when `/debug/health` answers, alive while
- * `livenessPath` answers (after 30 s, with 6 failures allowed).
+ * How long {@link httpBodyCheckScript} reads a response at most, in seconds: its last read may take
+ * one second more, which keeps the script within {@link DAEMON_READINESS_TIMING}'s timeout.
  */
-export function daemonProbes(port: number, livenessPath = '/debug/vars'): Pick<k8s.Container, 'readinessProbe' | 'livenessProbe'> {
+export const HTTP_CHECK_SECONDS = 3;
+
+/** The timing of a Vitess daemon's readiness probe. */
+export const DAEMON_READINESS_TIMING = { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 } as const;
+
+/**
+ * A bash script that sends `GET <path>` over HTTP/1.0 to `127.0.0.1:<port>` through bash's own
+ * `/dev/tcp` and exits 0 only when the status is 200 and a line of the body matches the extended
+ * regular expression `bodyLinePattern`. It needs nothing but bash, which the Debian-based
+ * vitess/lite images have (docker/lite/Dockerfile.mysql57:36 at v0.9.0, docker/lite/Dockerfile:43
+ * at v0.22.4 and v0.22.1) and this library's other scripts use; curl is in both images too
+ * (docker/lite/install_dependencies.sh:30-48 at v0.9.0, docker/utils/install_dependencies.sh:46-67
+ * at v0.22.4 and v0.22.1), but is not needed. It reads line by line and stops at the first matching line, so that a large
+ * body such as `/debug/vars` is not read to its end. Every read waits at most one second and the
+ * loop ends after {@link HTTP_CHECK_SECONDS} (and after 100000 lines), so the script ends before the
+ * probe's timeout whatever the server does.
+ */
+export function httpBodyCheckScript(port: number, path: string, bodyLinePattern: string): string {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`httpBodyCheckScript: 'port' must be a whole number from 1 to 65535, got ${port}`);
+  }
+  if (!/^\/[A-Za-z0-9_./-]*$/.test(path)) {
+    throw new Error(`httpBodyCheckScript: 'path' must be an absolute URL path of letters, digits and _./-, got '${path}'`);
+  }
+  if (bodyLinePattern === '' || /[\r\n]/.test(bodyLinePattern)) {
+    throw new Error(`httpBodyCheckScript: 'bodyLinePattern' must be one non-empty line, got '${bodyLinePattern}'`);
+  }
+  return [
+    `deadline=$((SECONDS + ${HTTP_CHECK_SECONDS}))`,
+    `exec 3<>/dev/tcp/127.0.0.1/${port} || exit 1`,
+    `printf 'GET %s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' ${shellQuote(path)} >&3 || exit 1`,
+    "status='^HTTP/1\\.[01] 200( |$)'",
+    `pattern=${shellQuote(bodyLinePattern)}`,
+    'IFS= read -r -t 1 line <&3 || exit 1',
+    "line=${line%$'\\r'}",
+    '[[ $line =~ $status ]] || exit 1',
+    'body=0',
+    'for ((i = 0; i < 100000 && SECONDS < deadline; i++)); do',
+    '  IFS= read -r -t 1 line <&3',
+    '  end=$?',
+    "  line=${line%$'\\r'}",
+    '  if ((body)); then',
+    '    [[ $line =~ $pattern ]] && exit 0',
+    '  elif [[ -z $line ]]; then',
+    '    body=1',
+    '  fi',
+    '  ((end == 0)) || exit 1',
+    'done',
+    'exit 1',
+  ].join('\n');
+}
+
+/**
+ * An exec probe that runs {@link httpBodyCheckScript} with bash: it succeeds only when `path` on
+ * `port` answers 200 and a line of its body matches `bodyLinePattern`.
+ */
+export function httpBodyProbe(
+  port: number,
+  path: string,
+  bodyLinePattern: string,
+  timing: { initialDelaySeconds?: number; periodSeconds: number; timeoutSeconds: number; failureThreshold: number },
+): k8s.Probe {
   return {
-    readinessProbe: httpProbe('/debug/health', port, { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }),
+    exec: { command: ['/bin/bash', '-c', httpBodyCheckScript(port, path, bodyLinePattern)] },
+    ...timing,
+  };
+}
+
+/**
+ * Readiness of a daemon whose `/debug/health` answers HTTP 200 whether or not it is healthy and
+ * tells which in the body, `ok` or `not ok`, such as vtctld (go/vt/vtctld/debug_health.go:31-49 at
+ * v0.9.0, :32-50 at v0.22.4 and v0.22.1). An `httpGet` probe would pass on `not ok`, so this probe
+ * checks that the body is exactly `ok`.
+ */
+export function debugHealthBodyProbe(port: number): k8s.Probe {
+  return httpBodyProbe(port, '/debug/health', '^ok$', DAEMON_READINESS_TIMING);
+}
+
+/**
+ * Readiness of a daemon whose `/debug/health` answers with an error status when it is unhealthy:
+ * VTOrc, whose handler answers 500 until its first discovery cycle has completed and while it
+ * cannot write its health to its backend (go/vt/vtorc/server/api.go:264-273 and
+ * go/vt/vtorc/process/health.go:62-68 at v0.22.4 and v0.22.1). An `httpGet` probe, which fails on
+ * any status from 400, is the right check there.
+ */
+export function debugHealthStatusProbe(port: number): k8s.Probe {
+  return httpProbe('/debug/health', port, DAEMON_READINESS_TIMING);
+}
+
+/**
+ * The probes of a Vitess daemon's web port: ready by `readinessProbe` (each daemon's
+ * `/debug/health` means something different: see {@link debugHealthBodyProbe} and
+ * {@link debugHealthStatusProbe}), alive while `livenessPath` answers (after 30 s, with 6 failures
+ * allowed).
+ */
+export function daemonProbes(
+  port: number,
+  readinessProbe: k8s.Probe,
+  livenessPath = '/debug/vars',
+): Pick<k8s.Container, 'readinessProbe' | 'livenessProbe'> {
+  return {
+    readinessProbe,
     livenessProbe: httpProbe(livenessPath, port, {
       initialDelaySeconds: 30,
       periodSeconds: 10,

@@ -10,6 +10,7 @@ import {
   VITESS_PODS,
   createNetworkPolicy,
   daemonProbes,
+  debugHealthBodyProbe,
   ingressRule,
   resources,
   restrictedContainerSecurityContext,
@@ -88,6 +89,12 @@ export interface VtctldProps extends WorkloadOptions {
  * that admits gRPC (the commands) only from Vitess pods and leaves the web port (UI, `/api`,
  * `/metrics`) open. Command Jobs run with the node selector, tolerations, priority class, image pull
  * secrets and user IDs given here.
+ *
+ * vtctld is ready while its `/debug/health` says `ok`, which it does while it can list the keyspaces
+ * of the global topology (go/vt/vtctld/debug_health.go:31-49 at v0.9.0, :32-50 at v0.22.4 and
+ * v0.22.1; an empty topology is fine: go/vt/topo/keyspace.go:306-316 at v0.9.0, :432-446 at
+ * v0.22.4 and v0.22.1). That page answers HTTP 200 with `not ok` too, so the readiness probe is a
+ * bash script that checks the body, not an HTTP probe.
  */
 export class Vtctld extends Construct implements IVtctld {
   /** The Vitess release. */
@@ -173,7 +180,7 @@ export class Vtctld extends Construct implements IVtctld {
                   { name: 'web', containerPort: VTCTLD_WEB_PORT },
                   { name: 'grpc', containerPort: VTCTLD_GRPC_PORT },
                 ],
-                ...daemonProbes(VTCTLD_WEB_PORT),
+                ...daemonProbes(VTCTLD_WEB_PORT, debugHealthBodyProbe(VTCTLD_WEB_PORT)),
                 resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],

@@ -5,10 +5,12 @@ import { EtcdCell } from './etcd-cell';
 import { claimObjectName, validateCellName, validateObjectName } from './names';
 import {
   APP_LABEL,
+  DAEMON_READINESS_TIMING,
   TMP_MOUNT,
   TMP_VOLUME,
   createNetworkPolicy,
   daemonProbes,
+  httpBodyProbe,
   ingressRule,
   resources,
   restrictedContainerSecurityContext,
@@ -32,6 +34,29 @@ export const VTGATE_MYSQL_PORT = 3306;
 const AUTH_MOUNT_PATH = '/vt/secrets/mysql-auth';
 
 /**
+ * The first release on which vtgate buffers primary traffic unless told otherwise. On Vitess v22
+ * the buffer follows keyspace events, so it holds writes through a reparent and through a
+ * resharding cutover and lets them go when the new primary serves; releases before it keep
+ * Vitess's own default, off (see {@link VtgateProps.buffer}).
+ */
+const FIRST_DEFAULT_BUFFER_RELEASE = 22;
+
+/** The buffer settings when {@link VtgateProps.buffer} leaves them out: Vitess v22's defaults. */
+const BUFFER_DEFAULTS: Required<VtgateBufferOptions> = {
+  windowSeconds: 10,
+  maxFailoverDurationSeconds: 20,
+  size: 1000,
+  minTimeBetweenFailoversSeconds: 60,
+};
+
+/**
+ * The line of vtgate's `/debug/vars` that counts its serving tablets, when it counts at least one:
+ * `"HealthcheckConnections": {"<keyspace>.<shard>.<type>": <n>, ...}`, one line of the expvar
+ * output, with only keys of at least one serving tablet.
+ */
+const SERVING_TABLETS_PATTERN = '^"HealthcheckConnections": *\\{.*": *[1-9]';
+
+/**
  * The kind of the vtgate Service.
  */
 export enum VtgateServiceType {
@@ -41,6 +66,48 @@ export enum VtgateServiceType {
   NODE_PORT = 'NodePort',
   /** Reachable through a cloud load balancer. */
   LOAD_BALANCER = 'LoadBalancer',
+}
+
+/**
+ * How vtgate holds primary traffic while a shard has no serving primary for a moment: during a
+ * PlannedReparentShard and during SwitchTraffic for the primary, vtgate buffers the requests
+ * (`--enable_buffer`) instead of failing them, and sends them on once the new primary serves.
+ *
+ * The limits are vtgate's `--buffer_*` flags (go/vt/vtgate/buffer/flags.go:45-56 at v0.22.4 and
+ * v0.22.1, go/vt/vtgate/buffer/flags.go:29-41 at v0.9.0) and are checked as vtgate checks them at
+ * start (flags.go:63-100 at v0.22.4 and v0.22.1, :54-91 at v0.9.0), so that a bad value fails here
+ * rather than in a crash-looping pod.
+ */
+export interface VtgateBufferOptions {
+  /**
+   * How long one request is held at most, in whole seconds (`--buffer_window`); at least 1 and at
+   * most `maxFailoverDurationSeconds`. A request held that long is sent on, and fails if its shard
+   * still has no serving primary (go/vt/vtgate/buffer/shard_buffer.go:424-444 at v0.22.4).
+   * @default 10 (Vitess's default)
+   */
+  readonly windowSeconds?: number;
+  /**
+   * How long vtgate buffers one failover at most, in whole seconds
+   * (`--buffer_max_failover_duration`); it then sends on every held request.
+   * @default 20 (Vitess's default)
+   */
+  readonly maxFailoverDurationSeconds?: number;
+  /**
+   * How many requests are held at most, across all shards (`--buffer_size`); at least 1. When the
+   * buffer is full, the oldest request held for the same shard fails to make room, or the new one
+   * fails when that shard holds none (go/vt/vtgate/buffer/shard_buffer.go:317-340 at v0.22.4).
+   * @default 1000 (Vitess v22's default)
+   */
+  readonly size?: number;
+  /**
+   * The shortest time, in whole seconds, between the end of one buffered failover of a shard and
+   * the start of the next (`--buffer_min_time_between_failovers`); a failover that comes sooner is
+   * not buffered. At least 1; before Vitess v22 at least twice `maxFailoverDurationSeconds`, which
+   * vtgate v9 requires (go/vt/vtgate/buffer/flags.go:64-66 at v0.9.0; v22 asks only for 1 s,
+   * flags.go:73-75 at v0.22.4 and v0.22.1).
+   * @default 60 (Vitess's default)
+   */
+  readonly minTimeBetweenFailoversSeconds?: number;
 }
 
 /**
@@ -107,6 +174,36 @@ export interface VtgateProps extends WorkloadOptions {
    * @default - requests 500m CPU and 512Mi memory, memory limit 512Mi (the guide's limit)
    */
   readonly resources?: k8s.ResourceRequirements;
+  /**
+   * Buffering of primary traffic during a reparent or a traffic switch (see
+   * {@link VtgateBufferOptions}), or `false` for none: requests that reach a shard while it has no
+   * serving primary then fail at once.
+   *
+   * On by default from Vitess v22. Its vtgate (tabletgateway) buffers a primary request that
+   * failed with a cluster event, or that finds its shard being resharded or without a serving
+   * primary, and ends the buffering on the keyspace event that shows the new primary serving or
+   * the resharding done (go/vt/vtgate/tabletgateway.go:140-167 and 305-346,
+   * go/vt/vtgate/buffer/buffer.go:69-135 and 210-218, go/vt/vtgate/buffer/shard_buffer.go:487-518
+   * at v0.22.4); after a resharding the held requests are planned again against the new shards
+   * (go/vt/vtgate/executorcontext/vcursor_impl.go:692-704 at v0.22.4). The same code is in v0.22.1,
+   * so in v22.0.3 between them. PlannedReparentShard and SwitchTraffic for the primary then hold
+   * writes for a few seconds instead of failing them.
+   *
+   * Off by default before v22, as in Vitess. vtgate v9 with `-gateway_implementation
+   * discoverygateway`, as this library runs it, does buffer (go/vt/vtgate/discoverygateway.go:106-114,
+   * 187-195 and 260-286 at v0.9.0), but it ends the buffering of a shard only when a new master of
+   * that same shard reports a later reparent timestamp (go/vt/vtgate/buffer/shard_buffer.go:471-500
+   * at v0.9.0), or when the window or the failover duration runs out. That covers
+   * PlannedReparentShard and EmergencyReparentShard, which the library's v9 flow does not run
+   * under traffic (it elects masters with InitShardMaster before any traffic), but not
+   * MigrateServedTypes for the master: the source shard gets no new master, so the writes that the
+   * cutover turns away (`operation not allowed in state NOT_SERVING`,
+   * go/vt/vttablet/tabletserver/state_manager.go:349-352 and go/vt/vtgate/buffer/buffer.go:260-289
+   * at v0.9.0) would be held for the whole window and then retried against the same shard. Give
+   * options to buffer on v9 all the same, e.g. for reparents run by hand.
+   * @default - on with the {@link VtgateBufferOptions} defaults from Vitess v22; off before
+   */
+  readonly buffer?: VtgateBufferOptions | false;
 }
 
 /**
@@ -114,6 +211,31 @@ export interface VtgateProps extends WorkloadOptions {
  * port 15001, the gRPC port 15991 and the MySQL port 3306, replicas spread across nodes and zones,
  * a PodDisruptionBudget of one pod at a time, and a NetworkPolicy that admits `mysqlClients` to the
  * MySQL and gRPC ports.
+ *
+ * A vtgate pod is ready while vtgate has at least one serving tablet, so that the Service sends
+ * clients only to a vtgate that can answer queries. vtgate's `/debug/health` tells nothing: it
+ * answers `ok` whenever the web port is up (`IsHealthy` returns nil: go/vt/vtgate/vtgate.go:228-247
+ * at v0.9.0, :518-543 at v0.22.4 and v0.22.1). What does tell is the `HealthcheckConnections`
+ * gauge of `/debug/vars`, the number of tablets per keyspace, shard and type that vtgate's health
+ * check sees serving without error (go/vt/discovery/healthcheck.go:947-970 and 995-1008, registered
+ * by go/vt/vtgate/tabletgateway.go:192-194 and go/vt/vtgate/vtgate.go:323 at v0.22.4 and v0.22.1;
+ * go/vt/discovery/legacy_healthcheck.go:402-414 and 431-444, registered for discoverygateway by
+ * go/cmd/vtgate/vtgate.go:76-81 at v0.9.0). The readiness probe is a bash script that reads it and
+ * succeeds when it counts a serving tablet of any keyspace, shard and type.
+ *
+ * The MySQL port needs no check of its own: vtgate opens it in a start hook that runs before the
+ * web port listens, and exits when it cannot (go/vt/vtgate/vtgate.go:406-419,
+ * go/vt/vtgate/plugin_mysql_server.go:614-633 and go/vt/servenv/run.go:40-56 at v0.22.4, the
+ * listener at plugin_mysql_server.go:612-630 at v0.22.1; plugin_mysql_server.go:423-425 and 544
+ * and go/vt/servenv/run.go:36-47 at v0.9.0).
+ *
+ * The trade-off: before the first tablet serves (a new cluster, whose vtgate starts before the
+ * tablets) and during an outage of every tablet, no vtgate pod is ready and the Service has no
+ * endpoint, so clients get refused connections instead of vtgate's errors, a rolling update of
+ * vtgate waits for tablets, and the PodDisruptionBudget counts the pods as disrupted. A vtgate
+ * that loses its tablets while the others keep theirs (topology or network trouble of its own) is
+ * taken out of the Service, which is what the probe is for. One shard without a serving tablet
+ * does not make vtgate unready: it still serves the other shards.
  */
 export class Vtgate extends Construct {
   /** The Deployment and Service name, `vtgate-<cell>`. */
@@ -168,6 +290,7 @@ export class Vtgate extends Construct {
     if (props.mysqlClients !== undefined && props.mysqlClients.length === 0) {
       throw new Error("Vtgate: 'mysqlClients' must name at least one peer, got none (leave it out to admit every source)");
     }
+    const bufferArgs = bufferFlags(release, props.buffer);
     const secretName = props.mysqlAuthSecretName ?? `vtgate-${props.cell}-mysql-auth`;
     validateObjectName('Vtgate', 'mysqlAuthSecretName', secretName);
     this.name = `vtgate-${props.cell}`;
@@ -216,6 +339,7 @@ export class Vtgate extends Construct {
                   release.flag('cells_to_watch', cellsToWatch.join(',')),
                   release.flag('tablet_types_to_wait', `${primary},REPLICA`),
                   ...(release.vtgateGatewayFlag ? [release.flag('gateway_implementation', 'discoverygateway')] : []),
+                  ...bufferArgs,
                   release.flag('port', VTGATE_WEB_PORT),
                   release.flag('grpc_port', VTGATE_GRPC_PORT),
                   release.flag('mysql_server_port', VTGATE_MYSQL_PORT),
@@ -229,7 +353,10 @@ export class Vtgate extends Construct {
                   { name: 'grpc', containerPort: VTGATE_GRPC_PORT },
                   { name: 'mysql', containerPort: VTGATE_MYSQL_PORT },
                 ],
-                ...daemonProbes(VTGATE_WEB_PORT),
+                ...daemonProbes(
+                  VTGATE_WEB_PORT,
+                  httpBodyProbe(VTGATE_WEB_PORT, '/debug/vars', SERVING_TABLETS_PATTERN, DAEMON_READINESS_TIMING),
+                ),
                 resources: props.resources ?? resources('500m', '512Mi', '512Mi'),
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [TMP_MOUNT, { name: 'mysql-auth', mountPath: AUTH_MOUNT_PATH, readOnly: true }],
@@ -259,6 +386,49 @@ export class Vtgate extends Construct {
       ]);
     }
   }
+}
+
+/**
+ * vtgate's buffer flags for `buffer` (see {@link VtgateProps.buffer}): none when it is off, else
+ * `--enable_buffer` and every `--buffer_*` limit, written out so that the manifest shows them.
+ */
+function bufferFlags(release: VitessRelease, buffer: VtgateBufferOptions | false | undefined): string[] {
+  if (buffer === false || (buffer === undefined && release.majorVersion < FIRST_DEFAULT_BUFFER_RELEASE)) {
+    return [];
+  }
+  if (buffer !== undefined && (typeof buffer !== 'object' || buffer === null || Array.isArray(buffer))) {
+    throw new Error(`Vtgate: 'buffer' must be VtgateBufferOptions or false, got ${JSON.stringify(buffer)}`);
+  }
+  const options = { ...BUFFER_DEFAULTS, ...buffer };
+  for (const key of Object.keys(BUFFER_DEFAULTS) as Array<keyof VtgateBufferOptions>) {
+    const value = options[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new Error(`Vtgate: 'buffer.${key}' must be a whole number of at least 1, got ${value}`);
+    }
+  }
+  // vtgate refuses to start otherwise: go/vt/vtgate/buffer/flags.go:67-69 at v0.22.4 and v0.22.1,
+  // :58-60 at v0.9.0.
+  if (options.windowSeconds > options.maxFailoverDurationSeconds) {
+    throw new Error(
+      `Vtgate: 'buffer.windowSeconds' (${options.windowSeconds}) must not exceed ` +
+        `'buffer.maxFailoverDurationSeconds' (${options.maxFailoverDurationSeconds}): vtgate holds no request longer than it buffers a failover`,
+    );
+  }
+  // vtgate v9 refuses to start otherwise (go/vt/vtgate/buffer/flags.go:64-66 at v0.9.0); v22 only
+  // asks for at least 1s (flags.go:73-75 at v0.22.4 and v0.22.1), checked above.
+  if (release.majorVersion < FIRST_DEFAULT_BUFFER_RELEASE && options.minTimeBetweenFailoversSeconds < 2 * options.maxFailoverDurationSeconds) {
+    throw new Error(
+      `Vtgate: 'buffer.minTimeBetweenFailoversSeconds' (${options.minTimeBetweenFailoversSeconds}) must be at least twice ` +
+        `'buffer.maxFailoverDurationSeconds' (${options.maxFailoverDurationSeconds}) on Vitess ${release.version}`,
+    );
+  }
+  return [
+    release.flag('enable_buffer'),
+    release.flag('buffer_window', `${options.windowSeconds}s`),
+    release.flag('buffer_max_failover_duration', `${options.maxFailoverDurationSeconds}s`),
+    release.flag('buffer_size', options.size),
+    release.flag('buffer_min_time_between_failovers', `${options.minTimeBetweenFailoversSeconds}s`),
+  ];
 }
 
 /** Whether `value` is an IPv4 or IPv6 CIDR. */

@@ -92,7 +92,7 @@ describe('Vtctld', () => {
       { name: 'tmp', emptyDir: {} },
       { name: 'backups', nfs: { server: '10.0.0.5', path: '/exports/vitess' } },
     ]);
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/debug/health', port: 15000 });
+    expect(c.readinessProbe.exec.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
     expect(c.livenessProbe.httpGet).toEqual({ path: '/debug/vars', port: 15000 });
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } });
     expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsUser: 999, fsGroup: 999, runAsNonRoot: true });
@@ -138,9 +138,22 @@ describe('Vtctld production defaults', () => {
     expect(c.resources.limits.cpu).toBeUndefined();
   });
 
-  test('ready on /debug/health, alive on /debug/vars', () => {
+  test('ready while /debug/health says ok (a bash script that reads the body), alive on /debug/vars', () => {
+    // vtctld's /debug/health answers HTTP 200 with "ok" or "not ok" (go/vt/vtctld/debug_health.go:31-49
+    // at v0.9.0, :32-50 at v0.22.4 and v0.22.1), so an httpGet probe would pass either way.
+    // test/pod.test.ts runs this script against a local server that answers both.
+    for (const release of [VitessRelease.V9_0, VitessRelease.V22_0]) {
+      const c = container(vtctldOf({ release }).deployment, 'vtctld');
+      expect(c.readinessProbe.httpGet).toBeUndefined();
+      expect(c.readinessProbe).toMatchObject({ periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+      const [shell, flag, script] = c.readinessProbe.exec.command;
+      expect([shell, flag]).toEqual(['/bin/bash', '-c']);
+      expect(script).toContain('exec 3<>/dev/tcp/127.0.0.1/15000 || exit 1');
+      expect(script).toContain("printf 'GET %s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' /debug/health >&3");
+      expect(script).toContain("pattern='^ok$'");
+      expect(script).toContain("status='^HTTP/1\\.[01] 200( |$)'");
+    }
     const c = container(vtctldOf().deployment, 'vtctld');
-    expect(c.readinessProbe).toEqual({ httpGet: { path: '/debug/health', port: 15000 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
     expect(c.livenessProbe).toEqual({
       httpGet: { path: '/debug/vars', port: 15000 },
       initialDelaySeconds: 30,

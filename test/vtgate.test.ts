@@ -72,6 +72,7 @@ const OVERRIDES: Required<Omit<VtgateProps, 'globalTopology' | 'cell'>> = {
   imagePullSecrets: ['registry-credentials'],
   userIds: UserIds.PLATFORM_ASSIGNED,
   networkPolicy: true,
+  buffer: { windowSeconds: 5, maxFailoverDurationSeconds: 30, size: 200, minTimeBetweenFailoversSeconds: 120 },
 };
 
 describe('Vtgate', () => {
@@ -119,7 +120,7 @@ describe('Vtgate', () => {
       { name: 'tmp', emptyDir: {} },
       { name: 'mysql-auth', secret: { secretName: 'vtgate-test-mysql-auth', items: [{ key: 'users.json', path: 'users.json' }] } },
     ]);
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/debug/health', port: 15001 });
+    expect(c.readinessProbe.exec.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
     expect(findObject(objects, 'PodDisruptionBudget', 'vtgate-test').spec.maxUnavailable).toBe(1);
   });
 
@@ -192,9 +193,24 @@ describe('Vtgate production defaults', () => {
     expect(c.resources.limits.cpu).toBeUndefined();
   });
 
-  test('ready on /debug/health, alive on /debug/vars', () => {
+  test('ready while /debug/vars counts a serving tablet (a bash script that reads the body), alive on /debug/vars', () => {
+    // /debug/health is no use: vtgate's IsHealthy returns nil, so it always says ok
+    // (go/vt/vtgate/vtgate.go:228-247 at v0.9.0, :518-543 at v0.22.4 and v0.22.1). The
+    // HealthcheckConnections gauge counts the serving tablets (go/vt/discovery/healthcheck.go:995-1008
+    // at v0.22.4 and v0.22.1, go/vt/discovery/legacy_healthcheck.go:431-444 at v0.9.0).
+    // test/pod.test.ts runs this script against a local server with and without serving tablets.
+    for (const release of [VitessRelease.V9_0, VitessRelease.V22_0]) {
+      const c = container(vtgateOf({ release }).deployment, 'vtgate');
+      expect(c.readinessProbe.httpGet).toBeUndefined();
+      expect(c.readinessProbe).toMatchObject({ periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+      const [shell, flag, script] = c.readinessProbe.exec.command;
+      expect([shell, flag]).toEqual(['/bin/bash', '-c']);
+      expect(script).toContain('exec 3<>/dev/tcp/127.0.0.1/15001 || exit 1');
+      expect(script).toContain("printf 'GET %s HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' /debug/vars >&3");
+      expect(script).toContain(`pattern='^"HealthcheckConnections": *\\{.*": *[1-9]'`);
+      expect(script).not.toContain('/debug/health');
+    }
     const c = container(vtgateOf().deployment, 'vtgate');
-    expect(c.readinessProbe).toEqual({ httpGet: { path: '/debug/health', port: 15001 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
     expect(c.livenessProbe).toEqual({
       httpGet: { path: '/debug/vars', port: 15001 },
       initialDelaySeconds: 30,
@@ -393,6 +409,118 @@ describe('Vtgate production defaults', () => {
   test('fails for an empty mysqlClients list', () => {
     expect(() => build({ mysqlClients: [] })).toThrow(
       /^Vtgate: 'mysqlClients' must name at least one peer, got none \(leave it out to admit every source\)$/,
+    );
+  });
+});
+
+describe('Vtgate buffering of primary traffic', () => {
+  /** The vtgate container's args for the given props. */
+  const argsOf = (props: Partial<VtgateProps>): string[] => container(vtgateOf(props).deployment, 'vtgate').args;
+  const bufferArgs = (props: Partial<VtgateProps>): string[] => argsOf(props).filter((a) => /buffer/.test(a));
+
+  test('on Vitess v22 by default: --enable_buffer with every limit written out, at Vitess v22\'s defaults', () => {
+    // GIVEN vtgate on v22 without a buffer prop
+    const deployment = vtgateOf({ release: VitessRelease.V22_0 }).deployment;
+    // THEN the buffer is on, with the defaults of go/vt/vtgate/buffer/flags.go:45-56 at v0.22.4 and v0.22.1
+    const args: string[] = container(deployment, 'vtgate').args;
+    expect(args.filter((a) => /buffer/.test(a))).toEqual([
+      '--enable_buffer',
+      '--buffer_window=10s',
+      '--buffer_max_failover_duration=20s',
+      '--buffer_size=1000',
+      '--buffer_min_time_between_failovers=60s',
+    ]);
+    expect(args.indexOf('--enable_buffer')).toBe(args.indexOf('--tablet_types_to_wait=PRIMARY,REPLICA') + 1);
+    expect(checkInvocations(vitessInvocations([deployment]), 'modern')).toEqual([]);
+  });
+
+  test('on Vitess v9 off by default, as in Vitess', () => {
+    expect(bufferArgs({})).toEqual([]);
+    expect(bufferArgs({ release: VitessRelease.V9_0 })).toEqual([]);
+  });
+
+  test('takes other limits; the ones left out keep their defaults', () => {
+    expect(bufferArgs({ release: VitessRelease.V22_0, buffer: OVERRIDES.buffer })).toEqual([
+      '--enable_buffer',
+      '--buffer_window=5s',
+      '--buffer_max_failover_duration=30s',
+      '--buffer_size=200',
+      '--buffer_min_time_between_failovers=120s',
+    ]);
+    expect(bufferArgs({ release: VitessRelease.V22_0, buffer: { windowSeconds: 15 } })).toEqual([
+      '--enable_buffer',
+      '--buffer_window=15s',
+      '--buffer_max_failover_duration=20s',
+      '--buffer_size=1000',
+      '--buffer_min_time_between_failovers=60s',
+    ]);
+  });
+
+  test('false turns it off on v22', () => {
+    expect(bufferArgs({ release: VitessRelease.V22_0, buffer: false })).toEqual([]);
+    expect(bufferArgs({ release: VitessRelease.V9_0, buffer: false })).toEqual([]);
+  });
+
+  test('options turn it on on v9, with flags known to v9.0.0', () => {
+    // GIVEN vtgate on v9 with buffer options
+    const deployment = vtgateOf({ release: VitessRelease.V9_0, buffer: {} }).deployment;
+    // THEN
+    const args: string[] = container(deployment, 'vtgate').args;
+    expect(args.filter((a) => /buffer/.test(a))).toEqual([
+      '-enable_buffer',
+      '-buffer_window=10s',
+      '-buffer_max_failover_duration=20s',
+      '-buffer_size=1000',
+      '-buffer_min_time_between_failovers=60s',
+    ]);
+    expect(args.indexOf('-enable_buffer')).toBe(args.indexOf('-gateway_implementation=discoverygateway') + 1);
+    expect(checkInvocations(vitessInvocations([deployment]), 'legacy')).toEqual([]);
+  });
+
+  test.each([
+    ['windowSeconds', 0],
+    ['windowSeconds', 1.5],
+    ['maxFailoverDurationSeconds', -20],
+    ['size', 0],
+    ['size', Number.NaN],
+    ['minTimeBetweenFailoversSeconds', 0],
+  ])('fails for buffer.%s %s: vtgate takes whole numbers of at least 1', (key, value) => {
+    expect(() => build({ release: VitessRelease.V22_0, buffer: { [key]: value } })).toThrow(
+      `Vtgate: 'buffer.${key}' must be a whole number of at least 1, got ${value}`,
+    );
+  });
+
+  test('fails for a value that is not a number', () => {
+    expect(() => build({ release: VitessRelease.V22_0, buffer: { windowSeconds: '10s' as unknown as number } })).toThrow(
+      "Vtgate: 'buffer.windowSeconds' must be a whole number of at least 1, got 10s",
+    );
+  });
+
+  test('fails for a window longer than the failover duration, which vtgate refuses', () => {
+    // go/vt/vtgate/buffer/flags.go:67-69 at v0.22.4 and v0.22.1, :58-60 at v0.9.0.
+    for (const release of [VitessRelease.V22_0, VitessRelease.V9_0]) {
+      expect(() => build({ release, buffer: { windowSeconds: 30 } })).toThrow(
+        "Vtgate: 'buffer.windowSeconds' (30) must not exceed 'buffer.maxFailoverDurationSeconds' (20): vtgate holds no request longer than it buffers a failover",
+      );
+    }
+    expect(() => build({ release: VitessRelease.V22_0, buffer: { windowSeconds: 20 } })).not.toThrow();
+  });
+
+  test('fails on v9 for failovers closer than twice the failover duration, which vtgate v9 refuses', () => {
+    // go/vt/vtgate/buffer/flags.go:64-66 at v0.9.0; v22 asks only for 1 s (flags.go:73-75 at v0.22.4 and v0.22.1).
+    expect(() => build({ release: VitessRelease.V9_0, buffer: { minTimeBetweenFailoversSeconds: 39 } })).toThrow(
+      "Vtgate: 'buffer.minTimeBetweenFailoversSeconds' (39) must be at least twice 'buffer.maxFailoverDurationSeconds' (20) on Vitess v9.0.0",
+    );
+    expect(() => build({ release: VitessRelease.V9_0, buffer: { minTimeBetweenFailoversSeconds: 40 } })).not.toThrow();
+    expect(() => build({ release: VitessRelease.V22_0, buffer: { minTimeBetweenFailoversSeconds: 1 } })).not.toThrow();
+  });
+
+  test('fails for a buffer that is neither options nor false', () => {
+    expect(() => build({ release: VitessRelease.V22_0, buffer: true as unknown as false })).toThrow(
+      "Vtgate: 'buffer' must be VtgateBufferOptions or false, got true",
+    );
+    expect(() => build({ release: VitessRelease.V9_0, buffer: null as unknown as false })).toThrow(
+      "Vtgate: 'buffer' must be VtgateBufferOptions or false, got null",
     );
   });
 });

@@ -125,7 +125,10 @@ describe('Vtorc production defaults', () => {
     expect(c.resources.limits.cpu).toBeUndefined();
   });
 
-  test('ready on /debug/health, alive on /debug/liveness', () => {
+  test('ready on /debug/health by its status (an HTTP probe), alive on /debug/liveness', () => {
+    // Unlike vtctld's and vtgate's, VTOrc's /debug/health answers 500 until its first discovery cycle
+    // is done and while it cannot record its health (go/vt/vtorc/server/api.go:264-273 and
+    // go/vt/vtorc/process/health.go:62-68 at v0.22.4 and v0.22.1), so the status is the check.
     const c = container(findObject(vtorc().objects, 'Deployment', 'vtorc'), 'vtorc');
     expect(c.readinessProbe).toEqual({ httpGet: { path: '/debug/health', port: 15000 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
     expect(c.livenessProbe).toEqual({
