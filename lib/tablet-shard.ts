@@ -13,6 +13,7 @@ import {
   validateKeyspaceName,
   validateObjectName,
   validateShardName,
+  validateSubdomainName,
 } from './names';
 import {
   APP_LABEL,
@@ -20,9 +21,9 @@ import {
   TMP_VOLUME,
   VITESS_PODS,
   createNetworkPolicy,
+  fieldEnv,
   httpProbe,
   ingressRule,
-  podIpEnv,
   resources,
   restrictedContainerSecurityContext,
   scrapeAnnotations,
@@ -31,7 +32,7 @@ import {
   validateResources,
   workloadPodSpec,
 } from './pod';
-import { VitessRelease } from './release';
+import { VitessRelease, VtctlClient } from './release';
 import { topologyFlags } from './topology';
 import { IVtctld } from './vtctld';
 import { JobCondition } from './job-condition';
@@ -47,6 +48,8 @@ export const VTTABLET_GRPC_PORT = 16002;
 /** mysqld's port. */
 export const MYSQL_PORT = 3306;
 
+/** How often a failed first primary election is tried again. */
+const ELECTION_RETRIES = 5;
 /** How long a stopping replica tries to hand the primary role to another tablet. */
 const HAND_OFF_SECONDS = 120;
 /** How long mysqld waits for vttablet to exit before it stops itself. */
@@ -58,6 +61,16 @@ const MYSQL_STOP_WAIT_SECONDS = 300;
 const TABLET_GRACE_SECONDS = 900;
 /** Where the `mysqlConfig` file is mounted in the mysql container. */
 const EXTRA_MY_CNF_DIR = '/vt/config/extra';
+/** Where the `initDbSql` Secret is mounted in the mysql container. */
+const INIT_DB_SQL_DIR = '/vt/secrets/init-db';
+/** The file name of the `initDbSql` key in {@link INIT_DB_SQL_DIR}. */
+const INIT_DB_SQL_FILE = 'init_db.sql';
+/** The default DNS domain of a Kubernetes cluster. */
+const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+/** The longest DNS name. */
+const DNS_NAME_MAX_LENGTH = 253;
+/** The longest namespace name (a DNS-1123 label). */
+const NAMESPACE_MAX_LENGTH = 63;
 
 /**
  * The type a tablet starts as. None starts as primary: a command elects it.
@@ -83,6 +96,16 @@ export interface Tablet {
   readonly name: string;
   /** The StatefulSet. */
   readonly statefulSet: k8s.KubeStatefulSet;
+}
+
+/**
+ * One key of a Secret in the namespace the manifests are applied to.
+ */
+export interface SecretKeyRef {
+  /** The name of the Secret (a DNS-1123 subdomain). */
+  readonly secretName: string;
+  /** The key in the Secret (letters, digits, '-', '_' and '.'). */
+  readonly key: string;
 }
 
 /**
@@ -162,6 +185,32 @@ export interface TabletShardProps extends WorkloadOptions {
    */
   readonly mysqlConfig?: { readonly [name: string]: string | number };
   /**
+   * The SQL that mysqlctld runs instead of the release's init_db.sql (`init_db_sql_file`), from a
+   * Secret, since it usually holds passwords. The key is mounted read-only into the mysql container
+   * only. The Secret is not generated: create it before the tablets start (their pods wait for it).
+   *
+   * Vitess runs this file only when it initialises an empty data directory (a tablet's first
+   * start, or a start on an emptied volume): changing it later changes nothing in existing tablets.
+   * It replaces Vitess's init_db.sql rather than adding to it, so it must also create what that file
+   * creates: the `_vt` database and the `vt_*` users with the privileges Vitess needs. vttablet
+   * connects as those users with the passwords of its `db_*_password` flags, which TabletShard
+   * does not set (empty passwords).
+   * @default - the release's init_db.sql: {@link VitessRelease.imageInitDbSqlPath}, or the copy
+   * built into mysqlctld where the image has none
+   */
+  readonly initDbSql?: SecretKeyRef;
+  /**
+   * The DNS domain of the cluster, in the host name each tablet registers in the topology
+   * (`tablet_hostname`): the pod's stable DNS name
+   * `vttablet-<uid>-0.<Service name>.<namespace>.svc.<clusterDomain>`, which keeps pointing at the
+   * tablet when its pod is replaced and gets another IP. Releases whose MySQL takes replication
+   * source host names of fewer than 253 characters ({@link VitessRelease.mysqlHostnameMaxLength},
+   * v9.0: 60) register `vttablet-<uid>-0.<Service name>` instead, which pods of the same namespace
+   * resolve through their DNS search path; they ignore `clusterDomain`.
+   * @default cluster.local
+   */
+  readonly clusterDomain?: string;
+  /**
    * The vttablet container's resources.
    * @default - requests 250m CPU and 256Mi memory, memory limit 1Gi
    */
@@ -235,6 +284,12 @@ export class TabletShard extends Construct {
       );
     }
     const myCnf = renderMyCnf(props.mysqlConfig);
+    if (props.initDbSql !== undefined) {
+      validateSubdomainName('TabletShard', 'initDbSql.secretName', props.initDbSql.secretName);
+      validateSecretKey('TabletShard', 'initDbSql.key', props.initDbSql.key);
+    }
+    const clusterDomain = props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+    validateSubdomainName('TabletShard', 'clusterDomain', clusterDomain);
     if (props.restoreFromBackup && !props.backup) {
       throw new Error("TabletShard: 'restoreFromBackup' is true but no 'backup' storage is set");
     }
@@ -280,6 +335,15 @@ export class TabletShard extends Construct {
     }
     const restore = props.restoreFromBackup ?? props.backup !== undefined;
     const semiSync = props.semiSync ?? true;
+    // A given initDbSql replaces the release's init_db.sql; mysqlctld reads it from the Secret.
+    const initDbSqlFile = props.initDbSql !== undefined ? `${INIT_DB_SQL_DIR}/${INIT_DB_SQL_FILE}` : release.imageInitDbSqlPath;
+    const initDbSqlVolume: k8s.Volume | undefined =
+      props.initDbSql !== undefined
+        ? {
+          name: 'init-db-sql',
+          secret: { secretName: props.initDbSql.secretName, items: [{ key: props.initDbSql.key, path: INIT_DB_SQL_FILE }] },
+        }
+        : undefined;
     const tablets: Tablet[] = [];
     for (let i = 0; i < count; i++) {
       const uid = uidBase + i;
@@ -289,11 +353,12 @@ export class TabletShard extends Construct {
       registerTabletUid(this, uid, alias);
       const labels = { ...shardLabels, 'tablet': alias, 'tablet-type': type };
       const backup = props.backup;
+      const hostname = tabletHostname(release, `${name}-0`, serviceName, clusterDomain);
 
       const vttabletArgs = [
         ...topologyFlags(release, props.globalTopology),
         release.flag('tablet-path', alias),
-        release.flag('tablet_hostname', '$(POD_IP)'),
+        release.flag('tablet_hostname', hostname.name),
         release.flag('init_keyspace', props.keyspace),
         release.flag('init_shard', props.shard),
         release.flag('init_tablet_type', type),
@@ -313,7 +378,7 @@ export class TabletShard extends Construct {
         release.flag('tablet_uid', uid),
         release.flag('mysql_port', MYSQL_PORT),
         release.flag('socket_file', '/vt/vtdataroot/mysqlctl.sock'),
-        release.flag('init_db_sql_file', '/vt/config/init_db.sql'),
+        ...(initDbSqlFile !== undefined ? [release.flag('init_db_sql_file', initDbSqlFile)] : []),
         release.flag('logtostderr'),
       ];
       const dataMount = { name: 'vtdataroot', mountPath: '/vt/vtdataroot' };
@@ -342,7 +407,7 @@ export class TabletShard extends Construct {
                   imagePullPolicy: 'IfNotPresent',
                   command: ['/vt/bin/vttablet'],
                   args: vttabletArgs,
-                  env: [podIpEnv()],
+                  env: hostname.env,
                   ports: [
                     { name: 'web', containerPort: VTTABLET_WEB_PORT },
                     { name: 'grpc', containerPort: VTTABLET_GRPC_PORT },
@@ -390,6 +455,7 @@ export class TabletShard extends Construct {
                     TMP_MOUNT,
                     ...(backup ? [backup.volumeMount] : []),
                     ...(myCnf !== undefined ? [{ name: 'mycnf', mountPath: EXTRA_MY_CNF_DIR, readOnly: true }] : []),
+                    ...(initDbSqlVolume !== undefined ? [{ name: initDbSqlVolume.name, mountPath: INIT_DB_SQL_DIR, readOnly: true }] : []),
                   ],
                 },
               ],
@@ -397,6 +463,7 @@ export class TabletShard extends Construct {
                 TMP_VOLUME,
                 ...(backup ? [backup.volume] : []),
                 ...(myCnf !== undefined ? [{ name: 'mycnf', configMap: { name: myCnfName } }] : []),
+                ...(initDbSqlVolume !== undefined ? [initDbSqlVolume] : []),
               ],
             },
           },
@@ -448,12 +515,19 @@ export class TabletShard extends Construct {
   }
 
   /**
-   * A Job that elects the first replica primary of this new shard once all its tablets are
-   * registered: `InitShardMaster -force <keyspace/shard> <alias>` on releases that have it (the
+   * A Job that elects the first replica primary of this new shard once every one of its tablets
+   * can take part: `InitShardMaster -force <keyspace/shard> <alias>` on releases that have it (the
    * guide's v9), `PlannedReparentShard --new-primary=<alias> <keyspace/shard>` on later ones (which
-   * also run VTOrc: whichever acts first elects, and the other finds a primary). `-force` is
-   * destructive on a shard that already has a primary, so the Job does nothing when the shard has
-   * one: applying it again does no harm.
+   * also run VTOrc: whichever acts first elects, and the other finds a primary).
+   *
+   * The Job waits until every tablet answers and reports its MySQL port
+   * ({@link JobCondition.tabletsReady}): a tablet registers while its mysqld is still starting (or
+   * restoring), and both elections fail on such a tablet. On releases with durability policies it
+   * also waits until the keyspace has one ({@link JobCondition.keyspaceDurabilitySet}):
+   * PlannedReparentShard takes a missing policy as `none` and would elect a primary without
+   * semi-sync. A failed election is tried again up to 5 times, 10 s to 60 s apart, each time only
+   * if the shard still has no primary. `-force` is destructive on a shard that already has a
+   * primary, so the Job does nothing when the shard has one: applying it again does no harm.
    */
   public initPrimaryJob(scope: Construct, id: string, vtctld: IVtctld): VtctlJob {
     const release = vtctld.release;
@@ -466,12 +540,14 @@ export class TabletShard extends Construct {
     const command = legacy
       ? ['InitShardMaster', release.commandFlag('force'), this.keyspaceShard, this.primaryCandidate]
       : ['PlannedReparentShard', release.commandFlag('new_primary', this.primaryCandidate), this.keyspaceShard];
+    const durability = release.vtctlClient === VtctlClient.VTCTLDCLIENT ? [JobCondition.keyspaceDurabilitySet(this.keyspace)] : [];
     return new VtctlJob(scope, id, {
       vtctld,
       jobName: `vtctl-${command[0].toLowerCase()}-${keyspaceObjectName(this.keyspace)}-${shardLabel(this.shard)}`,
-      waitFor: [JobCondition.tabletsRegistered(this.cell, this.aliases)],
+      waitFor: [...durability, JobCondition.tabletsReady(this.cell, this.aliases)],
       skipIf: JobCondition.shardHasPrimary(this.keyspace, this.shard),
       commands: [command],
+      retries: ELECTION_RETRIES,
     });
   }
 }
@@ -554,4 +630,68 @@ function renderMyCnf(config: { readonly [name: string]: string | number } | unde
     lines.push(`${name} = ${text}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The host name a tablet registers (`tablet_hostname`) and the downward API variables that its
+ * `$(VAR)`s need.
+ *
+ * vttablet puts `tablet_hostname` as it is into its tablet record (go/vt/vttablet/tabletmanager/
+ * tm_init.go lines 183-193 and 215-217 at v9.0.0, lines 228-238 and 277 at v22.0.4 and v22.0.1).
+ * With mysqld on a socket (no `db_host`), the record's MySQL host name is that name too (checkMysql:
+ * lines 514-528 at v9.0.0, lines 733-747 at v22.0.4 and v22.0.1), and replicas replicate from the
+ * MySQL host name of their primary's record (go/vt/vttablet/tabletmanager/rpc_replication.go line
+ * 568 at v9.0.0, line 890 at v22.0.4, line 838 at v22.0.1). So the name must be stable, unlike the
+ * pod IP, and fit what the image's MySQL takes as a replication source host.
+ *
+ * The pod's DNS name `<pod>.<Service>.<namespace>.svc.<cluster domain>` exists while the headless
+ * Service (which publishes not-ready addresses) selects the pod. It can be as long as any DNS name
+ * (253 characters), so only a release whose MySQL takes that many registers it; the others register
+ * `<pod>.<Service>`, which pods of the same namespace resolve through their DNS search path, and
+ * which must fit the release's limit.
+ */
+function tabletHostname(
+  release: VitessRelease,
+  podName: string,
+  serviceName: string,
+  clusterDomain: string,
+): { name: string; env: k8s.EnvVar[] } {
+  const podNameEnv = fieldEnv('POD_NAME', 'metadata.name');
+  if (release.mysqlHostnameMaxLength >= DNS_NAME_MAX_LENGTH) {
+    // The namespace is only known in the pod; a name as long as a namespace can be must still fit.
+    const longest = `${podName}.${serviceName}.${'n'.repeat(NAMESPACE_MAX_LENGTH)}.svc.${clusterDomain}`;
+    if (longest.length > DNS_NAME_MAX_LENGTH) {
+      throw new Error(
+        `TabletShard: 'clusterDomain' '${clusterDomain}' is too long: the tablet host name ` +
+          `'${podName}.${serviceName}.<namespace>.svc.${clusterDomain}' must fit in ${DNS_NAME_MAX_LENGTH} ` +
+          `characters with a namespace of up to ${NAMESPACE_MAX_LENGTH}, and would have up to ${longest.length}`,
+      );
+    }
+    return {
+      name: `$(POD_NAME).${serviceName}.$(POD_NAMESPACE).svc.${clusterDomain}`,
+      env: [podNameEnv, fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
+    };
+  }
+  const short = `${podName}.${serviceName}`;
+  if (short.length > release.mysqlHostnameMaxLength) {
+    throw new Error(
+      `TabletShard: the tablet host name '${short}' has ${short.length} characters, but the MySQL of ` +
+        `Vitess ${release.version} (${release.image}) takes replication source host names of at most ` +
+        `${release.mysqlHostnameMaxLength}: shorten the keyspace, shard or cell (they make the Service name '${serviceName}')`,
+    );
+  }
+  return { name: `$(POD_NAME).${serviceName}`, env: [podNameEnv] };
+}
+
+/**
+ * Throws unless `key` is a valid Secret key: letters, digits, '-', '_' and '.', at most 253
+ * characters, not '.' and not starting with '..'.
+ */
+function validateSecretKey(context: string, prop: string, key: string): void {
+  if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key) || key === '.' || key.startsWith('..')) {
+    throw new Error(
+      `${context}: '${prop}' must be a Secret key (1 to 253 letters, digits, '-', '_' and '.', ` +
+        `not '.' and not starting with '..'), got '${key}'`,
+    );
+  }
 }

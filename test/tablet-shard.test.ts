@@ -60,7 +60,7 @@ describe('TabletShard', () => {
       '-topo_global_server_address=http://etcd-global-client:2379',
       '-topo_global_root=/global',
       '-tablet-path=test-0000000104',
-      '-tablet_hostname=$(POD_IP)',
+      '-tablet_hostname=$(POD_NAME).vttablet-test-keyspace-0-test',
       '-init_keyspace=test_keyspace',
       '-init_shard=0',
       '-init_tablet_type=rdonly',
@@ -77,7 +77,7 @@ describe('TabletShard', () => {
       '-restore_from_backup',
       '-logtostderr',
     ]);
-    expect(vttablet.env).toEqual([{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]);
+    expect(vttablet.env).toEqual([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
     expect(vttablet.ports).toEqual([
       { name: 'web', containerPort: 15002 },
       { name: 'grpc', containerPort: 16002 },
@@ -88,7 +88,6 @@ describe('TabletShard', () => {
       '-tablet_uid=104',
       '-mysql_port=3306',
       '-socket_file=/vt/vtdataroot/mysqlctl.sock',
-      '-init_db_sql_file=/vt/config/init_db.sql',
       '-logtostderr',
     ]);
   });
@@ -161,7 +160,15 @@ describe('TabletShard', () => {
       ['/vt/bin/vtctlclient', '-server=vtctld:15999', 'InitShardMaster', '-force', 'test_keyspace/0', 'test-0000000100'],
     ]);
     const script: string = findObject(Testing.synth(chart), 'Job', job.jobName).spec.template.spec.containers[0].command[2];
-    expect(script).toContain("wait_for precondition_1 'tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 registered in cell '\\''test'\\'''");
+    // Every tablet must answer and report its MySQL port: an election fails on a tablet whose mysqld
+    // is still starting (see JobCondition.tabletsReady).
+    expect(script).toContain("wait_for precondition_1 'tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 answer and report their MySQL port in cell '\\''test'\\'''");
+    for (const uid of [100, 101, 102, 103, 104]) {
+      expect(script).toContain(`Ping test-0000000${uid}`);
+    }
+    // A failed election is tried again, only while the shard has no primary.
+    expect(script).toContain('until /vt/bin/vtctlclient -server=vtctld:15999 InitShardMaster -force test_keyspace/0 test-0000000100; do');
+    expect(script).toContain('  skip_if_done\n');
     expect(script).toContain('GetShard test_keyspace/0');
     expect(script.indexOf('if already_done')).toBeLessThan(script.indexOf('InitShardMaster -force'));
   });
@@ -422,5 +429,177 @@ describe.each([
     } finally {
       fake.dispose();
     }
+  });
+});
+
+describe('TabletShard init_db.sql', () => {
+  const mysqlArgs = (objects: any[], uid: number): string[] => container(findObject(objects, 'StatefulSet', `vttablet-${uid}`), 'mysql').args;
+
+  test('on Vitess v9.0 mysqlctld runs its built-in init_db.sql: the image has no /vt/config', () => {
+    // vitess/lite:v9.0.0 holds only the binaries of `make install` (docker/lite/Dockerfile.mysql57
+    // lines 33 and 52, Makefile lines 74-77 at v9.0.0); with no init_db_sql_file mysqlctld runs
+    // the copy built into it (go/vt/mysqlctl/mysqld.go lines 671-680 at v9.0.0).
+    const { objects } = shard();
+    for (const uid of [100, 101, 102, 103, 104]) {
+      const args = mysqlArgs(objects, uid);
+      expect(args.filter((a) => a.includes('init_db_sql_file'))).toEqual([]);
+      expect(args).toEqual([`-tablet_uid=${uid}`, '-mysql_port=3306', '-socket_file=/vt/vtdataroot/mysqlctl.sock', '-logtostderr']);
+    }
+    expect(VitessRelease.V9_0.imageInitDbSqlPath).toBeUndefined();
+  });
+
+  test("on Vitess v22.0 mysqlctld runs the image's /vt/config/init_db.sql", () => {
+    // docker/lite/Dockerfile line 67 at v22.0.4 (and v22.0.1) copies config/init_db.sql there.
+    const { objects } = shard({ release: VitessRelease.V22_0 });
+    for (const uid of [100, 104]) {
+      expect(mysqlArgs(objects, uid)).toEqual([
+        `--tablet_uid=${uid}`,
+        '--mysql_port=3306',
+        '--socket_file=/vt/vtdataroot/mysqlctl.sock',
+        '--init_db_sql_file=/vt/config/init_db.sql',
+        '--logtostderr',
+      ]);
+    }
+    expect(checkInvocations(vitessInvocations(objects), 'modern')).toEqual([]);
+  });
+
+  test.each([
+    ['v9.0', VitessRelease.V9_0, 'legacy' as const, '-'],
+    ['v22.0', VitessRelease.V22_0, 'modern' as const, '--'],
+  ])('on Vitess %s initDbSql comes from a Secret mounted read-only into the mysql container only', (_name, release, reference, dash) => {
+    // GIVEN init SQL in a Secret
+    const { objects } = shard({ release, initDbSql: { secretName: 'vitess-init-db', key: 'init-db.sql' } });
+    for (const uid of [100, 103]) {
+      const sts = findObject(objects, 'StatefulSet', `vttablet-${uid}`);
+      // THEN mysqlctld runs the mounted file instead of the release's
+      const args = mysqlArgs(objects, uid);
+      expect(args.filter((a) => a.includes('init_db_sql_file'))).toEqual([`${dash}init_db_sql_file=/vt/secrets/init-db/init_db.sql`]);
+      expect(sts.spec.template.spec.volumes).toContainEqual({
+        name: 'init-db-sql',
+        secret: { secretName: 'vitess-init-db', items: [{ key: 'init-db.sql', path: 'init_db.sql' }] },
+      });
+      expect(container(sts, 'mysql').volumeMounts).toContainEqual({ name: 'init-db-sql', mountPath: '/vt/secrets/init-db', readOnly: true });
+      expect(container(sts, 'vttablet').volumeMounts.map((m: any) => m.name)).not.toContain('init-db-sql');
+    }
+    // The Secret is the user's: nothing generates it.
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(checkInvocations(vitessInvocations(objects), reference)).toEqual([]);
+    for (const version of KUBERNETES_VERSIONS) {
+      expect(validateManifests(objects, version)).toEqual([]);
+    }
+    // Without initDbSql: no such volume.
+    const plain = findObject(shard({ release }).objects, 'StatefulSet', 'vttablet-100');
+    expect(plain.spec.template.spec.volumes.map((v: any) => v.name)).not.toContain('init-db-sql');
+  });
+
+  test('fails for an initDbSql Secret name or key Kubernetes would reject', () => {
+    expect(() => shard({ initDbSql: { secretName: 'Init_DB', key: 'init.sql' } })).toThrow(
+      "TabletShard: 'initDbSql.secretName' must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters), got 'Init_DB'",
+    );
+    expect(() => shard({ initDbSql: { secretName: '', key: 'init.sql' } })).toThrow(/'initDbSql.secretName' must be a DNS-1123 subdomain.*got ''/);
+    expect(() => shard({ initDbSql: { secretName: 'init-db', key: 'sql/init.sql' } })).toThrow(
+      "TabletShard: 'initDbSql.key' must be a Secret key (1 to 253 letters, digits, '-', '_' and '.', not '.' and not starting with '..'), got 'sql/init.sql'",
+    );
+    expect(() => shard({ initDbSql: { secretName: 'init-db', key: '' } })).toThrow(/'initDbSql.key' must be a Secret key .*got ''/);
+    expect(() => shard({ initDbSql: { secretName: 'init-db', key: '..init.sql' } })).toThrow(/'initDbSql.key' must be a Secret key .*got '\.\.init\.sql'/);
+    expect(() => shard({ initDbSql: { secretName: 'init-db', key: '.' } })).toThrow(/'initDbSql.key' must be a Secret key .*got '\.'/);
+    expect(() => shard({ initDbSql: { secretName: 'init-db', key: 'k'.repeat(254) } })).toThrow(/'initDbSql.key' must be a Secret key/);
+    // Valid edge cases pass.
+    expect(() => shard({ initDbSql: { secretName: 'init.db', key: 'Init_DB-1.sql' } })).not.toThrow();
+  });
+});
+
+describe('TabletShard tablet host names', () => {
+  const vttablet = (objects: any[], uid: number) => container(findObject(objects, 'StatefulSet', `vttablet-${uid}`), 'vttablet');
+  const POD_NAME = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
+  const POD_NAMESPACE = { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } };
+
+  test('on Vitess v22.0 a tablet registers its stable pod DNS name, not its pod IP', () => {
+    const { objects } = shard({ release: VitessRelease.V22_0 });
+    for (const uid of [100, 101, 102, 103, 104]) {
+      const c = vttablet(objects, uid);
+      expect(c.args.filter((a: string) => a.startsWith('--tablet_hostname'))).toEqual([
+        '--tablet_hostname=$(POD_NAME).vttablet-test-keyspace-0-test.$(POD_NAMESPACE).svc.cluster.local',
+      ]);
+      expect(c.env).toEqual([POD_NAME, POD_NAMESPACE]);
+      expect(JSON.stringify(c)).not.toContain('POD_IP');
+      // The pod is `vttablet-<uid>-0` of a StatefulSet whose serviceName is the headless Service.
+      expect(findObject(objects, 'StatefulSet', `vttablet-${uid}`).spec.serviceName).toBe('vttablet-test-keyspace-0-test');
+    }
+    expect(checkInvocations(vitessInvocations(objects), 'modern')).toEqual([]);
+  });
+
+  test('on Vitess v22.0 a custom clusterDomain', () => {
+    const { objects } = shard({ release: VitessRelease.V22_0, shard: '-80', uidBase: 200, clusterDomain: 'k8s.example.internal' });
+    expect(vttablet(objects, 200).args).toContain(
+      '--tablet_hostname=$(POD_NAME).vttablet-test-keyspace-xx-80-test.$(POD_NAMESPACE).svc.k8s.example.internal',
+    );
+  });
+
+  test('on Vitess v9.0 a tablet registers <pod>.<Service>: MySQL 5.7 takes source host names of at most 60 characters', () => {
+    // The full name would be 70 characters in the namespace `default`
+    // ('vttablet-100-0.vttablet-test-keyspace-0-test.default.svc.cluster.local'), more than the
+    // image's MySQL 5.7.31 takes as a replication source host; replicas replicate from this name
+    // (go/vt/vttablet/tabletmanager/tm_init.go lines 514-528 and rpc_replication.go line 568 at v9.0.0).
+    expect('vttablet-100-0.vttablet-test-keyspace-0-test.default.svc.cluster.local').toHaveLength(70);
+    const { objects } = shard({ clusterDomain: 'k8s.example.internal' });
+    for (const uid of [100, 101, 102, 103, 104]) {
+      const c = vttablet(objects, uid);
+      expect(c.args.filter((a: string) => a.startsWith('-tablet_hostname'))).toEqual(['-tablet_hostname=$(POD_NAME).vttablet-test-keyspace-0-test']);
+      expect(c.env).toEqual([POD_NAME]);
+      expect(JSON.stringify(c)).not.toContain('POD_IP');
+    }
+    expect(VitessRelease.V9_0.mysqlHostnameMaxLength).toBe(60);
+    expect(checkInvocations(vitessInvocations(objects), 'legacy')).toEqual([]);
+  });
+
+  test('the headless Service publishes not-ready addresses, so a tablet name resolves before the tablet is ready', () => {
+    for (const release of [VitessRelease.V9_0, VitessRelease.V22_0]) {
+      const service = findObject(shard({ release }).objects, 'Service', 'vttablet-test-keyspace-0-test');
+      expect(service.spec.clusterIP).toBe('None');
+      expect(service.spec.publishNotReadyAddresses).toBe(true);
+      expect(service.spec.selector).toEqual({ app: 'vitess', component: 'vttablet', cell: 'test', keyspace: 'test_keyspace', shard: '0' });
+    }
+  });
+
+  test('fails for a clusterDomain that is not a DNS name, on either release', () => {
+    for (const release of [VitessRelease.V9_0, VitessRelease.V22_0]) {
+      expect(() => shard({ release, clusterDomain: 'Cluster.Local' })).toThrow(
+        "TabletShard: 'clusterDomain' must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters), got 'Cluster.Local'",
+      );
+      expect(() => shard({ release, clusterDomain: 'cluster..local' })).toThrow(/'clusterDomain' must be a DNS-1123 subdomain.*got 'cluster\.\.local'/);
+      expect(() => shard({ release, clusterDomain: 'cluster.local.' })).toThrow(/'clusterDomain' must be a DNS-1123 subdomain.*got 'cluster\.local\.'/);
+      expect(() => shard({ release, clusterDomain: '' })).toThrow(/'clusterDomain' must be a DNS-1123 subdomain.*got ''/);
+    }
+  });
+
+  test('fails for a clusterDomain that makes a tablet name longer than a DNS name can be', () => {
+    // 140 characters fit (113 + 140 = 253), 141 do not.
+    const fits = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(12)}`;
+    expect(fits).toHaveLength(140);
+    expect(() => shard({ release: VitessRelease.V22_0, clusterDomain: fits })).not.toThrow();
+    const clusterDomain = `${fits}c`;
+    expect(() => shard({ release: VitessRelease.V22_0, clusterDomain })).toThrow(
+      `TabletShard: 'clusterDomain' '${clusterDomain}' is too long: the tablet host name ` +
+        `'vttablet-100-0.vttablet-test-keyspace-0-test.<namespace>.svc.${clusterDomain}' must fit in 253 characters ` +
+        'with a namespace of up to 63, and would have up to 254',
+    );
+  });
+
+  test('fails on Vitess v9.0 for a tablet name longer than its MySQL takes', () => {
+    // 60 characters fit.
+    const { objects } = shard({ keyspace: 'customer_orders_archive_12345' });
+    expect(vttablet(objects, 100).args).toContain('-tablet_hostname=$(POD_NAME).vttablet-customer-orders-archive-12345-0-test');
+    expect('vttablet-100-0.vttablet-customer-orders-archive-12345-0-test').toHaveLength(60);
+    // 62 do not.
+    expect(() => shard({ keyspace: 'customer_orders_archive_2021_eu' })).toThrow(
+      "TabletShard: the tablet host name 'vttablet-100-0.vttablet-customer-orders-archive-2021-eu-0-test' has 62 characters, " +
+        'but the MySQL of Vitess v9.0.0 (vitess/lite:v9.0.0) takes replication source host names of at most 60: ' +
+        "shorten the keyspace, shard or cell (they make the Service name 'vttablet-customer-orders-archive-2021-eu-0-test')",
+    );
+    // On Vitess v22.0 the same shard registers its full name (MySQL 8.0.40 takes 255 characters).
+    expect(vttablet(shard({ release: VitessRelease.V22_0, keyspace: 'customer_orders_archive_2021_eu' }).objects, 100).args).toContain(
+      '--tablet_hostname=$(POD_NAME).vttablet-customer-orders-archive-2021-eu-0-test.$(POD_NAMESPACE).svc.cluster.local',
+    );
   });
 });
