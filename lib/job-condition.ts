@@ -341,6 +341,25 @@ export class JobCondition {
   }
 
   /**
+   * The ConfigMap, in the Job's namespace, has `key` set to `value`, read through the Kubernetes
+   * API (curl, with the pod's service account token) rather than through vtctld: for marks that a
+   * Job leaves where Vitess keeps no trace, such as a SplitDiff that found no differences. Give the
+   * Job a `serviceAccountName` allowed to `get` the ConfigMap.
+   */
+  public static configMapValue(name: string, key: string, value: string): JobCondition {
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+      throw new Error(`JobCondition.configMapValue: 'name' must be a DNS-1123 subdomain, got '${name}'`);
+    }
+    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
+      throw new Error(`JobCondition.configMapValue: 'key' must be a ConfigMap key (letters, digits, '-', '_', '.'), got '${key}'`);
+    }
+    if (!/^[a-zA-Z0-9_.-]+$/.test(value)) {
+      throw new Error(`JobCondition.configMapValue: 'value' must be letters, digits, '_', '.' or '-', got '${value}'`);
+    }
+    return new JobCondition(`ConfigMap ${name} has ${key}=${value}`, () => ({ configMap: name, key, value }));
+  }
+
+  /**
    * A condition of your own: `command` (a read-only vtctl command and its arguments) succeeds and
    * its output has a line matching each of `present` and none matching `absent` (POSIX extended
    * regular expressions).
@@ -496,8 +515,20 @@ export interface CustomJobConditionOptions {
 export type ConditionCheck =
   | CommandCheck
   | BackupManifestCheck
+  | ConfigMapCheck
   | { readonly all: ConditionCheck[] }
   | { readonly any: ConditionCheck[] };
+
+/**
+ * A ConfigMap of the Job's namespace has a key set to a value, read through the Kubernetes API.
+ * Not part of the public API.
+ * @internal
+ */
+export interface ConfigMapCheck {
+  readonly configMap: string;
+  readonly key: string;
+  readonly value: string;
+}
 
 /**
  * A complete backup in a directory of file backup storage: a subdirectory holding a `MANIFEST`.
@@ -536,10 +567,24 @@ export function commandChecks(check: ConditionCheck): CommandCheck[] {
   if ('any' in check) {
     return check.any.flatMap(commandChecks);
   }
-  if ('directory' in check) {
+  if ('directory' in check || 'configMap' in check) {
     return [];
   }
   return [check];
+}
+
+/**
+ * Every ConfigMap a rendered condition reads. Not part of the public API.
+ * @internal
+ */
+export function configMapChecks(check: ConditionCheck): ConfigMapCheck[] {
+  if ('all' in check) {
+    return check.all.flatMap(configMapChecks);
+  }
+  if ('any' in check) {
+    return check.any.flatMap(configMapChecks);
+  }
+  return 'configMap' in check ? [check] : [];
 }
 
 /**
@@ -607,8 +652,32 @@ export interface CommandJobOptions {
    */
   readonly retries?: number;
   /**
+   * The service account the Job's pod runs as, with its token mounted: needed by conditions that
+   * read the Kubernetes API ({@link JobCondition.configMapValue}).
+   * @default - the namespace's default account, without a token
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * A ConfigMap key in which the Job records its outcome through the Kubernetes API: `running`
+   * before its commands, `succeeded` once they all have; a failed command leaves `running`. Later
+   * Jobs can wait for it with {@link JobCondition.configMapValue}, for steps that leave no trace in
+   * Vitess. The ConfigMap must exist, and `serviceAccountName` must be allowed to patch it.
+   * @default - the outcome is recorded nowhere
+   */
+  readonly recordOutcome?: JobOutcomeRecord;
+  /**
    * How long a finished Job is kept before Kubernetes deletes it.
    * @default Duration.days(1)
    */
   readonly ttlAfterFinished?: Duration;
+}
+
+/**
+ * Where a command Job records its outcome: a key of a ConfigMap in its namespace.
+ */
+export interface JobOutcomeRecord {
+  /** The ConfigMap's name; it must exist before the Job runs. */
+  readonly configMap: string;
+  /** The key, e.g. `result`. */
+  readonly key: string;
 }

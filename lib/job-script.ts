@@ -3,9 +3,17 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../imports/k8s';
 import { BackupStorage } from './backup-storage';
-import { CommandJobOptions, ConditionCheck, JobCondition, backupStorages, commandChecks } from './job-condition';
+import {
+  CommandJobOptions,
+  ConditionCheck,
+  JobCondition,
+  JobOutcomeRecord,
+  backupStorages,
+  commandChecks,
+  configMapChecks,
+} from './job-condition';
 import { APP_LABEL, TMP_MOUNT, TMP_VOLUME, restrictedContainerSecurityContext, workloadPodSpec } from './pod';
-import { claimObjectName } from './names';
+import { claimObjectName, validateObjectName } from './names';
 import { VitessRelease } from './release';
 import { shellCommand, shellQuote } from './shell';
 import { IVtctld, JobPodOptions } from './vtctld';
@@ -37,6 +45,37 @@ export interface ScriptOptions {
   readonly thenVerify?: readonly JobCondition[];
   /** How often a failed command is tried again; 0 fails at once. */
   readonly retries?: number;
+  /**
+   * A ConfigMap key in which the Job records its outcome: `running` before its commands,
+   * `succeeded` once they all have (a failure leaves `running`).
+   */
+  readonly recordOutcome?: JobOutcomeRecord;
+}
+
+/** The outcome a Job records once its commands have all succeeded. */
+export const OUTCOME_SUCCEEDED = 'succeeded';
+
+/** Where Kubernetes mounts a pod's service account token, CA certificate and namespace. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * A bash function `kube_configmap <GET|PATCH> <name> [<merge patch>]` that calls the Kubernetes API
+ * for a ConfigMap of the pod's namespace with curl and the pod's service account token, bounded
+ * by curl's own timeout; it fails on any HTTP error.
+ */
+function kubeConfigMapFunction(): string[] {
+  return [
+    'kube_configmap() {',
+    `  local sa=${SERVICE_ACCOUNT_DIR} host="\${KUBERNETES_SERVICE_HOST:-}"`,
+    '  case "$host" in *:*) host="[$host]" ;; esac',
+    '  local url="https://$host:${KUBERNETES_SERVICE_PORT:-443}/api/v1/namespaces/$(cat "$sa/namespace")/configmaps/$2"',
+    `  local args=(--silent --show-error --fail --max-time ${CHECK_TIMEOUT_SECONDS} --cacert "$sa/ca.crt" -H "Authorization: Bearer $(cat "$sa/token")" -X "$1")`,
+    '  if [ "$#" -ge 3 ]; then',
+    `    args+=(-H 'Content-Type: application/merge-patch+json' --data "$3")`,
+    '  fi',
+    '  curl "${args[@]}" "$url"',
+    '}',
+  ];
 }
 
 /**
@@ -74,6 +113,19 @@ export function renderScript(options: ScriptOptions): string {
       const names = parts.map((part, i) => renderCheck(`${fn}_${i + 1}`, part));
       lines.push(`${fn}() {`);
       lines.push(`  ${names.join('all' in check ? ' && ' : ' || ')}`);
+      lines.push('}');
+      return fn;
+    }
+    if ('configMap' in check) {
+      lines.push(`${fn}() {`);
+      lines.push(`  echo ${shellQuote(`$ GET configmap ${check.configMap}`)} >>"$checks/last"`);
+      lines.push(`  kube_configmap GET ${shellQuote(check.configMap)} >"$checks/out" 2>&1`);
+      lines.push('  local status=$?');
+      lines.push('  cat "$checks/out" >>"$checks/last"');
+      lines.push('  [ "$status" -eq 0 ] || return 1');
+      lines.push(`  tr -d '[:space:]' <"$checks/out" >"$checks/compact"`);
+      lines.push(`  grep -Eq ${shellQuote(`"${check.key.replace(/\./g, '\.')}":"${check.value.replace(/\./g, '\.')}"`)} "$checks/compact" || return 1`);
+      lines.push('  return 0');
       lines.push('}');
       return fn;
     }
@@ -115,6 +167,22 @@ export function renderScript(options: ScriptOptions): string {
     lines.push('}');
     return fn;
   };
+  const usesKubernetes =
+    options.recordOutcome !== undefined ||
+    [...options.waitFor, ...(options.skipIf ? [options.skipIf] : []), ...(options.thenWaitFor ?? []), ...(options.thenVerify ?? [])].some(
+      (condition) => configMapChecks(condition._render(options.release)).length > 0,
+    );
+  if (usesKubernetes) {
+    lines.push(...kubeConfigMapFunction());
+  }
+  const record = (outcome: string): void => {
+    const outcomeRecord = options.recordOutcome!;
+    const patch = JSON.stringify({ data: { [outcomeRecord.key]: outcome } });
+    lines.push(`echo ${shellQuote(`recording ${outcomeRecord.key}=${outcome} in ConfigMap ${outcomeRecord.configMap}`)}`);
+    lines.push(
+      `kube_configmap PATCH ${shellQuote(outcomeRecord.configMap)} ${shellQuote(patch)} >/dev/null || { echo ${shellQuote(`FAILED to record ${outcome} in ConfigMap ${outcomeRecord.configMap}`)} >&2; exit 1; }`,
+    );
+  };
   const skipIf = options.skipIf;
   if (skipIf) {
     renderCheck('already_done', skipIf._render(options.release));
@@ -138,6 +206,9 @@ export function renderScript(options: ScriptOptions): string {
   lines.push(...preconditions);
   if (skipIf) {
     lines.push('skip_if_done');
+  }
+  if (options.recordOutcome) {
+    record('running');
   }
   const retries = options.retries ?? 0;
   for (const command of options.commands) {
@@ -166,6 +237,9 @@ export function renderScript(options: ScriptOptions): string {
     }
     lines.push(`  echo ${shellQuote(`+ ${rendered}`)}`);
     lines.push('done');
+  }
+  if (options.recordOutcome) {
+    record(OUTCOME_SUCCEEDED);
   }
   (options.thenWaitFor ?? []).forEach((condition, i) => {
     if (i === 0) {
@@ -235,6 +309,25 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
       storages.set(storage.volume.name, storage);
     }
   }
+  const readsKubernetes = [...waitFor, ...(options.skipIf ? [options.skipIf] : []), ...thenWaitFor, ...thenVerify].some(
+    (condition) => configMapChecks(condition._render(release)).length > 0,
+  );
+  if ((readsKubernetes || options.recordOutcome) && options.serviceAccountName === undefined) {
+    throw new Error(
+      `${spec.context}: it reads or writes a ConfigMap through the Kubernetes API, so 'serviceAccountName' must name an account allowed to`,
+    );
+  }
+  if (options.serviceAccountName !== undefined) {
+    validateObjectName(spec.context, 'serviceAccountName', options.serviceAccountName);
+  }
+  if (options.recordOutcome) {
+    validateObjectName(spec.context, 'recordOutcome.configMap', options.recordOutcome.configMap);
+    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(options.recordOutcome.key)) {
+      throw new Error(
+        `${spec.context}: 'recordOutcome.key' must be a ConfigMap key (letters, digits, '-', '_', '.'), got '${options.recordOutcome.key}'`,
+      );
+    }
+  }
   const backupMounts = [...storages.values()].map((storage) => ({ ...storage.volumeMount, readOnly: true }));
   const backupVolumes = [...storages.values()].map((storage) => storage.volume);
   if (!Number.isInteger(spec.backoffLimit) || spec.backoffLimit < 0) {
@@ -259,6 +352,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     thenWaitTimeout: (options.thenWaitTimeout ?? Duration.hours(24)).toSeconds(),
     thenVerify,
     retries,
+    recordOutcome: options.recordOutcome,
   });
 
   claimObjectName(scope, spec.context, 'Job', spec.jobName);
@@ -272,7 +366,9 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
         metadata: { labels },
         spec: {
           restartPolicy: 'Never',
-          automountServiceAccountToken: false,
+          ...(options.serviceAccountName !== undefined
+            ? { serviceAccountName: options.serviceAccountName, automountServiceAccountToken: true }
+            : { automountServiceAccountToken: false }),
           ...workloadPodSpec(spec.context, jobPodOptions(spec.vtctld.jobOptions)),
           containers: [
             {
@@ -302,4 +398,32 @@ function jobPodOptions(options: JobPodOptions | undefined): JobPodOptions {
     imagePullSecrets: options?.imagePullSecrets,
     userIds: options?.userIds,
   };
+}
+
+/**
+ * A service account for command Jobs and the one ConfigMap it may use: a Role with `verbs` on
+ * that ConfigMap alone (by name; `create` cannot be limited by name, so the ConfigMap must exist)
+ * and its RoleBinding, all three named `name`.
+ */
+export function createConfigMapAccount(
+  scope: Construct,
+  context: string,
+  name: string,
+  labels: { [key: string]: string },
+  configMap: string,
+  verbs: readonly ('get' | 'patch')[],
+): string {
+  validateObjectName(context, 'service account name', name);
+  claimObjectName(scope, context, 'ServiceAccount', name);
+  new k8s.KubeServiceAccount(scope, 'ServiceAccount', { metadata: { name, labels }, automountServiceAccountToken: false });
+  new k8s.KubeRole(scope, 'Role', {
+    metadata: { name, labels },
+    rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [configMap], verbs: [...verbs] }],
+  });
+  new k8s.KubeRoleBinding(scope, 'RoleBinding', {
+    metadata: { name, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name }],
+  });
+  return name;
 }

@@ -55,9 +55,11 @@ export interface VReplicationReshardingProps {
  *    differences;
  * 3. {@link switchTrafficJob}: `switchtraffic --tablet-types=rdonly,replica`, then
  *    `--tablet-types=primary`;
- * 4. {@link completeJob}: `complete`;
+ * 4. {@link completeJob}: `complete`, which also deletes the source shard and its tablets' records:
+ *    delete the source's tablets (their StatefulSets) right after it;
  * 5. {@link deleteSourceShardJob}: `DeleteShards --recursive <ks>/<source>`, once the source's
- *    tablets are gone.
+ *    tablets are gone: the clean-up of a source shard that a source tablet, restarted before its
+ *    StatefulSet was deleted, has created again.
  *
  * {@link reverseTrafficJob} switches traffic back (`ReverseTraffic`) until the workflow is completed.
  *
@@ -192,6 +194,16 @@ export class VReplicationResharding {
   /**
    * Phase: `complete` removes the workflow, once the targets serve rdonly, replica and the primary.
    * Skipped when the workflow is gone and the targets serve the primary.
+   *
+   * `complete` also drops the source shard: `DeleteShard` with its tablets' records (v22.0.4
+   * `go/vt/vtctl/workflow/server.go` 1287, 2256-2276, `traffic_switcher.go` 592-603; Reshard's
+   * `complete` has no `--keep-data`, `go/cmd/vtctldclient/command/vreplication/reshard/reshard.go`
+   * 59). A source tablet that still runs then finds its record gone and shuts down
+   * (`go/vt/vttablet/tabletmanager/tm_state.go` 439, 472); restarted by its pod, it registers again
+   * and creates the source shard anew, not serving, where VTOrc may even elect a primary. So delete
+   * the source's tablets right after this Job completes (`kubectl delete -f` of their file); the
+   * source tablets must still run while it runs, since `complete` also removes the reverse
+   * streams on the source's primary.
    */
   public completeJob(scope: Construct, id: string): VtctlJob {
     return this.job(scope, id, 'complete', {
@@ -202,10 +214,13 @@ export class VReplicationResharding {
   }
 
   /**
-   * Phase: `DeleteShards --recursive <ks>/<source>` removes the source shard's records (and its
-   * tablets' records), once the workflow is completed, the targets serve the primary, the source
+   * Phase: `DeleteShards --recursive <ks>/<source>`, the clean-up after {@link completeJob}:
+   * `complete` has deleted the source shard already, but a source tablet restarted before its
+   * StatefulSet was deleted creates it again (not serving). This Job deletes such a shard (and its
+   * tablets' records) once the workflow is completed, the targets serve the primary, the source
    * serves nothing and its tablets no longer answer (delete their StatefulSets first). PVCs and
-   * backups are left alone. Never `--even-if-serving`. Skipped when the shard is gone.
+   * backups are left alone. Never `--even-if-serving`. Skipped when the shard is gone, which is the
+   * usual case.
    */
   public deleteSourceShardJob(scope: Construct, id: string): VtctlJob {
     return new VtctlJob(scope, id, {

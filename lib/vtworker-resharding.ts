@@ -1,8 +1,11 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EtcdCell } from './etcd-cell';
+import { k8s } from '../imports/k8s';
 import { JobCondition, ServedType } from './job-condition';
-import { keyspaceObjectName, shardLabel } from './names';
+import { OUTCOME_SUCCEEDED, createConfigMapAccount } from './job-script';
+import { claimObjectName, keyspaceObjectName, shardLabel, validateObjectName } from './names';
+import { APP_LABEL } from './pod';
 import { validateReshardingShards } from './resharding';
 import { TabletShard } from './tablet-shard';
 import { VtctlJob } from './vtctl-job';
@@ -61,9 +64,10 @@ export interface VtworkerReshardingProps {
  *
  * Every Job first checks in the topology that the phases before it are done, waiting up to
  * `waitTimeout` and then failing with what is missing, and succeeds without acting when its own work
- * (or a later phase) is already done, so applying a phase again does no harm. One step cannot be
- * checked in the cluster: SplitDiff leaves no trace in the topology, so check its Job succeeded
- * before migrating rdonly.
+ * (or a later phase) is already done, so applying a phase again does no harm. SplitDiff leaves no
+ * trace in the topology, so its Job records its outcome in a ConfigMap of its own
+ * ({@link splitDiffResultConfigMap}), which migrating rdonly waits for: serving rdonly from shards
+ * that SplitDiff has not found equal to the source cannot happen by applying the files at once.
  *
  * All shards must be in one cell: the serving-graph checks read that cell's SrvKeyspace.
  */
@@ -155,9 +159,26 @@ export class VtworkerResharding {
    * replication into every target and the rdonly tablets are serving as rdonly. Skipped when the
    * primary has already moved (there is nothing left to compare against). SplitDiff only reads, so
    * running it again before that does no harm.
+   *
+   * vtworker exits with status 1 when a table differs (v9.0.0 `go/vt/worker/split_diff.go`
+   * 560-575, `go/cmd/vtworker/vtworker.go` 101-116). The Job records `result: running` in the
+   * ConfigMap {@link splitDiffResultConfigMap} before the first run and `result: succeeded` after
+   * the last, through the Kubernetes API with a service account that may get and patch that one
+   * ConfigMap (a ServiceAccount, Role and RoleBinding named after the Job; the ConfigMap is created
+   * here too, without data, so that applying the file again keeps the result).
    */
   public splitDiffJob(scope: Construct, id: string): VtworkerJob {
+    const configMap = this.splitDiffResultConfigMap;
+    const jobName = `vtworker-splitdiff-${this.objectName}-${this.targetShards.map(shardLabel).join('-')}`;
+    const labels = { ...APP_LABEL, component: 'vtworker', job: jobName };
+    claimObjectName(scope, 'VtworkerResharding.splitDiffJob', 'ConfigMap', configMap);
+    new k8s.KubeConfigMap(scope, `${id}Result`, { metadata: { name: configMap, labels: { ...APP_LABEL, component: 'splitdiff-result' } } });
+    const account = new Construct(scope, `${id}Account`);
+    const serviceAccountName = createConfigMapAccount(account, 'VtworkerResharding.splitDiffJob', jobName, labels, configMap, ['get', 'patch']);
     return new VtworkerJob(scope, id, {
+      jobName,
+      serviceAccountName,
+      recordOutcome: { configMap, key: SPLIT_DIFF_RESULT_KEY },
       vtctld: this.props.vtctld,
       globalTopology: this.props.globalTopology,
       cell: this.cell,
@@ -172,8 +193,20 @@ export class VtworkerResharding {
   }
 
   /**
+   * The ConfigMap in which the SplitDiff Job records its result (`result: running`, then
+   * `result: succeeded`), e.g. `vtworker-splitdiff-test-keyspace-0-result`.
+   */
+  public get splitDiffResultConfigMap(): string {
+    const name = `vtworker-splitdiff-${this.sourceObjectName}-result`;
+    validateObjectName('VtworkerResharding', 'keyspace and source shard (in the SplitDiff result ConfigMap name)', name);
+    return name;
+  }
+
+  /**
    * Phase: `MigrateServedTypes <ks>/<source> <type>`, in the order rdonly, replica, primary:
-   * - rdonly waits for filtered replication into every target (SplitClone has finished);
+   * - rdonly waits for filtered replication into every target (SplitClone has finished) and for the
+   *   SplitDiff Job's recorded success (read with a service account that may only get that
+   *   ConfigMap: a ServiceAccount, Role and RoleBinding named after the Job);
    * - replica waits for rdonly to be served by the targets;
    * - the primary waits for rdonly and replica to be served by the targets (and filtered
    *   replication, which it needs to catch up the targets).
@@ -190,9 +223,18 @@ export class VtworkerResharding {
       ],
     }[type];
     const typeName = this.typeName(type);
+    const jobName = `vtctl-migrateservedtypes-${this.sourceObjectName}-${typeName}`;
+    let serviceAccountName: string | undefined;
+    if (type === ServedType.RDONLY) {
+      const configMap = this.splitDiffResultConfigMap;
+      waitFor.push(JobCondition.configMapValue(configMap, SPLIT_DIFF_RESULT_KEY, OUTCOME_SUCCEEDED));
+      const labels = { ...APP_LABEL, component: 'vtctl-job', job: jobName };
+      serviceAccountName = createConfigMapAccount(new Construct(scope, `${id}Account`), `VtctlJob ${jobName}`, jobName, labels, configMap, ['get']);
+    }
     return new VtctlJob(scope, id, {
       vtctld: this.props.vtctld,
-      jobName: `vtctl-migrateservedtypes-${this.sourceObjectName}-${typeName}`,
+      jobName,
+      serviceAccountName,
       waitFor,
       skipIf: this.servedByTargets(type),
       commands: [['MigrateServedTypes', `${this.keyspace}/${this.sourceShard}`, typeName]],
@@ -285,3 +327,6 @@ export class VtworkerResharding {
     return JobCondition.servedBy(this.cell, this.keyspace, type, this.targetShards);
   }
 }
+
+/** The key of the SplitDiff result ConfigMap. */
+const SPLIT_DIFF_RESULT_KEY = 'result';

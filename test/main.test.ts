@@ -102,10 +102,10 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
     expect(actions[3]).toEqual(['Backup', 'test-0000000104']);
     expect(actions[4]).toEqual(['RebuildVSchemaGraph']);
     // Each Job waits for what the one before it does.
-    expect(script(init[1])).toContain("registered in cell '\\''test'\\''");
+    expect(script(init[1])).toContain("answer and report their MySQL port in cell '\\''test'\\''");
     expect(script(init[2])).toContain("wait_for precondition_1 'shard test_keyspace/0 has a primary'");
     expect(script(init[3])).toContain("wait_for precondition_1 'table '\\''messages'\\'' exists on tablet test-0000000104'");
-    expect(script(init[4])).toContain("wait_for precondition_1 'a backup of test_keyspace/0 exists'");
+    expect(script(init[4])).toContain("wait_for precondition_1 'a complete backup of test_keyspace/0 (with its MANIFEST) exists'");
   });
 
   test('every Vitess flag and command is known to Vitess v9.0.0', () => {
@@ -178,8 +178,10 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
       ],
       '12-reshard-split-clone': ['vtworker SplitClone -min_healthy_rdonly_tablets=2 test_keyspace/0'],
       '13-reshard-split-diff': [
+        'kubernetes PATCH configmap/vtworker-splitdiff-test-keyspace-0-result {"data":{"result":"running"}}',
         'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/-80',
         'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/80-',
+        'kubernetes PATCH configmap/vtworker-splitdiff-test-keyspace-0-result {"data":{"result":"succeeded"}}',
       ],
       '14-reshard-migrate-rdonly': ['vtctlclient MigrateServedTypes test_keyspace/0 rdonly'],
       '15-reshard-migrate-replica': ['vtctlclient MigrateServedTypes test_keyspace/0 replica'],
@@ -277,11 +279,13 @@ describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
     expect(actions[4][1]).toMatch(/^--sql=CREATE TABLE messages/);
     expect(actions[5]).toEqual(['Backup', 'test-0000000104']);
     expect(actions[6]).toEqual(['RebuildVSchemaGraph']);
-    expect(script(init[3])).toContain("wait_for precondition_1 'tablets test-0000000100, ");
+    expect(script(init[3])).toContain("wait_for precondition_1 'keyspace '\\''test_keyspace'\\'' has a durability policy'");
+    expect(script(init[3])).toContain("wait_for precondition_2 'tablets test-0000000100, ");
     expect(script(init[3])).toContain('GetTablets --cell=test');
+    expect(script(init[3])).toContain('PingTablet test-0000000104');
     expect(script(init[4])).toContain("wait_for precondition_1 'shard test_keyspace/0 has a primary'");
     expect(script(init[5])).toContain('GetSchema --table-names-only test-0000000104');
-    expect(script(init[6])).toContain('GetBackups test_keyspace/0');
+    expect(script(init[6])).toContain('for manifest in /vt/backups/test_keyspace/0/*/MANIFEST; do');
   });
 
   test('applied in order, the Jobs initialise the cluster and reshard it; applied again, they do nothing', () => {

@@ -164,3 +164,82 @@ describe('a backup counts once its MANIFEST exists', () => {
     }
   });
 });
+
+describe('v9: serving rdonly from the new shards waits for SplitDiff to have found no differences', () => {
+  /** The cluster resharded up to the copy: the files before SplitDiff applied. */
+  function beforeSplitDiff(): FakeCluster {
+    const fake = new FakeCluster(1);
+    for (const file of ['01-tablets-test-keyspace-0', '02-init', '10-reshard-new-shards', '11-reshard-copy-schema', '12-reshard-split-clone']) {
+      expectJobsSucceeded(fake.apply(vtworker.get(file)!));
+    }
+    return fake;
+  }
+  const migrateRdonly = () => vtworker.get('14-reshard-migrate-rdonly')!;
+
+  test('applied before SplitDiff has run, it waits and gives up', () => {
+    cluster = beforeSplitDiff();
+    // The SplitDiff file's objects but not its Job: its result ConfigMap exists, unset.
+    cluster.apply(vtworker.get('13-reshard-split-diff')!.filter((o) => o.kind !== 'Job'));
+    const runs = cluster.apply(migrateRdonly());
+    expect(statuses(runs)).toEqual([['vtctl-migrateservedtypes-test-keyspace-0-rdonly', 1]]);
+    expect(runs[0].stderr).toContain('FAILED: gave up after 600s waiting for: ConfigMap vtworker-splitdiff-test-keyspace-0-result has result=succeeded');
+    expect(changingCommands(runs)).toEqual([]);
+    expect(cluster.state.srv.test_keyspace.partitions[3]).toEqual(['0']);
+  });
+
+  test('a SplitDiff that finds differences leaves its result running, so rdonly is not migrated', () => {
+    cluster = beforeSplitDiff();
+    // vtworker exits with 1 when a table differs (v9.0.0 go/vt/worker/split_diff.go 560-575).
+    cluster.update((state) => {
+      state.splitDiffFindsDifferences = true;
+    });
+    const diff = cluster.apply(vtworker.get('13-reshard-split-diff')!);
+    expect(statuses(diff)).toEqual([['vtworker-splitdiff-test-keyspace-xx-80-80-xx', 1]]);
+    expect(cluster.state.configMaps!['vtworker-splitdiff-test-keyspace-0-result']).toEqual({ result: 'running' });
+    const runs = cluster.apply(migrateRdonly());
+    expect(statuses(runs)).toEqual([['vtctl-migrateservedtypes-test-keyspace-0-rdonly', 1]]);
+    expect(changingCommands(runs)).toEqual([]);
+  });
+
+  test('after a clean SplitDiff it migrates; applying the SplitDiff file again keeps the result', () => {
+    cluster = beforeSplitDiff();
+    expectJobsSucceeded(cluster.apply(vtworker.get('13-reshard-split-diff')!));
+    expect(cluster.state.configMaps!['vtworker-splitdiff-test-keyspace-0-result']).toEqual({ result: 'succeeded' });
+    cluster.apply(vtworker.get('13-reshard-split-diff')!.filter((o) => o.kind !== 'Job'));
+    expect(cluster.state.configMaps!['vtworker-splitdiff-test-keyspace-0-result']).toEqual({ result: 'succeeded' });
+    const runs = cluster.apply(migrateRdonly());
+    expectJobsSucceeded(runs);
+    expect(changingCommands(runs)).toEqual(['vtctlclient MigrateServedTypes test_keyspace/0 rdonly']);
+  });
+
+  test('each Job may touch only the result ConfigMap: SplitDiff get and patch, the migration get', () => {
+    const role = (file: string, name: string) => vtworker.get(file)!.find((o) => o.kind === 'Role' && o.metadata.name === name);
+    expect(role('13-reshard-split-diff', 'vtworker-splitdiff-test-keyspace-xx-80-80-xx').rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['vtworker-splitdiff-test-keyspace-0-result'], verbs: ['get', 'patch'] },
+    ]);
+    expect(role('14-reshard-migrate-rdonly', 'vtctl-migrateservedtypes-test-keyspace-0-rdonly').rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['vtworker-splitdiff-test-keyspace-0-result'], verbs: ['get'] },
+    ]);
+    for (const [file, name] of [
+      ['13-reshard-split-diff', 'vtworker-splitdiff-test-keyspace-xx-80-80-xx'],
+      ['14-reshard-migrate-rdonly', 'vtctl-migrateservedtypes-test-keyspace-0-rdonly'],
+    ]) {
+      const objects = vtworker.get(file)!;
+      const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.name === name);
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name }]);
+      const pod = job(vtworker, file, name).spec.template.spec;
+      expect(pod).toMatchObject({ serviceAccountName: name, automountServiceAccountToken: true });
+    }
+    // The result ConfigMap is created without data, so that applying the file again keeps the result.
+    const result = vtworker.get('13-reshard-split-diff')!.find((o) => o.kind === 'ConfigMap');
+    expect(result.metadata.name).toBe('vtworker-splitdiff-test-keyspace-0-result');
+    expect(result.data).toBeUndefined();
+    // Every other Job runs without a token.
+    for (const [file, objects] of vtworker) {
+      for (const other of objects.filter((o) => o.kind === 'Job' && !['vtworker-splitdiff-test-keyspace-xx-80-80-xx', 'vtctl-migrateservedtypes-test-keyspace-0-rdonly'].includes(o.metadata.name))) {
+        expect({ file, job: other.metadata.name, token: other.spec.template.spec.automountServiceAccountToken }).toEqual({ file, job: other.metadata.name, token: false });
+      }
+    }
+  });
+});

@@ -100,8 +100,21 @@ describe('VtworkerResharding', () => {
     expect(names).toEqual([
       ['Job/vtctl-copyschemashard-test-keyspace'],
       ['Job/vtworker-splitclone-test-keyspace-0'],
-      ['Job/vtworker-splitdiff-test-keyspace-xx-80-80-xx'],
-      ['Job/vtctl-migrateservedtypes-test-keyspace-0-rdonly'],
+      // SplitDiff records its result in a ConfigMap, which migrating rdonly waits for; each Job
+      // may touch only that ConfigMap.
+      [
+        'ConfigMap/vtworker-splitdiff-test-keyspace-0-result',
+        'ServiceAccount/vtworker-splitdiff-test-keyspace-xx-80-80-xx',
+        'Role/vtworker-splitdiff-test-keyspace-xx-80-80-xx',
+        'RoleBinding/vtworker-splitdiff-test-keyspace-xx-80-80-xx',
+        'Job/vtworker-splitdiff-test-keyspace-xx-80-80-xx',
+      ],
+      [
+        'ServiceAccount/vtctl-migrateservedtypes-test-keyspace-0-rdonly',
+        'Role/vtctl-migrateservedtypes-test-keyspace-0-rdonly',
+        'RoleBinding/vtctl-migrateservedtypes-test-keyspace-0-rdonly',
+        'Job/vtctl-migrateservedtypes-test-keyspace-0-rdonly',
+      ],
       ['Job/vtctl-migrateservedtypes-test-keyspace-0-replica'],
       ['Job/vtctl-migrateservedtypes-test-keyspace-0-master'],
       ['Job/vtctl-deleteshard-test-keyspace-0'],
@@ -126,7 +139,12 @@ describe('VtworkerResharding', () => {
     expect(ran).toEqual([
       ['vtctlclient CopySchemaShard test_keyspace/0 test_keyspace/-80', 'vtctlclient CopySchemaShard test_keyspace/0 test_keyspace/80-'],
       ['vtworker SplitClone -min_healthy_rdonly_tablets=2 test_keyspace/0'],
-      ['vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/-80', 'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/80-'],
+      [
+        'kubernetes PATCH configmap/vtworker-splitdiff-test-keyspace-0-result {"data":{"result":"running"}}',
+        'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/-80',
+        'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/80-',
+        'kubernetes PATCH configmap/vtworker-splitdiff-test-keyspace-0-result {"data":{"result":"succeeded"}}',
+      ],
       ['vtctlclient MigrateServedTypes test_keyspace/0 rdonly'],
       ['vtctlclient MigrateServedTypes test_keyspace/0 replica'],
       ['vtctlclient MigrateServedTypes test_keyspace/0 master'],
@@ -164,10 +182,12 @@ describe('VtworkerResharding', () => {
     }
     const again = order.flatMap((name) => cluster.apply(g.phases[name]));
     expectJobsSucceeded(again);
-    // SplitDiff only reads, so it may compare again; nothing else acts.
+    // SplitDiff only reads, so it may compare again (and records its result again); nothing else acts.
     expect(changingCommands(again)).toEqual([
+      'kubernetes PATCH configmap/vtworker-splitdiff-test-keyspace-0-result {"data":{"result":"running"}}',
       'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/-80',
       'vtworker SplitDiff -min_healthy_rdonly_tablets=2 test_keyspace/80-',
+      'kubernetes PATCH configmap/vtworker-splitdiff-test-keyspace-0-result {"data":{"result":"succeeded"}}',
     ]);
     cluster.dispose();
   });
@@ -194,7 +214,7 @@ describe('VtworkerResharding', () => {
     expect(early('deleteShard').stderr).toMatch(/last output of the checks:\n\$ \S+vtctlclient -server=vtctld:15999 GetSrvKeyspace test test_keyspace\n\{\n {2}"partitions": \[/);
 
     // The primary before replica, out of order:
-    for (const name of ['copySchema', 'splitClone', 'migrateRdonly'] as const) {
+    for (const name of ['copySchema', 'splitClone', 'splitDiff', 'migrateRdonly'] as const) {
       expectJobsSucceeded(cluster.apply(g.phases[name]));
     }
     expect(early('migrateMaster').stderr).toContain("waiting for: cell 'test' serves replica of test_keyspace from shards -80, 80-");
@@ -266,7 +286,8 @@ describe('VtworkerResharding', () => {
 
   test.each(KUBERNETES_VERSIONS)('every Job is valid Kubernetes %s', (version) => {
     const all = [...Object.values(g.phases).flat(), ...Object.values(g.rollback).flat()];
-    expect(all).toHaveLength(9);
+    expect(all.filter((o) => o.kind === 'Job')).toHaveLength(9);
+    expect(all).toHaveLength(16);
     expect(validateManifests(all, version)).toEqual([]);
   });
 

@@ -46,6 +46,7 @@ export class FakeCluster {
 
   /** The folder that stands for the shared backup volume, mounted at /vt/backups in the pods. */
   public readonly backupRoot: string;
+  private readonly serviceAccountDir: string;
 
   /**
    * @param waitSeconds how long a Job waits for its preconditions (instead of its own timeout)
@@ -62,7 +63,13 @@ export class FakeCluster {
     this.backupRoot = path.join(this.dir, 'backups');
     fs.mkdirSync(this.binDir);
     fs.mkdirSync(this.backupRoot);
-    for (const binary of ['vtctlclient', 'vtctldclient', 'vtworker']) {
+    // The service account files a pod with a token sees, for the Jobs that call the Kubernetes API.
+    this.serviceAccountDir = path.join(this.dir, 'serviceaccount');
+    fs.mkdirSync(this.serviceAccountDir);
+    fs.writeFileSync(path.join(this.serviceAccountDir, 'token'), 'fake-token');
+    fs.writeFileSync(path.join(this.serviceAccountDir, 'ca.crt'), 'fake-ca');
+    fs.writeFileSync(path.join(this.serviceAccountDir, 'namespace'), 'default');
+    for (const binary of ['vtctlclient', 'vtctldclient', 'vtworker', 'curl']) {
       fs.writeFileSync(
         path.join(this.binDir, binary),
         `#!/bin/sh\nexec node ${cliScript()} ${this.stateFile} ${binary} "$@"\n`,
@@ -83,8 +90,17 @@ export class FakeCluster {
     this.write(state);
   }
 
-  /** `kubectl apply -f`: starts the file's tablets, then runs its Jobs in order. */
+  /**
+   * `kubectl apply -f`: creates the file's ConfigMaps (an existing one keeps the keys that its
+   * manifest does not set), starts its tablets, then runs its Jobs in order.
+   */
   public apply(manifests: any[]): JobRun[] {
+    this.update((state) => {
+      const configMaps = (state.configMaps ??= {});
+      for (const m of manifests.filter((o) => o.kind === 'ConfigMap')) {
+        configMaps[m.metadata.name] = { ...(configMaps[m.metadata.name] ?? {}), ...(m.data ?? {}) };
+      }
+    });
     this.setTablets(manifests, true);
     return manifests.filter((m) => m.kind === 'Job').map((job) => this.runJob(job));
   }
@@ -171,18 +187,30 @@ export class FakeCluster {
   private runScript(name: string, command: string[]): JobRun {
     expect(command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
     const script: string = command[2];
+    let deadlines = 0;
     const local = script
       .split('/vt/bin/')
       .join(`${this.binDir}/`)
       .split('/vt/backups')
       .join(this.backupRoot)
+      .split('/var/run/secrets/kubernetes.io/serviceaccount')
+      .join(this.serviceAccountDir)
       .replace(/^retry_delay=\d+$/gm, 'retry_delay=0')
-      .replace(/^deadline=\$\(\( \$\(date \+%s\) \+ \d+ \)\)$/m, `deadline=$(( $(date +%s) + ${this.waitSeconds} ))`)
+      // The waits in milliseconds, so that a wait of 1 s is never shorter (whole seconds would round):
+      // the preconditions' wait as given, the wait for the commands' effect (the copy) 10 s.
+      .replace(/^deadline=\$\(\( \$\(date \+%s\) \+ \d+ \)\)$/gm, () => {
+        deadlines += 1;
+        return `deadline=$(( $(date +%s%3N) + ${deadlines === 1 ? this.waitSeconds * 1000 : 10000} ))`;
+      })
+      .split('[ "$(date +%s)" -ge "$deadline" ]')
+      .join('[ "$(date +%s%3N)" -ge "$deadline" ]')
       .replace(/^    sleep \d+$/m, '    sleep 0.2')
       .replace(/^deadline=\$\(\(SECONDS \+ \d+\)\)$/m, `deadline=$((SECONDS + ${this.waitSeconds}))`)
       .replace(/^  sleep \d+$/m, '  sleep 0.2');
     const before = this.state.calls.length;
-    const result = spawnSync('/bin/bash', ['-c', local], { encoding: 'utf8', timeout: 60000 });
+    // curl is the fake's: the Kubernetes API of the simulated cluster.
+    const env = { ...process.env, PATH: `${this.binDir}:${process.env.PATH}`, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    const result = spawnSync('/bin/bash', ['-c', local], { encoding: 'utf8', timeout: 60000, env });
     return {
       name,
       status: result.status ?? -1,
@@ -204,8 +232,15 @@ const READ_ONLY =
 export function changingCommands(runs: JobRun[]): string[] {
   return runs
     .flatMap((run) => run.calls)
-    .filter((call) => !READ_ONLY.test(`${call} `))
+    .filter((call) => !READ_ONLY.test(`${call} `) && !/^curl .* -X GET /.test(call))
+    .map((call) => kubernetesCall(call))
     .map((call) => call.replace(/^vtworker .* (SplitClone|SplitDiff) /, 'vtworker $1 ').replace(/\n[^]*\) ENGINE=InnoDB/, ' ...'));
+}
+
+/** A curl PATCH of a ConfigMap shortened to `kubernetes PATCH configmap/<name> <merge patch>`. */
+function kubernetesCall(call: string): string {
+  const match = /^curl .* -X PATCH .* --data (\{.*\}) https:\/\/\S+\/configmaps\/(\S+)$/.exec(call);
+  return match ? `kubernetes PATCH configmap/${match[2]} ${match[1]}` : call;
 }
 
 /** Fails the test unless every Job exited with 0 and wrote nothing to stderr. */

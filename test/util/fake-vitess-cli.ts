@@ -83,8 +83,12 @@ export interface FakeState {
   vdiffMismatch: boolean;
   /** `SplitDiff <ks>/<shard>` runs that found no differences. */
   diffed: string[];
+  /** Whether SplitDiff finds a table that differs (vtworker then exits with status 1). */
+  splitDiffFindsDifferences?: boolean;
   /** Every invocation, as `<binary> <args without the server flag>`. */
   calls: string[];
+  /** The data of the ConfigMaps applied to the cluster, by name (what the Kubernetes API serves). */
+  configMaps?: Record<string, Record<string, string>>;
 }
 
 export interface FakeWorkflow {
@@ -109,6 +113,9 @@ export function emptyState(): FakeState {
 }
 
 class VitessError extends Error {}
+
+/** A curl failure: printed as it is, with curl's exit status 22 (`--fail` on an HTTP error). */
+class CurlError extends VitessError {}
 
 const TYPE_NUMBERS: Record<string, number> = { master: 1, replica: 2, rdonly: 3 };
 
@@ -230,11 +237,40 @@ export class FakeVitess {
       }
       return this.vtctldclient(args[1], args.slice(2));
     }
+    if (binary === 'curl') {
+      return this.kubernetesApi(args);
+    }
     if (binary === 'vtworker') {
       const commandIndex = args.findIndex((a) => !a.startsWith('-'));
       return this.vtworker(args[commandIndex], args.slice(commandIndex + 1));
     }
     throw new VitessError(`unknown binary ${binary}`);
+  }
+
+  /**
+   * curl against the Kubernetes API, for ConfigMaps only: `GET` prints the object, `PATCH` merges a
+   * merge patch's `data`; a missing one answers 404, which `--fail` turns into exit status 22.
+   */
+  private kubernetesApi(args: string[]): string {
+    const url = args[args.length - 1];
+    const match = /^https:\/\/[^/]+\/api\/v1\/namespaces\/([a-z0-9-]+)\/configmaps\/([a-z0-9.-]+)$/.exec(url);
+    if (!match || !args.includes('--fail') || !args.some((a) => a.startsWith('Authorization: Bearer '))) {
+      throw new VitessError(`the fake Kubernetes API takes only authenticated ConfigMap requests with --fail, got: curl ${args.join(' ')}`);
+    }
+    const method = args[args.indexOf('-X') + 1];
+    const name = match[2];
+    const configMaps = (this.state.configMaps ??= {});
+    const data = configMaps[name];
+    if (data === undefined) {
+      throw new CurlError(`curl: (22) The requested URL returned error: 404`);
+    }
+    if (method === 'PATCH') {
+      const patch = JSON.parse(args[args.indexOf('--data') + 1]);
+      Object.assign(data, patch.data ?? {});
+    } else if (method !== 'GET') {
+      throw new VitessError(`the fake Kubernetes API takes GET and PATCH, got ${method}`);
+    }
+    return JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: match[1] }, data }, null, 2) + '\n';
   }
 
   private shardsOf(keyspace: string): FakeShard[] {
@@ -931,6 +967,10 @@ export class FakeVitess {
         for (const shard of [source, destination]) {
           checkRdonly(shard);
         }
+        if (this.state.splitDiffFindsDifferences) {
+          // v9.0.0 go/vt/worker/split_diff.go 560-563: the run fails.
+          throw new VitessError(`table messages has differences: Different content 1 rows`);
+        }
         this.state.diffed.push(positional[0]);
         return 'Table messages checks out (4 rows processed, 1072961 qps)\n';
       }
@@ -961,8 +1001,13 @@ function main(): void {
     if (!(error instanceof VitessError)) {
       throw error;
     }
-    process.stderr.write(`E1125 12:00:00.000000 fake] ${error.message}\n`);
-    status = 1;
+    if (error instanceof CurlError) {
+      process.stderr.write(`${error.message}\n`);
+      status = 22;
+    } else {
+      process.stderr.write(`E1125 12:00:00.000000 fake] ${error.message}\n`);
+      status = 1;
+    }
   }
   fs.writeFileSync(stateFile, JSON.stringify(state));
   process.exitCode = status;
