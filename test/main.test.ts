@@ -121,8 +121,9 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
   test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s, unknown fields rejected', (version) => {
     // 2 etcd x (StatefulSet, 2 Services, PDB, NetworkPolicy), vtctld and vtgate (Deployment,
     // Service, PDB, NetworkPolicy), 3 shards x (Service, PDB, NetworkPolicy) + 15 tablet
-    // StatefulSets, 17 Jobs.
-    expect(all.length).toBe(59);
+    // StatefulSets, 17 Jobs, the SplitDiff result ConfigMap and 2 x (ServiceAccount, Role,
+    // RoleBinding) for the Jobs that write and read it.
+    expect(all.length).toBe(66);
     expect(validateManifests(all, version)).toEqual([]);
   });
 
