@@ -42,21 +42,7 @@ describe('VitessRelease', () => {
 
   test('fails for a bad flag name, version or image', () => {
     expect(() => v9.flag('-port', 1)).toThrow(/invalid flag name '-port'/);
-    const props = {
-      version: 'v9.0.0',
-      image: 'vitess/lite:v9.0.0',
-      flagStyle: FlagStyle.GO_FLAG,
-      topoGlobalRoot: '/global',
-      topoCellRootPrefix: '/',
-      topoAddressScheme: true,
-      primaryTypeName: 'master',
-      vtctlClient: VtctlClient.VTCTLCLIENT,
-      vtctlCommands: [],
-      vtworkerCommands: [],
-      v3ReshardingMode: true,
-      tabletSemiSyncFlag: true,
-      vtgateGatewayFlag: true,
-    };
+    const props = releaseProps();
     expect(() => new VitessRelease({ ...props, version: '9.0' })).toThrow(/'version' must look like v<major>.<minor>.<patch>, got '9.0'/);
     expect(() => new VitessRelease({ ...props, image: 'vitess/lite' })).toThrow(/'image' must be a pinned image reference \(name:tag\), got 'vitess\/lite'/);
     const noWorker = new VitessRelease(props);
