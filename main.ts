@@ -15,6 +15,7 @@ import {
   Vtorc,
   VReplicationResharding,
 } from './lib';
+import { k8s } from './imports/k8s';
 
 /**
  * The example NFS export for backups. Replace both values with your own export; it must be
@@ -82,15 +83,41 @@ function newApp(outdir: string): App {
 }
 
 /**
+ * Changes a user may make to the example later, applied over a running cluster (the tests check
+ * which ones Kubernetes accepts as updates). Each is left as in the guide when not given.
+ */
+export interface ExampleChanges {
+  /** vtgate's replicas (the guide: 3). */
+  readonly vtgateReplicas?: number;
+  /** The vttablet containers' memory request (the library's default: 256Mi). */
+  readonly vttabletMemoryRequest?: string;
+  /** The rdonly tablets of `test_keyspace/0` (the guide: 2); one more adds tablet 105. */
+  readonly rdonlyCount?: number;
+  /** The size of each tablet's data volume of `test_keyspace/0` (the library's default: 10Gi). */
+  readonly tabletStorageSize?: string;
+}
+
+/** The old shard's props that {@link ExampleChanges} can change. */
+function shardChanges(changes: ExampleChanges): Partial<TabletShardProps> {
+  return {
+    ...(changes.vttabletMemoryRequest !== undefined
+      ? { vttabletResources: { requests: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString(changes.vttabletMemoryRequest) }, limits: { memory: k8s.Quantity.fromString('1Gi') } } }
+      : {}),
+    ...(changes.rdonlyCount !== undefined ? { rdonlyCount: changes.rdonlyCount } : {}),
+    ...(changes.tabletStorageSize !== undefined ? { storageSize: changes.tabletStorageSize } : {}),
+  };
+}
+
+/**
  * The cluster's long-running parts in `scope`: etcd for the global topology and for cell `test`,
  * vtctld and vtgate.
  */
-function addCluster(scope: Chart, release: VitessRelease, backup: BackupStorage) {
+function addCluster(scope: Chart, release: VitessRelease, backup: BackupStorage, changes: ExampleChanges) {
   const cell = 'test';
   const globalTopology = new EtcdCell(scope, 'EtcdGlobal', { cell: 'global' });
   const testCell = new EtcdCell(scope, 'EtcdTest', { cell });
   const vtctld = new Vtctld(scope, 'Vtctld', { release, globalTopology, cell, backup });
-  new Vtgate(scope, 'VtgateTest', { release, globalTopology, cell });
+  new Vtgate(scope, 'VtgateTest', { release, globalTopology, cell, replicas: changes.vtgateReplicas });
   return { globalTopology, testCell, vtctld };
 }
 
@@ -129,7 +156,7 @@ function addNewShards(scope: Chart, vtctld: Vtctld, shardProps: Omit<TabletShard
  * The second app, in `rollback/`, holds the rollbacks of the rdonly and replica migrations, outside
  * the forward order.
  */
-export function buildVtworkerFlow(outdir: string): App[] {
+export function buildVtworkerFlow(outdir: string, changes: ExampleChanges = {}): App[] {
   const app = newApp(outdir);
   const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
   const release = VitessRelease.V9_0;
@@ -138,13 +165,14 @@ export function buildVtworkerFlow(outdir: string): App[] {
   const backup = BackupStorage.nfs(EXAMPLE_NFS);
 
   const cluster = chart('00-cluster');
-  const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup);
+  const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup, changes);
 
   const shardProps = { release, globalTopology, vtctld, cell, keyspace, backup };
   const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {
     ...shardProps,
     shard: '0',
     uidBase: 100,
+    ...shardChanges(changes),
   });
 
   const init = chart('02-init');
@@ -185,7 +213,7 @@ export function buildVtworkerFlow(outdir: string): App[] {
  *
  * The second app, in `rollback/`, holds the ReverseTraffic rollbacks, outside the forward order.
  */
-export function buildVReplicationFlow(outdir: string): App[] {
+export function buildVReplicationFlow(outdir: string, changes: ExampleChanges = {}): App[] {
   const app = newApp(outdir);
   const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
   const release = VitessRelease.V22_0;
@@ -195,7 +223,7 @@ export function buildVReplicationFlow(outdir: string): App[] {
   const backup = BackupStorage.nfs(EXAMPLE_NFS);
 
   const cluster = chart('00-cluster');
-  const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup);
+  const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup, changes);
   new Vtorc(cluster, 'Vtorc', { release, globalTopology });
 
   const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {
@@ -206,6 +234,7 @@ export function buildVReplicationFlow(outdir: string): App[] {
     backup,
     shard: '0',
     uidBase: 100,
+    ...shardChanges(changes),
   });
 
   const init = chart('02-init');
@@ -249,10 +278,10 @@ export function buildVReplicationFlow(outdir: string): App[] {
 }
 
 /** Every example app, each flow writing into its own folder of `outdir`. */
-export function buildApps(outdir: string): App[] {
+export function buildApps(outdir: string, changes: ExampleChanges = {}): App[] {
   return [
-    ...buildVtworkerFlow(path.join(outdir, 'vtworker')),
-    ...buildVReplicationFlow(path.join(outdir, 'vreplication')),
+    ...buildVtworkerFlow(path.join(outdir, 'vtworker'), changes),
+    ...buildVReplicationFlow(path.join(outdir, 'vreplication'), changes),
   ];
 }
 

@@ -8,7 +8,8 @@ import { Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { EtcdCell } from '../lib';
 import { buildApps } from '../main';
-import { RealEtcdCluster, RealEtcdMember, containerPort, etcdStatefulSets, requireOnPath, runProcess } from './util/real-etcd';
+import { RealEtcdCluster, RealEtcdMember, builtEtcd, containerPort, etcdStatefulSets, runProcess } from './util/real-etcd';
+import { toolVersions } from './util/tools';
 import { findObject, testChart } from './util/synth';
 
 /** Every object of the example apps, read back from the YAML files they write, with its file. */
@@ -50,13 +51,17 @@ const exampleEtcd = etcdStatefulSets(example.map((e) => e.object));
 // distinct StatefulSet runs once (both, should they ever differ).
 const distinctExampleEtcd = exampleEtcd.filter((sts, i) => exampleEtcd.findIndex((other) => JSON.stringify(other) === JSON.stringify(sts)) === i);
 
-test('etcd and etcdctl are installed (CI installs Debian etcd-server and etcd-client)', async () => {
+test('etcd and etcdctl are the release of the image the manifests run (built by tools/build.sh)', async () => {
   // WHEN
-  const etcd = requireOnPath('etcd');
-  const version = await runProcess(etcd, ['--version'], { PATH: process.env.PATH }, 10_000);
+  const version = await runProcess(builtEtcd('etcd'), ['--version'], { PATH: process.env.PATH }, 10_000);
+  const ctlVersion = await runProcess(builtEtcd('etcdctl'), ['version'], { PATH: process.env.PATH }, 10_000);
   // THEN
-  expect(version.stdout).toMatch(/^etcd Version: 3\./);
-  requireOnPath('etcdctl');
+  const built = toolVersions().ETCD_VERSION;
+  expect(version.stdout).toMatch(new RegExp(`^etcd Version: ${built.slice(1).replace(/\./g, '\\.')}\n`));
+  expect(ctlVersion.stdout).toMatch(new RegExp(`^etcdctl version: ${built.slice(1).replace(/\./g, '\\.')}\n`));
+  for (const sts of exampleEtcd) {
+    expect(sts.spec.template.spec.containers[0].image).toBe(`quay.io/coreos/etcd:${built}`);
+  }
 });
 
 test('the example app has the StatefulSets etcd-global and etcd-test in each flow, the same in both flows', () => {

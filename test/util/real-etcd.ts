@@ -5,7 +5,8 @@
 // would provide is supplied from outside:
 // - the `$(VAR)` references of the container's `env` are expanded the way the kubelet does, with
 //   POD_NAME = `<statefulset>-<ordinal>` and POD_IP = the member's loopback address;
-// - the image's binary path is the locally installed binary of the same name;
+// - the image's binary path is the etcd that tools/build.sh built from the Go module proxy, at the
+//   release of the image (tools/versions.env);
 // - each volume mount path is a directory of its own per member, so the data directory is a
 //   temporary directory; it is group-owned by the pod's fsGroup, as the kubelet makes a volume;
 // - the pod DNS names `<pod>.<service>` resolve to the members' addresses through a private
@@ -21,25 +22,14 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { controlPlaneBinaries } from './tools';
 
-/** Where the etcd image keeps its binaries, and the name of the local binary each one is. */
-const IMAGE_BINARIES: Record<string, string> = { '/usr/local/bin/etcd': 'etcd' };
+/** Where the etcd image keeps its binaries, and which built binary each one is. */
+const IMAGE_BINARIES: Record<string, 'etcd' | 'etcdctl'> = { '/usr/local/bin/etcd': 'etcd' };
 
-/** The absolute path of `binary` on PATH; throws, saying how to install it, when it is missing. */
-export function requireOnPath(binary: string): string {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, binary);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new Error(
-    `'${binary}' is not on PATH (${process.env.PATH}): the real-etcd tests need Debian's etcd-server and ` +
-      'etcd-client (apt-get install etcd-server etcd-client, as .ci/run does)',
-  );
+/** The built etcd or etcdctl; throws, saying how to build it, when it is missing. */
+export function builtEtcd(binary: 'etcd' | 'etcdctl'): string {
+  return controlPlaneBinaries()[binary];
 }
 
 /** The single container of a StatefulSet. */
@@ -196,13 +186,13 @@ export class RealEtcdCluster {
     if (ips.length !== replicas) {
       throw new Error(`StatefulSet/${this.name} has ${replicas} replicas, got ${ips.length} addresses`);
     }
-    this.etcdctlPath = requireOnPath('etcdctl');
+    this.etcdctlPath = builtEtcd('etcdctl');
     const [imageBinary, ...restOfCommand] = this.container.command;
     const localName = IMAGE_BINARIES[imageBinary];
     if (!localName) {
       throw new Error(`StatefulSet/${this.name}: unknown image binary ${imageBinary}; known: ${Object.keys(IMAGE_BINARIES).join(', ')}`);
     }
-    const binary = requireOnPath(localName);
+    const binary = builtEtcd(localName);
 
     const pod = sts.spec.template.spec;
     const uid: number | undefined = this.container.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
