@@ -73,14 +73,20 @@ export interface ProcessResult {
   readonly stderr: string;
 }
 
-/** Runs a command to its end (killed after `timeoutMs`) and collects its output. */
-export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ProcessResult> {
+/**
+ * Runs a command to its end (killed after `timeoutMs`) and collects its output; `input`, when
+ * given, is its standard input.
+ */
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, input?: string): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) {
+      child.stdin!.end(input);
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);

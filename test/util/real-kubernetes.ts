@@ -127,26 +127,7 @@ export class RealKubernetes {
   /** kubectl with the admin kubeconfig; killed after `timeoutMs`. */
   public kubectl(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ProcessResult> {
     const env = { ...process.env, KUBECONFIG: this.kubeconfigFile, HOME: this.dir };
-    if (options.input === undefined) {
-      return runProcess(this.binaries.kubectl, args, env, options.timeoutMs ?? 60000);
-    }
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.binaries.kubectl, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60000);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
-      });
-      child.stdin.end(options.input);
-    });
+    return runProcess(this.binaries.kubectl, args, env, options.timeoutMs ?? 60000, options.input);
   }
 
   /** kubectl that must succeed; returns its stdout. */
