@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ExampleChanges, buildApps } from '../../main';
+import { runProcess } from '../util/real-etcd';
 import { RealKubernetes } from '../util/real-kubernetes';
 
 const NODE = 'node-1';
@@ -120,6 +121,9 @@ class Flow {
 
     if (this.mode === 'client') {
       await this.checkUpdates();
+      if (this.flow === 'vtworker') {
+        await this.checkSplitDiffResultAccess();
+      }
     }
     for (const file of yamlFiles(path.join(this.dir, 'rollback'))) {
       this.counts.files += 1;
@@ -396,6 +400,52 @@ class Flow {
     await k.kubectlOk(['delete', 'pod', 'vttablet-105-0', '-n', this.ns, '--wait=false']);
     await this.settle();
     for (const d of [changed, larger]) fs.rmSync(d, { recursive: true, force: true });
+  }
+
+  /**
+   * The Jobs' own calls to the Kubernetes API, run with curl against the API server with a token
+   * of each Job's service account: the SplitDiff Job may record its result (PATCH) and read it, and
+   * nothing else; the rdonly migration Job may only read it.
+   */
+  private async checkSplitDiffResultAccess(): Promise<void> {
+    const k = this.k;
+    const configMap = 'vtworker-splitdiff-test-keyspace-0-result';
+    const jobScript = async (name: string): Promise<string> =>
+      (await k.getJson(['job', name, '-n', this.ns])).spec.template.spec.containers[0].command[2];
+    /** The Job's kube_configmap function, run with a token of `account` and the given calls. */
+    const call = async (job: string, account: string, calls: string): Promise<{ code: number | null; out: string }> => {
+      const script = await jobScript(job);
+      const start = script.indexOf('kube_configmap() {');
+      const end = script.indexOf('\n}\n', start);
+      assert.ok(start >= 0 && end > start, `${this.ns}: Job/${job} has no kube_configmap function`);
+      const sa = fs.mkdtempSync(path.join(os.tmpdir(), 'serviceaccount-'));
+      try {
+        fs.writeFileSync(path.join(sa, 'token'), (await k.kubectlOk(['create', 'token', account, '-n', this.ns])).trim());
+        fs.copyFileSync(path.join(k.dir, 'ca.crt'), path.join(sa, 'ca.crt'));
+        fs.writeFileSync(path.join(sa, 'namespace'), this.ns);
+        const fn = script.slice(start, end + 3).split('/var/run/secrets/kubernetes.io/serviceaccount').join(sa);
+        const env = { PATH: process.env.PATH, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(k.apiserverPort) };
+        const result = await runProcess('/bin/bash', ['-c', `set -u\n${fn}\n${calls}`], env, 60000);
+        return { code: result.code, out: result.stdout + result.stderr };
+      } finally {
+        fs.rmSync(sa, { recursive: true, force: true });
+      }
+    };
+    const splitDiff = 'vtworker-splitdiff-test-keyspace-xx-80-80-xx';
+    const migrate = 'vtctl-migrateservedtypes-test-keyspace-0-rdonly';
+    const recorded = await call(splitDiff, splitDiff, `kube_configmap PATCH ${configMap} '{"data":{"result":"succeeded"}}' >/dev/null && kube_configmap GET ${configMap}`);
+    assert.strictEqual(recorded.code, 0, `${this.ns}: the SplitDiff Job cannot record its result:\n${recorded.out}`);
+    assert.strictEqual((await k.getJson(['configmap', configMap, '-n', this.ns])).data?.result, 'succeeded', `${this.ns}: the recorded result`);
+    const read = await call(migrate, migrate, `kube_configmap GET ${configMap}`);
+    assert.strictEqual(read.code, 0, `${this.ns}: the rdonly migration Job cannot read the SplitDiff result:\n${read.out}`);
+    assert.ok(/"result": *"succeeded"/.test(read.out), `${this.ns}: the rdonly migration Job read: ${read.out}`);
+    // Refused: the migration Job writing, the SplitDiff Job touching another ConfigMap (403: curl --fail exits 22).
+    const write = await call(migrate, migrate, `kube_configmap PATCH ${configMap} '{"data":{"result":"running"}}'`);
+    assert.strictEqual(write.code, 22, `${this.ns}: the rdonly migration Job could write the SplitDiff result:\n${write.out}`);
+    await k.kubectlOk(['create', 'configmap', 'other', '-n', this.ns]);
+    const other = await call(splitDiff, splitDiff, `kube_configmap GET other`);
+    assert.strictEqual(other.code, 22, `${this.ns}: the SplitDiff Job could read another ConfigMap:\n${other.out}`);
+    log(`${this.ns}: the SplitDiff Job records and reads its result through the API server, the rdonly migration only reads it; both are refused anything else`);
   }
 
   /** `kubectl delete -f` of the old tablets' file removes their StatefulSets and pods and keeps their PVCs. */

@@ -117,6 +117,8 @@ export class RealKubernetes {
 
   /** The admin kubeconfig (system:masters). */
   public kubeconfigFile = '';
+  /** The API server's port on 127.0.0.1. */
+  public apiserverPort = 0;
   private readonly daemons: Daemon[] = [];
 
   private constructor(
@@ -215,6 +217,7 @@ export class RealKubernetes {
       return result.code === 0;
     });
 
+    this.apiserverPort = apiserverPort;
     const server = `https://127.0.0.1:${apiserverPort}`;
     const apiserver = this.daemon('kube-apiserver', this.binaries.kubeApiserver, [
       `--etcd-servers=${etcdUrl}`,
