@@ -5,14 +5,25 @@
 #   .cache/tools/kubernetes-<KUBERNETES_VERSION>/bin/{kube-apiserver,kube-controller-manager,kubectl}
 #   .cache/tools/etcd-<ETCD_VERSION>/bin/{etcd,etcdctl}
 #
+# and, only when asked (`tools/build.sh vitess`: npm test and .ci/run do not build them), the
+# Vitess binaries of the two releases the manifests target:
+#
+#   .cache/tools/vitess-<VITESS_V22_VERSION>/bin/{vtctld,vtctldclient,vttablet,mysqlctld,vtgate,vtorc}
+#   .cache/tools/vitess-<VITESS_V9_VERSION>/bin/{vtctld,vtctlclient,vttablet,mysqlctld,vtgate,vtworker}
+#
 # Source stays in the Go module cache; the binaries go to .cache/tools/ (ignored by git). Each
 # binary is built once per version: one that exists already is kept, so a second run takes
 # seconds. A binary is built under a temporary name, checked to run (--version), and only then
 # renamed into place, so an interrupted build never leaves a broken binary behind.
 #
 # Usage:
-#   tools/build.sh              build what is missing, then print the paths of the binaries
-#   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=... and ETCD_BIN_DIR=... (builds nothing)
+#   tools/build.sh              build what is missing of Kubernetes and etcd, then print the paths
+#                               of their binaries
+#   tools/build.sh vitess       the same for the Vitess binaries (both releases) instead
+#   tools/build.sh vitess-v22   the same for the Vitess v22 binaries only
+#   tools/build.sh vitess-v9    the same for the Vitess v9 binaries only
+#   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=..., ETCD_BIN_DIR=..., VITESS_V22_BIN_DIR=...
+#                               and VITESS_V9_BIN_DIR=... (builds nothing)
 #   tools/build.sh --help
 set -euo pipefail
 
@@ -25,6 +36,8 @@ source "$tools_dir/versions.env"
 
 kube_bin_dir=$cache_dir/kubernetes-$KUBERNETES_VERSION/bin
 etcd_bin_dir=$cache_dir/etcd-$ETCD_VERSION/bin
+vitess_v22_bin_dir=$cache_dir/vitess-$VITESS_V22_VERSION/bin
+vitess_v9_bin_dir=$cache_dir/vitess-$VITESS_V9_VERSION/bin
 
 usage() {
   sed -n '/^# Usage:/,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -33,10 +46,16 @@ usage() {
 print_env() {
   printf 'KUBERNETES_BIN_DIR=%s\n' "$kube_bin_dir"
   printf 'ETCD_BIN_DIR=%s\n' "$etcd_bin_dir"
+  printf 'VITESS_V22_BIN_DIR=%s\n' "$vitess_v22_bin_dir"
+  printf 'VITESS_V9_BIN_DIR=%s\n' "$vitess_v9_bin_dir"
 }
 
+# What to build: "kubernetes" (Kubernetes and etcd, the default) or the Vitess releases.
+targets=()
 case "${1-}" in
-  "") ;;
+  "") targets=(kubernetes) ;;
+  vitess) targets=(vitess-v22 vitess-v9) ;;
+  vitess-v22 | vitess-v9) targets=("$1") ;;
   --print-env)
     print_env
     exit 0
@@ -99,12 +118,17 @@ kube_module=$tools_dir/kubernetes
 kube_binaries=(kube-apiserver kube-controller-manager kubectl)
 etcd_module=$tools_dir/etcd
 etcd_binaries=(etcd etcdctl)
+vitess_v22_module=$tools_dir/vitess-v22
+vitess_v22_binaries=(vtctld vtctldclient vttablet mysqlctld vtgate vtorc)
+vitess_v9_module=$tools_dir/vitess-v9
+vitess_v9_binaries=(vtctld vtctlclient vttablet mysqlctld vtgate vtworker)
 
 package_of() {
   case $1 in
     kube-apiserver | kube-controller-manager | kubectl) echo "k8s.io/kubernetes/cmd/$1" ;;
     etcd) echo go.etcd.io/etcd/server/v3 ;;
     etcdctl) echo go.etcd.io/etcd/etcdctl/v3 ;;
+    vt* | mysqlctld) echo "vitess.io/vitess/go/cmd/$1" ;;
   esac
 }
 
@@ -114,6 +138,7 @@ version_args_of() {
     kube-apiserver | kube-controller-manager | etcd) echo --version ;;
     kubectl) echo version --client ;;
     etcdctl) echo version ;;
+    vt* | mysqlctld) echo --version ;;
   esac
 }
 
@@ -149,6 +174,20 @@ check_etcd_module() {
     [ "$got" = "$ETCD_VERSION" ] ||
       fail "check versions" "$etcd_module/go.mod has $module $got, tools/versions.env says ETCD_VERSION=$ETCD_VERSION"
   done
+}
+
+# check_vitess_module MODULE-DIR VERSION: the tools module must pin vitess.io/vitess at VERSION
+# and replace nothing (Vitess's own go.mod replaces nothing either: the build list is the release's).
+check_vitess_module() {
+  local module_dir=$1 want=$2 got bad
+  got=$(cd "$module_dir" && "${go_env[@]}" go list -mod=readonly -m -f '{{.Version}}{{with .Replace}} => {{.Path}} {{.Version}}{{end}}' vitess.io/vitess) ||
+    fail "check versions" "could not read the version of vitess.io/vitess in $module_dir/go.mod (cd $module_dir && go list -m vitess.io/vitess)"
+  [ "$got" = "$want" ] ||
+    fail "check versions" "$module_dir/go.mod has vitess.io/vitess $got, tools/versions.env says $want"
+  bad=$(cd "$module_dir" && "${go_env[@]}" go list -mod=readonly -m -f '{{with .Replace}}{{$.Path}} => {{.Path}} {{.Version}} {{end}}' all) ||
+    fail "check versions" "could not list the modules of $module_dir (cd $module_dir && go list -m all)"
+  [ -z "$bad" ] ||
+    fail "check versions" "$module_dir/go.mod replaces modules, which Vitess's own go.mod does not: $bad"
 }
 
 current_tmp=""
@@ -203,22 +242,82 @@ for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
 done
 etcd_ldflags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_GIT_SHA"
 
+# vitess_ldflags GIT-REV BUILD-TIME: the stamps of Vitess's tools/build_version_flags.sh (which
+# `make build` passes), from versions.env instead of the git checkout and the clock: the
+# release's commit, the branch that a checkout of a tag reports (HEAD), and the release's time
+# in the format go/vt/servenv/buildinfo.go parses (time.UnixDate). buildUser and buildHost
+# (whoami and hostname there) stay empty, so that every build of a version is the same.
+vitess_ldflags() {
+  local servenv=vitess.io/vitess/go/vt/servenv time
+  time=$(LC_ALL=C date -u -d "$2" '+%a %b %e %H:%M:%S UTC %Y') ||
+    fail "stamp the Vitess version" "could not convert the build time $2 (GNU date -d)"
+  printf "%s -X '%s' -X '%s' -X '%s'" "-s -w" "$servenv.buildGitRev=$1" \
+    "$servenv.buildGitBranch=HEAD" "$servenv.buildTime=$time"
+}
+
+build_kubernetes() {
+  # Cheap (no download, no build): run every time, so that a go.mod moved without versions.env
+  # (or the other way round) never passes for the binaries already in the cache.
+  check_kube_module
+  check_etcd_module
+  if [ -n "$(missing_in "$kube_bin_dir" "${kube_binaries[@]}")" ]; then
+    build_module "$kube_module" "$kube_bin_dir" "$kube_ldflags" "${kube_binaries[@]}"
+  fi
+  if [ -n "$(missing_in "$etcd_bin_dir" "${etcd_binaries[@]}")" ]; then
+    build_module "$etcd_module" "$etcd_bin_dir" "$etcd_ldflags" "${etcd_binaries[@]}"
+  fi
+}
+
+# Each Vitess release is built by the Go release its own images are built with (the golang image
+# of its docker/lite/Dockerfile), which the go command fetches from the module proxy
+# (golang.org/toolchain) the first time: v22's go/hack refuses to compile without Go 1.24's
+# swissmap experiment, which Go 1.26 no longer has. go_env is local to these functions.
+build_vitess_v22() {
+  local go_env=("${go_env[@]}" "GOTOOLCHAIN=$VITESS_V22_GO_VERSION")
+  check_vitess_module "$vitess_v22_module" "$VITESS_V22_VERSION"
+  if [ -n "$(missing_in "$vitess_v22_bin_dir" "${vitess_v22_binaries[@]}")" ]; then
+    build_module "$vitess_v22_module" "$vitess_v22_bin_dir" \
+      "$(vitess_ldflags "$VITESS_V22_GIT_REV" "$VITESS_V22_BUILD_TIME")" "${vitess_v22_binaries[@]}"
+  fi
+}
+
+build_vitess_v9() {
+  check_vitess_module "$vitess_v9_module" "$VITESS_V9_VERSION"
+  if [ -n "$(missing_in "$vitess_v9_bin_dir" "${vitess_v9_binaries[@]}")" ]; then
+    build_module "$vitess_v9_module" "$vitess_v9_bin_dir" \
+      "$(vitess_ldflags "$VITESS_V9_GIT_REV" "$VITESS_V9_BUILD_TIME")" "${vitess_v9_binaries[@]}"
+  fi
+}
+
 total_start=$SECONDS
-# Cheap (no download, no build): run every time, so that a go.mod moved without versions.env
-# (or the other way round) never passes for the binaries already in the cache.
-check_kube_module
-check_etcd_module
-if [ -n "$(missing_in "$kube_bin_dir" "${kube_binaries[@]}")" ]; then
-  build_module "$kube_module" "$kube_bin_dir" "$kube_ldflags" "${kube_binaries[@]}"
-fi
-if [ -n "$(missing_in "$etcd_bin_dir" "${etcd_binaries[@]}")" ]; then
-  build_module "$etcd_module" "$etcd_bin_dir" "$etcd_ldflags" "${etcd_binaries[@]}"
-fi
+for target in "${targets[@]}"; do
+  case $target in
+    kubernetes) build_kubernetes ;;
+    vitess-v22) build_vitess_v22 ;;
+    vitess-v9) build_vitess_v9 ;;
+  esac
+done
 log "done in $((SECONDS - total_start)) s"
 
-for name in "${kube_binaries[@]}"; do
-  echo "$kube_bin_dir/$name"
-done
-for name in "${etcd_binaries[@]}"; do
-  echo "$etcd_bin_dir/$name"
+for target in "${targets[@]}"; do
+  case $target in
+    kubernetes)
+      for name in "${kube_binaries[@]}"; do
+        echo "$kube_bin_dir/$name"
+      done
+      for name in "${etcd_binaries[@]}"; do
+        echo "$etcd_bin_dir/$name"
+      done
+      ;;
+    vitess-v22)
+      for name in "${vitess_v22_binaries[@]}"; do
+        echo "$vitess_v22_bin_dir/$name"
+      done
+      ;;
+    vitess-v9)
+      for name in "${vitess_v9_binaries[@]}"; do
+        echo "$vitess_v9_bin_dir/$name"
+      done
+      ;;
+  esac
 done
