@@ -13,8 +13,9 @@
 #
 # Source stays in the Go module cache; the binaries go to .cache/tools/ (ignored by git). Each
 # binary is built once per version: one that exists already is kept, so a second run takes
-# seconds. A binary is built under a temporary name, checked to run (--version), and only then
-# renamed into place, so an interrupted build never leaves a broken binary behind.
+# seconds. A binary is built under a temporary name, checked to run (--version, or what
+# version_args_of says), and only then renamed into place, so an interrupted build never leaves
+# a broken binary behind.
 #
 # Usage:
 #   tools/build.sh              build what is missing of Kubernetes and etcd, then print the paths
@@ -83,14 +84,33 @@ run() {
   local rc=0
   (cd "$dir" && "$@") || rc=$?
   if [ "$rc" != 0 ]; then
-    {
-      printf 'tools/build.sh: FAILED (exit %s) at step: %s\n' "$rc" "$step"
-      printf '  command: cd %q &&' "$dir"
-      printf ' %q' "$@"
-      printf '\n'
-    } >&2
-    exit "$rc"
+    failed "$rc" "$step" "$dir" "$@"
   fi
+}
+
+# run_quiet STEP DIR COMMAND...: the same, but the output of COMMAND (stdout and stderr) is shown
+# only if it fails.
+run_quiet() {
+  local step=$1 dir=$2
+  shift 2
+  local rc=0 out
+  out=$(cd "$dir" && "$@" 2>&1) || rc=$?
+  if [ "$rc" != 0 ]; then
+    printf '%s\n' "$out" >&2
+    failed "$rc" "$step" "$dir" "$@"
+  fi
+}
+
+failed() {
+  local rc=$1 step=$2 dir=$3
+  shift 3
+  {
+    printf 'tools/build.sh: FAILED (exit %s) at step: %s\n' "$rc" "$step"
+    printf '  command: cd %q &&' "$dir"
+    printf ' %q' "$@"
+    printf '\n'
+  } >&2
+  exit "$rc"
 }
 
 # fail STEP MESSAGE...: stops with a message that is not about a failed command.
@@ -133,11 +153,15 @@ package_of() {
 }
 
 # The command that checks that a freshly built binary runs (prints its version, opens no port).
+# Two binaries of Vitess 9 are checked with -help (prints the flags, exits 0) instead: vtctlclient
+# has no -version flag (it parses the flags, then wants -server), and vtworker calls servenv.Init
+# before it looks at -version, which exits 1 for root ("running this as root makes no sense").
 version_args_of() {
   case $1 in
     kube-apiserver | kube-controller-manager | etcd) echo --version ;;
     kubectl) echo version --client ;;
     etcdctl) echo version ;;
+    vtctlclient | vtworker) echo -help ;;
     vt* | mysqlctld) echo --version ;;
   esac
 }
@@ -220,8 +244,9 @@ build_module() {
     log "building $name ($pkg) ..."
     run "build $name" "$module_dir" "${go_env[@]}" go build -mod=readonly -trimpath -buildvcs=false \
       -ldflags="$ldflags" -o "$tmp" "$pkg"
+    # Quiet unless it fails: Vitess 9 logs to stderr even for -version (no syslog to connect to).
     # shellcheck disable=SC2046 # the version arguments are words
-    run "check that $name runs" "$module_dir" "$tmp" $(version_args_of "$name") >/dev/null
+    run_quiet "check that $name runs" "$module_dir" "$tmp" $(version_args_of "$name")
     run "install $name" "$module_dir" mv -f "$tmp" "$bin_dir/$name"
     current_tmp=""
     log "built $name in $((SECONDS - start)) s"
@@ -268,24 +293,28 @@ build_kubernetes() {
   fi
 }
 
-# Each Vitess release is built by the Go release its own images are built with (the golang image
-# of its docker/lite/Dockerfile), which the go command fetches from the module proxy
-# (golang.org/toolchain) the first time: v22's go/hack refuses to compile without Go 1.24's
-# swissmap experiment, which Go 1.26 no longer has. go_env is local to these functions.
+# Vitess v22 is built by the Go its own images are built with (VITESS_V22_GO_VERSION, the golang
+# image of its docker/lite/Dockerfile), which the go command fetches from the module proxy
+# (golang.org/toolchain) the first time: its go/hack refuses to compile without Go 1.24's
+# swissmap experiment, which Go 1.26 no longer has (go_env is local to the function). Vitess v9
+# builds with the installed Go (its images used Go 1.15; GOTOOLCHAIN=go1.15.15 builds it too,
+# without the -buildvcs flag, which that go command does not know).
 build_vitess_v22() {
   local go_env=("${go_env[@]}" "GOTOOLCHAIN=$VITESS_V22_GO_VERSION")
+  local ldflags
   check_vitess_module "$vitess_v22_module" "$VITESS_V22_VERSION"
+  ldflags=$(vitess_ldflags "$VITESS_V22_GIT_REV" "$VITESS_V22_BUILD_TIME")
   if [ -n "$(missing_in "$vitess_v22_bin_dir" "${vitess_v22_binaries[@]}")" ]; then
-    build_module "$vitess_v22_module" "$vitess_v22_bin_dir" \
-      "$(vitess_ldflags "$VITESS_V22_GIT_REV" "$VITESS_V22_BUILD_TIME")" "${vitess_v22_binaries[@]}"
+    build_module "$vitess_v22_module" "$vitess_v22_bin_dir" "$ldflags" "${vitess_v22_binaries[@]}"
   fi
 }
 
 build_vitess_v9() {
+  local ldflags
   check_vitess_module "$vitess_v9_module" "$VITESS_V9_VERSION"
+  ldflags=$(vitess_ldflags "$VITESS_V9_GIT_REV" "$VITESS_V9_BUILD_TIME")
   if [ -n "$(missing_in "$vitess_v9_bin_dir" "${vitess_v9_binaries[@]}")" ]; then
-    build_module "$vitess_v9_module" "$vitess_v9_bin_dir" \
-      "$(vitess_ldflags "$VITESS_V9_GIT_REV" "$VITESS_V9_BUILD_TIME")" "${vitess_v9_binaries[@]}"
+    build_module "$vitess_v9_module" "$vitess_v9_bin_dir" "$ldflags" "${vitess_v9_binaries[@]}"
   fi
 }
 

@@ -41,7 +41,7 @@ export function controlPlaneBinaries(): ControlPlaneBinaries {
   }
   const env: Record<string, string> = {};
   for (const line of result.stdout.split('\n')) {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line);
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
     if (match) env[match[1]] = match[2];
   }
   const versions = toolVersions();
