@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { BackupStorage } from './backup-storage';
-import { validateShardName } from './names';
+import { validateDataKey, validateShardName, validateSubdomainName } from './names';
 import { VitessRelease, VtctlClient } from './release';
 
 /**
@@ -347,12 +347,8 @@ export class JobCondition {
    * Job a `serviceAccountName` allowed to `get` the ConfigMap.
    */
   public static configMapValue(name: string, key: string, value: string): JobCondition {
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
-      throw new Error(`JobCondition.configMapValue: 'name' must be a DNS-1123 subdomain, got '${name}'`);
-    }
-    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key)) {
-      throw new Error(`JobCondition.configMapValue: 'key' must be a ConfigMap key (letters, digits, '-', '_', '.'), got '${key}'`);
-    }
+    validateSubdomainName('JobCondition.configMapValue', 'name', name);
+    validateDataKey('JobCondition.configMapValue', 'key', key, 'ConfigMap');
     if (!/^[a-zA-Z0-9_.-]+$/.test(value)) {
       throw new Error(`JobCondition.configMapValue: 'value' must be letters, digits, '_', '.' or '-', got '${value}'`);
     }
@@ -561,16 +557,7 @@ export interface CommandCheck {
  * @internal
  */
 export function commandChecks(check: ConditionCheck): CommandCheck[] {
-  if ('all' in check) {
-    return check.all.flatMap(commandChecks);
-  }
-  if ('any' in check) {
-    return check.any.flatMap(commandChecks);
-  }
-  if ('directory' in check || 'configMap' in check) {
-    return [];
-  }
-  return [check];
+  return leafChecks(check).filter((leaf): leaf is CommandCheck => 'command' in leaf);
 }
 
 /**
@@ -578,13 +565,7 @@ export function commandChecks(check: ConditionCheck): CommandCheck[] {
  * @internal
  */
 export function configMapChecks(check: ConditionCheck): ConfigMapCheck[] {
-  if ('all' in check) {
-    return check.all.flatMap(configMapChecks);
-  }
-  if ('any' in check) {
-    return check.any.flatMap(configMapChecks);
-  }
-  return 'configMap' in check ? [check] : [];
+  return leafChecks(check).filter((leaf): leaf is ConfigMapCheck => 'configMap' in leaf);
 }
 
 /**
@@ -592,13 +573,18 @@ export function configMapChecks(check: ConditionCheck): ConfigMapCheck[] {
  * @internal
  */
 export function backupStorages(check: ConditionCheck): BackupStorage[] {
+  return leafChecks(check).flatMap((leaf) => ('directory' in leaf ? [leaf.storage] : []));
+}
+
+/** The checks of a rendered condition that are not combinations, in order. */
+function leafChecks(check: ConditionCheck): Array<CommandCheck | BackupManifestCheck | ConfigMapCheck> {
   if ('all' in check) {
-    return check.all.flatMap(backupStorages);
+    return check.all.flatMap(leafChecks);
   }
   if ('any' in check) {
-    return check.any.flatMap(backupStorages);
+    return check.any.flatMap(leafChecks);
   }
-  return 'directory' in check ? [check.storage] : [];
+  return [check];
 }
 
 /**

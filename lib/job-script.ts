@@ -13,7 +13,7 @@ import {
   configMapChecks,
 } from './job-condition';
 import { APP_LABEL, TMP_MOUNT, TMP_VOLUME, restrictedContainerSecurityContext, workloadPodSpec } from './pod';
-import { claimObjectName, validateObjectName } from './names';
+import { claimObjectName, validateDataKey, validateObjectName } from './names';
 import { VitessRelease } from './release';
 import { shellCommand, shellQuote } from './shell';
 import { IVtctld, JobPodOptions } from './vtctld';
@@ -50,6 +50,16 @@ export interface ScriptOptions {
    * `succeeded` once they all have (a failure leaves `running`).
    */
   readonly recordOutcome?: JobOutcomeRecord;
+}
+
+/** Every condition a Job checks: its waits, its skip condition, the effects it waits for, its verifications. */
+function everyCondition(options: Pick<ScriptOptions, 'waitFor' | 'skipIf' | 'thenWaitFor' | 'thenVerify'>): JobCondition[] {
+  return [...options.waitFor, ...(options.skipIf ? [options.skipIf] : []), ...(options.thenWaitFor ?? []), ...(options.thenVerify ?? [])];
+}
+
+/** Whether one of the conditions reads a ConfigMap through the Kubernetes API. */
+function readsConfigMaps(conditions: readonly JobCondition[], release: VitessRelease): boolean {
+  return conditions.some((condition) => configMapChecks(condition._render(release)).length > 0);
 }
 
 /** The outcome a Job records once its commands have all succeeded. */
@@ -124,7 +134,7 @@ export function renderScript(options: ScriptOptions): string {
       lines.push('  cat "$checks/out" >>"$checks/last"');
       lines.push('  [ "$status" -eq 0 ] || return 1');
       lines.push(`  tr -d '[:space:]' <"$checks/out" >"$checks/compact"`);
-      lines.push(`  grep -Eq ${shellQuote(`"${check.key.replace(/\./g, '\.')}":"${check.value.replace(/\./g, '\.')}"`)} "$checks/compact" || return 1`);
+      lines.push(`  grep -Eq ${shellQuote(`"${check.key.replace(/\./g, '\\.')}":"${check.value.replace(/\./g, '\\.')}"`)} "$checks/compact" || return 1`);
       lines.push('  return 0');
       lines.push('}');
       return fn;
@@ -167,11 +177,7 @@ export function renderScript(options: ScriptOptions): string {
     lines.push('}');
     return fn;
   };
-  const usesKubernetes =
-    options.recordOutcome !== undefined ||
-    [...options.waitFor, ...(options.skipIf ? [options.skipIf] : []), ...(options.thenWaitFor ?? []), ...(options.thenVerify ?? [])].some(
-      (condition) => configMapChecks(condition._render(options.release)).length > 0,
-    );
+  const usesKubernetes = options.recordOutcome !== undefined || readsConfigMaps(everyCondition(options), options.release);
   if (usesKubernetes) {
     lines.push(...kubeConfigMapFunction());
   }
@@ -297,8 +303,9 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
   if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
     throw new Error(`${spec.context}: 'retries' must be a whole number from 0 to ${MAX_RETRIES}, got ${retries}`);
   }
+  const conditions = everyCondition({ waitFor, skipIf: options.skipIf, thenWaitFor, thenVerify });
   const storages = new Map<string, BackupStorage>();
-  for (const condition of [...waitFor, ...(options.skipIf ? [options.skipIf] : []), ...thenWaitFor, ...thenVerify]) {
+  for (const condition of conditions) {
     for (const storage of backupStorages(condition._render(release))) {
       const other = storages.get(storage.volume.name);
       if (other && other !== storage) {
@@ -309,12 +316,10 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
       storages.set(storage.volume.name, storage);
     }
   }
-  const readsKubernetes = [...waitFor, ...(options.skipIf ? [options.skipIf] : []), ...thenWaitFor, ...thenVerify].some(
-    (condition) => configMapChecks(condition._render(release)).length > 0,
-  );
-  if ((readsKubernetes || options.recordOutcome) && options.serviceAccountName === undefined) {
+  if ((readsConfigMaps(conditions, release) || options.recordOutcome) && options.serviceAccountName === undefined) {
     throw new Error(
-      `${spec.context}: it reads or writes a ConfigMap through the Kubernetes API, so 'serviceAccountName' must name an account allowed to`,
+      `${spec.context}: it reads or writes a ConfigMap through the Kubernetes API, so 'serviceAccountName' must name an ` +
+        'account allowed to get the ConfigMaps it reads and patch the one it records its outcome in',
     );
   }
   if (options.serviceAccountName !== undefined) {
@@ -322,11 +327,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
   }
   if (options.recordOutcome) {
     validateObjectName(spec.context, 'recordOutcome.configMap', options.recordOutcome.configMap);
-    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(options.recordOutcome.key)) {
-      throw new Error(
-        `${spec.context}: 'recordOutcome.key' must be a ConfigMap key (letters, digits, '-', '_', '.'), got '${options.recordOutcome.key}'`,
-      );
-    }
+    validateDataKey(spec.context, 'recordOutcome.key', options.recordOutcome.key, 'ConfigMap');
   }
   const backupMounts = [...storages.values()].map((storage) => ({ ...storage.volumeMount, readOnly: true }));
   const backupVolumes = [...storages.values()].map((storage) => storage.volume);

@@ -104,6 +104,19 @@ export function validateSubdomainName(context: string, prop: string, name: strin
 }
 
 /**
+ * Throws unless `key` is a valid key of a Secret or ConfigMap (`kind` names which, in the message):
+ * letters, digits, '-', '_' and '.', at most 253 characters, not '.' and not starting with '..'.
+ */
+export function validateDataKey(context: string, prop: string, key: string, kind: 'Secret' | 'ConfigMap'): void {
+  if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key) || key === '.' || key.startsWith('..')) {
+    throw new Error(
+      `${context}: '${prop}' must be a ${kind} key (1 to 253 letters, digits, '-', '_' and '.', ` +
+        `not '.' and not starting with '..'), got '${key}'`,
+    );
+  }
+}
+
+/**
  * A shard's key range as its start and end (hex; '' is unbounded). `0` and `-` are the full range.
  * The shard name must be valid.
  */

@@ -92,11 +92,6 @@ export function scrapeAnnotations(port: number, path = '/metrics'): { [key: stri
   return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': path };
 }
 
-/** The `POD_IP` environment variable, so that args can use `$(POD_IP)`. */
-export function podIpEnv(): k8s.EnvVar {
-  return { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } };
-}
-
 /**
  * An environment variable from a field of the pod (the downward API), e.g.
  * `fieldEnv('POD_NAME', 'metadata.name')`, so that args can use `$(POD_NAME)`.

@@ -13,6 +13,7 @@ import {
   validateKeyspaceName,
   validateObjectName,
   validateShardName,
+  validateDataKey,
   validateSubdomainName,
 } from './names';
 import {
@@ -286,7 +287,7 @@ export class TabletShard extends Construct {
     const myCnf = renderMyCnf(props.mysqlConfig);
     if (props.initDbSql !== undefined) {
       validateSubdomainName('TabletShard', 'initDbSql.secretName', props.initDbSql.secretName);
-      validateSecretKey('TabletShard', 'initDbSql.key', props.initDbSql.key);
+      validateDataKey('TabletShard', 'initDbSql.key', props.initDbSql.key, 'Secret');
     }
     const clusterDomain = props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
     validateSubdomainName('TabletShard', 'clusterDomain', clusterDomain);
@@ -681,17 +682,4 @@ function tabletHostname(
     );
   }
   return { name: `$(POD_NAME).${serviceName}`, env: [podNameEnv] };
-}
-
-/**
- * Throws unless `key` is a valid Secret key: letters, digits, '-', '_' and '.', at most 253
- * characters, not '.' and not starting with '..'.
- */
-function validateSecretKey(context: string, prop: string, key: string): void {
-  if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key) || key === '.' || key.startsWith('..')) {
-    throw new Error(
-      `${context}: '${prop}' must be a Secret key (1 to 253 letters, digits, '-', '_' and '.', ` +
-        `not '.' and not starting with '..'), got '${key}'`,
-    );
-  }
 }

@@ -186,3 +186,20 @@ describe('retries', () => {
     expect(script).toContain('retry_delay=$(( retry_delay * 2 > 60 ? 60 : retry_delay * 2 ))');
   });
 });
+
+test('a ConfigMap condition matches its key and value literally: a dot is no wildcard', () => {
+  const script = renderScript({
+    client: [],
+    release: VitessRelease.V9_0,
+    waitFor: [JobCondition.configMapValue('result', 'a.b', 'c.d')],
+    commands: [],
+    waitTimeout: 10,
+    pollInterval: 1,
+  });
+  const line = script.split('\n').find((l) => l.startsWith('  grep -Eq ') && l.includes('a'))!;
+  const pattern = /^ {2}grep -Eq '([^']*)' /.exec(line)![1];
+  expect(pattern).toBe('"a\\.b":"c\\.d"');
+  const grep = (text: string) => spawnSync('grep', ['-Eq', pattern], { input: text }).status === 0;
+  expect(grep('{"data":{"a.b":"c.d"}}')).toBe(true);
+  expect(grep('{"data":{"aXb":"cXd"}}')).toBe(false);
+});

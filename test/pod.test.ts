@@ -17,7 +17,7 @@ import {
   httpBodyCheckScript,
   httpBodyProbe,
   ingressRule,
-  podIpEnv,
+  fieldEnv,
   resources,
   restrictedContainerSecurityContext,
   scrapeAnnotations,
@@ -71,7 +71,7 @@ describe('pod building blocks', () => {
   });
 
   test('POD_IP from the downward API', () => {
-    expect(podIpEnv()).toEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    expect(fieldEnv('POD_IP', 'status.podIP')).toEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
   });
 
   test('spread across nodes and zones: skew 1, preferred, on the given labels', () => {

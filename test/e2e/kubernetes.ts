@@ -211,10 +211,11 @@ class Flow {
   /** One pod and one PVC per StatefulSet replica, the Deployments' ReplicaSets and pods, one pod per Job. */
   private async checkWorkloads(): Promise<void> {
     const k = this.k;
-    const pods = (await k.getJson(['pods', '-n', this.ns])).items as any[];
+    const workloads = await this.workloads();
+    const pods = workloads.pods;
     const podNames = new Set(pods.map((p) => p.metadata.name));
     const pvcNames = new Set(((await k.getJson(['pvc', '-n', this.ns])).items as any[]).map((p) => p.metadata.name));
-    for (const sts of (await k.getJson(['statefulsets', '-n', this.ns])).items as any[]) {
+    for (const sts of workloads.statefulSets) {
       for (let i = 0; i < sts.spec.replicas; i++) {
         const pod = `${sts.metadata.name}-${i}`;
         assert.ok(podNames.has(pod), `${this.ns}: StatefulSet/${sts.metadata.name} has no pod ${pod}`);
@@ -224,11 +225,10 @@ class Flow {
         }
       }
     }
-    const replicaSets = (await k.getJson(['replicasets', '-n', this.ns])).items as any[];
     for (const deployment of (await k.getJson(['deployments', '-n', this.ns])).items as any[]) {
-      const owned = replicaSets.filter((rs) => rs.metadata.ownerReferences?.some((o: any) => o.kind === 'Deployment' && o.name === deployment.metadata.name));
+      const owned = workloads.replicaSets.filter((rs) => rs.metadata.ownerReferences?.some((o: any) => o.kind === 'Deployment' && o.name === deployment.metadata.name));
       assert.strictEqual(owned.length, 1, `${this.ns}: Deployment/${deployment.metadata.name} has ${owned.length} ReplicaSets`);
-      const ownedPods = pods.filter((p) => p.metadata.ownerReferences?.some((o: any) => o.kind === 'ReplicaSet' && o.name === owned[0].metadata.name));
+      const ownedPods = podsOf(deployment.metadata.name, workloads);
       assert.strictEqual(ownedPods.length, deployment.spec.replicas, `${this.ns}: Deployment/${deployment.metadata.name} has ${ownedPods.length} pods`);
     }
     const jobs = (await k.getJson(['jobs', '-n', this.ns])).items as any[];
@@ -245,43 +245,18 @@ class Flow {
     log(`${this.ns}: ${pods.length} pods, ${pvcNames.size} PVCs, ${jobs.length} Jobs`);
   }
 
-  /** The pods that a workload named `name` (StatefulSet or Deployment) owns, directly or through its ReplicaSet. */
-  private async podsOf(name: string): Promise<string[]> {
-    const pods = (await this.k.getJson(['pods', '-n', this.ns])).items as any[];
-    const replicaSets = ((await this.k.getJson(['replicasets', '-n', this.ns])).items as any[])
-      .filter((rs) => rs.metadata.ownerReferences?.some((o: any) => o.kind === 'Deployment' && o.name === name))
-      .map((rs) => rs.metadata.name);
-    return pods
-      .filter((p) =>
-        p.metadata.ownerReferences?.some(
-          (o: any) => (o.kind === 'StatefulSet' && o.name === name) || (o.kind === 'ReplicaSet' && replicaSets.includes(o.name)),
-        ),
-      )
-      .map((p) => p.metadata.name)
-      .sort();
-  }
-
-  /**
-   * The pods a Service (or the NetworkPolicy of the same name) is meant for: a StatefulSet's
-   * governing Service and its client Service (`<name>-client`) its pods; a Deployment's Service of
-   * the same name its pods.
-   */
-  private async intendedPods(name: string): Promise<string[]> {
-    const statefulSets = ((await this.k.getJson(['statefulsets', '-n', this.ns])).items as any[]).filter(
-      (s) => s.spec.serviceName === name || s.spec.serviceName === name.replace(/-client$/, ''),
-    );
-    if (statefulSets.length > 0) {
-      const pods = await Promise.all(statefulSets.map((s) => this.podsOf(s.metadata.name)));
-      return pods.flat().sort();
-    }
-    return this.podsOf(name);
+  /** The namespace's pods, ReplicaSets and StatefulSets, read once for the checks that follow. */
+  private async workloads(): Promise<Workloads> {
+    const items = async (kind: string) => (await this.k.getJson([kind, '-n', this.ns])).items as any[];
+    return { pods: await items('pods'), replicaSets: await items('replicasets'), statefulSets: await items('statefulsets') };
   }
 
   /** Each PDB's expected pods are the pods of the workload(s) it covers. */
   private async checkDisruptionBudgets(): Promise<void> {
     const deadline = Date.now() + 30000;
+    const workloads = await this.workloads();
     for (const pdb of (await this.k.getJson(['pdb', '-n', this.ns])).items as any[]) {
-      const intended = await this.intendedPods(pdb.metadata.name);
+      const intended = intendedPods(pdb.metadata.name, workloads);
       assert.ok(intended.length > 0, `${this.ns}: PodDisruptionBudget/${pdb.metadata.name} is meant for no pods`);
       let expected: number | undefined;
       for (let i = 0; i < 60 && Date.now() < deadline; i++) {
@@ -297,9 +272,11 @@ class Flow {
   private async checkServicesAndPolicies(): Promise<void> {
     const k = this.k;
     const deadline = Date.now() + 30000;
+    const workloads = await this.workloads();
+    const everyPod = workloads.pods.map((p) => p.metadata.name).sort();
     for (const service of (await k.getJson(['services', '-n', this.ns])).items as any[]) {
       const name = service.metadata.name;
-      const intended = await this.intendedPods(name);
+      const intended = intendedPods(name, workloads);
       assert.ok(intended.length > 0, `${this.ns}: Service/${name} is meant for no pods`);
       let selected: string[] = [];
       for (let i = 0; i < 60 && Date.now() < deadline; i++) {
@@ -311,22 +288,17 @@ class Flow {
       assert.deepStrictEqual(selected, intended, `${this.ns}: Service/${name} selects other pods than meant`);
     }
     for (const policy of (await k.getJson(['networkpolicies', '-n', this.ns])).items as any[]) {
-      const selector = Object.entries(policy.spec.podSelector.matchLabels as Record<string, string>)
-        .map(([key, value]) => `${key}=${value}`)
-        .join(',');
+      const selector = labelSelector(policy.spec.podSelector);
       const selected = ((await k.getJson(['pods', '-n', this.ns, '-l', selector])).items as any[]).map((p) => p.metadata.name).sort();
-      const intended = await this.intendedPods(policy.metadata.name);
+      const intended = intendedPods(policy.metadata.name, workloads);
       assert.deepStrictEqual(selected, intended, `${this.ns}: NetworkPolicy/${policy.metadata.name} selects other pods than meant`);
       // The peers admitted by pod label are every pod of the cluster, Job pods included (the Jobs
       // talk to vtctld, the tablets and vtgate to each other and to etcd), or the policy's own pods
       // (etcd's peer port: the cell's members only).
-      const everyPod = ((await k.getJson(['pods', '-n', this.ns])).items as any[]).map((p) => p.metadata.name).sort();
       for (const rule of policy.spec.ingress ?? []) {
         for (const peer of rule.from ?? []) {
           if (peer.podSelector === undefined) continue;
-          const peerSelector = Object.entries((peer.podSelector.matchLabels ?? {}) as Record<string, string>)
-            .map(([key, value]) => `${key}=${value}`)
-            .join(',');
+          const peerSelector = labelSelector(peer.podSelector);
           const peers = ((await k.getJson(['pods', '-n', this.ns, ...(peerSelector ? ['-l', peerSelector] : [])])).items as any[])
             .map((p) => p.metadata.name)
             .sort();
@@ -355,7 +327,8 @@ class Flow {
     await this.settle();
     const vtgate = await k.getJson(['deployment', 'vtgate-test', '-n', this.ns]);
     assert.strictEqual(vtgate.spec.replicas, 4, `${this.ns}: vtgate-test replicas after the update`);
-    assert.strictEqual((await this.podsOf('vtgate-test')).length, 4, `${this.ns}: vtgate-test pods after the update`);
+    const updated = await this.workloads();
+    assert.strictEqual(podsOf('vtgate-test', updated).length, 4, `${this.ns}: vtgate-test pods after the update`);
     const tablet = await k.getJson(['statefulset', 'vttablet-100', '-n', this.ns]);
     const vttablet = tablet.spec.template.spec.containers.find((c: any) => c.name === 'vttablet');
     assert.strictEqual(vttablet.resources.requests.memory, '512Mi', `${this.ns}: vttablet-100's template after the update`);
@@ -363,7 +336,7 @@ class Flow {
     const pod = await k.getJson(['pod', 'vttablet-100-0', '-n', this.ns]);
     const podVttablet = pod.spec.containers.find((c: any) => c.name === 'vttablet');
     assert.strictEqual(podVttablet.resources.requests.memory, '256Mi', `${this.ns}: vttablet-100-0 was replaced by the update`);
-    assert.deepStrictEqual(await this.podsOf('vttablet-105'), ['vttablet-105-0'], `${this.ns}: the added tablet's pod`);
+    assert.deepStrictEqual(podsOf('vttablet-105', updated), ['vttablet-105-0'], `${this.ns}: the added tablet's pod`);
     const larger = synthesize({ vtgateReplicas: 4, vttabletMemoryRequest: '512Mi', rdonlyCount: 3, tabletStorageSize: '20Gi' });
     const file = path.join(larger, this.flow, '01-tablets-test-keyspace-0.k8s.yaml');
     const refused = await k.kubectl(['apply', '-n', this.ns, '-f', file]);
@@ -467,6 +440,50 @@ class Flow {
     assert.deepStrictEqual(await claims(), before, `${this.ns}: the old tablets' PVCs changed`);
     assert.ok(before.length >= 5, `${this.ns}: the old tablets had ${before.length} PVCs`);
   }
+}
+
+/** A namespace's pods, ReplicaSets and StatefulSets. */
+interface Workloads {
+  readonly pods: any[];
+  readonly replicaSets: any[];
+  readonly statefulSets: any[];
+}
+
+/** The pods that a workload named `name` (StatefulSet or Deployment) owns, directly or through its ReplicaSet. */
+function podsOf(name: string, workloads: Workloads): string[] {
+  const replicaSets = workloads.replicaSets
+    .filter((rs) => rs.metadata.ownerReferences?.some((o: any) => o.kind === 'Deployment' && o.name === name))
+    .map((rs) => rs.metadata.name);
+  return workloads.pods
+    .filter((p) =>
+      p.metadata.ownerReferences?.some(
+        (o: any) => (o.kind === 'StatefulSet' && o.name === name) || (o.kind === 'ReplicaSet' && replicaSets.includes(o.name)),
+      ),
+    )
+    .map((p) => p.metadata.name)
+    .sort();
+}
+
+/**
+ * The pods a Service (or the NetworkPolicy or PodDisruptionBudget of the same name) is meant for:
+ * a StatefulSet's governing Service and its client Service (`<name>-client`) its pods; a
+ * Deployment's Service of the same name its pods.
+ */
+function intendedPods(name: string, workloads: Workloads): string[] {
+  const statefulSets = workloads.statefulSets.filter(
+    (s) => s.spec.serviceName === name || s.spec.serviceName === name.replace(/-client$/, ''),
+  );
+  if (statefulSets.length > 0) {
+    return statefulSets.flatMap((s) => podsOf(s.metadata.name, workloads)).sort();
+  }
+  return podsOf(name, workloads);
+}
+
+/** A label selector's `matchLabels` as kubectl's `-l` argument (`''` selects everything). */
+function labelSelector(selector: { matchLabels?: Record<string, string> }): string {
+  return Object.entries(selector.matchLabels ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 }
 
 let nextIp = 1;

@@ -112,6 +112,16 @@ export function emptyState(): FakeState {
   return { cells: [], tablets: {}, shards: {}, srv: {}, backups: {}, vschema: {}, keyspaces: {}, workflows: {}, vdiffs: {}, vdiffMismatch: false, diffed: [], calls: [] };
 }
 
+/** The tablet's mysqld is still starting: its MySQL port is not known and its manager does not answer yet. */
+function starting(tablet: FakeTablet): boolean {
+  return (tablet.startTicks ?? 0) > 0;
+}
+
+/** The tablet's pod runs and its tablet manager answers RPCs. */
+function answers(tablet: FakeTablet): boolean {
+  return tablet.up && !starting(tablet);
+}
+
 class VitessError extends Error {}
 
 /** A curl failure: printed as it is, with curl's exit status 22 (`--fail` on an HTTP error). */
@@ -194,7 +204,7 @@ export class FakeVitess {
   /** Registers running tablets once their cell is known, as vttablet does on a restart. */
   public syncTablets(): void {
     for (const tablet of Object.values(this.state.tablets)) {
-      if (tablet.up && tablet.registered && (tablet.startTicks ?? 0) > 0) {
+      if (tablet.up && tablet.registered && starting(tablet)) {
         tablet.startTicks = (tablet.startTicks ?? 0) - 1;
       }
     }
@@ -335,7 +345,7 @@ export class FakeVitess {
 
   private reachableTablet(alias: string): FakeTablet {
     const tablet = this.tablet(alias);
-    if (!tablet.up || (tablet.startTicks ?? 0) > 0) {
+    if (!answers(tablet)) {
       throw new VitessError(`rpc error: code = Unavailable desc = connection error: dial tcp :0: connect: connection refused`);
     }
     return tablet;
@@ -391,7 +401,7 @@ export class FakeVitess {
           .map((t) => {
             // Vitess prints the record: the MySQL port is 0 until vttablet has found it.
             const host = `vttablet-${t.uid}-0.vttablet.default.svc.cluster.local`;
-            const mysqlPort = t.up && (t.startTicks ?? 0) > 0 ? 0 : 3306;
+            const mysqlPort = t.up && starting(t) ? 0 : 3306;
             return `${t.alias} ${t.keyspace} ${t.shard} ${t.type} ${host}:15002 ${host}:${mysqlPort} [] <null>\n`;
           })
           .join('');
@@ -441,7 +451,7 @@ export class FakeVitess {
         // InitShardMaster resets replication on every tablet of the shard first (v9.0.0
         // go/vt/wrangler/reparent.go 218-227): one that does not answer fails it.
         for (const t of this.tabletsOf(shard)) {
-          if (!t.up || (t.startTicks ?? 0) > 0) {
+          if (!answers(t)) {
             throw new VitessError(
               `tablet ${t.alias} ResetReplication failed (either fix it, or Scrap it): rpc error: code = Unavailable desc = connection error: connect: connection refused`,
             );
@@ -707,7 +717,7 @@ export class FakeVitess {
         // go/vt/vtctl/reparentutil/planned_reparenter.go 539, 745-770).
         if (typeof flags.new_primary === 'string') {
           for (const t of this.tabletsOf(shard)) {
-            if (!t.up || (t.startTicks ?? 0) > 0) {
+            if (!answers(t)) {
               throw new VitessError(
                 `rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp ${t.alias}: connect: connection refused"`,
               );
