@@ -95,6 +95,12 @@ export interface ExampleChanges {
   readonly rdonlyCount?: number;
   /** The size of each tablet's data volume of `test_keyspace/0` (the library's default: 10Gi). */
   readonly tabletStorageSize?: string;
+  /**
+   * The release of the VReplication flow (`dist/vreplication/`); the vtworker flow always runs
+   * Vitess v9.0. It must have vtctldclient and VTOrc (v16 or later).
+   * @default VitessRelease.V22_0
+   */
+  readonly modernRelease?: VitessRelease;
 }
 
 /** The old shard's props that {@link ExampleChanges} can change. */
@@ -202,7 +208,8 @@ export function buildVtworkerFlow(outdir: string, changes: ExampleChanges = {}):
 }
 
 /**
- * The same cluster on Vitess v22.0 (the current releases), one chart per file:
+ * The same cluster on Vitess v22.0 (the current releases; {@link ExampleChanges.modernRelease}
+ * for another one), one chart per file:
  * - `00-cluster`: etcd for `global` and `test`, vtctld, vtgate, VTOrc;
  * - `01-tablets-test-keyspace-0`: the tablets of `test_keyspace/0`;
  * - `02-init`: the Jobs AddCellInfo, CreateKeyspace, SetKeyspaceDurabilityPolicy `semi_sync`,
@@ -216,7 +223,7 @@ export function buildVtworkerFlow(outdir: string, changes: ExampleChanges = {}):
 export function buildVReplicationFlow(outdir: string, changes: ExampleChanges = {}): App[] {
   const app = newApp(outdir);
   const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
-  const release = VitessRelease.V22_0;
+  const release = changes.modernRelease ?? VitessRelease.V22_0;
   const keyspace = 'test_keyspace';
   const cell = 'test';
   const durability = 'semi_sync';

@@ -7,10 +7,26 @@ export enum FlagStyle {
    */
   GO_FLAG = 'GO_FLAG',
   /**
-   * pflag (Vitess v15 and later): `--name=value`, booleans as `--name`.
+   * pflag (Vitess v15 and later): `--name=value`, booleans as `--name`; names as the library
+   * writes them (Vitess's underscore spellings, e.g. `--init_keyspace`).
    */
   PFLAG = 'PFLAG',
+  /**
+   * pflag with dashed names (Vitess v24, whose canonical flag names are dashed):
+   * `--name=value` with every `_` of the name written as `-` (`--init-keyspace`), except
+   * {@link UNDERSCORE_FLAG_NAMES}, which these releases still spell with underscores. v24 would
+   * take the underscore spellings too, but rewrites each one to its dashed name with a deprecation
+   * warning (go/vt/utils/flags.go NormalizeUnderscoresToDashes, lines 149-170 at v0.24.4).
+   */
+  PFLAG_DASHED = 'PFLAG_DASHED',
 }
+
+/**
+ * The flag names that {@link FlagStyle.PFLAG_DASHED} leaves as they are: glog's, which Vitess v24
+ * registers and prints with underscores and does not rewrite (go/vt/utils/flags.go lines 151-154
+ * at v0.24.4; `--log_dir`, `--log_link` and `--log_backtrace_at` in go/flags/endtoend/*.txt).
+ */
+export const UNDERSCORE_FLAG_NAMES: readonly string[] = ['log_backtrace_at', 'log_dir', 'log_link'];
 
 /**
  * The client that command Jobs use to talk to vtctld.
@@ -95,6 +111,23 @@ export interface VitessReleaseProps {
    * @default 255 (MySQL 8.0.17 and later)
    */
   readonly mysqlHostnameMaxLength?: number;
+  /**
+   * Whether the binaries take glog's `logtostderr` flag, which the library passes so that they log
+   * to standard error (`kubectl logs`) instead of files.
+   *
+   * Set it to false from Vitess v24: its binaries log through structured logging
+   * (`--log-structured`, on by default) to standard error, and hide and deprecate the glog flags,
+   * which then do nothing but print a warning (go/vt/servenv/servenv.go lines 366-382 and
+   * go/vt/log/flags.go lines 52-68 at v0.24.4; v25 removes them).
+   * @default true
+   */
+  readonly logtostderrFlag?: boolean;
+  /**
+   * Whether vtctld takes `cell` (the cell of its HTTP API `/api`, which Vitess v24 removed: the
+   * flag is a hidden, deprecated no-op there, go/vt/vtctld/vtctld.go lines 38-54 at v0.24.4).
+   * @default true
+   */
+  readonly vtctldCellFlag?: boolean;
 }
 
 /**
@@ -203,6 +236,61 @@ export class VitessRelease {
     mysqlHostnameMaxLength: 255,
   });
 
+  /**
+   * Vitess v24.0.4, the newest release the Go module proxy serves (module vitess.io/vitess
+   * v0.24.4), and the first that knows MySQL 9 (go/mysql/flavor.go lines 215-216,
+   * config/mycnf/mysql90.cnf): as {@link V22_0} (vtctldclient, `primary`, the same topology roots
+   * and commands), but with dashed flag names ({@link FlagStyle.PFLAG_DASHED}: v24's canonical
+   * spelling, go/flags/endtoend/*.txt), no `--logtostderr` (structured logging to standard error
+   * by default) and no vtctld `--cell` (a no-op since the vtctld `/api` is gone).
+   */
+  public static readonly V24_0 = new VitessRelease({
+    version: 'v24.0.4',
+    image: 'vitess/lite:v24.0.4',
+    flagStyle: FlagStyle.PFLAG_DASHED,
+    topoGlobalRoot: '/vitess/global',
+    topoCellRootPrefix: '/vitess/',
+    topoAddressScheme: false,
+    primaryTypeName: 'primary',
+    vtctlClient: VtctlClient.VTCTLDCLIENT,
+    // Every command of V22_0: all are vtctldclient commands of v24.0.4 (reference/vitess-v24.0.4.json).
+    vtctlCommands: [
+      'AddCellInfo',
+      'ApplySchema',
+      'ApplyVSchema',
+      'Backup',
+      'BackupShard',
+      'CreateKeyspace',
+      'DeleteShards',
+      'GetBackups',
+      'GetCellInfoNames',
+      'GetKeyspace',
+      'GetSchema',
+      'GetShard',
+      'GetSrvKeyspaces',
+      'GetTablets',
+      'GetWorkflows',
+      'PingTablet',
+      'PlannedReparentShard',
+      'RebuildVSchemaGraph',
+      'Reshard',
+      'SetKeyspaceDurabilityPolicy',
+      'VDiff',
+      'ValidateSchemaKeyspace',
+    ],
+    vtworkerCommands: [],
+    v3ReshardingMode: false,
+    tabletSemiSyncFlag: false,
+    vtgateGatewayFlag: false,
+    // docker/lite/Dockerfile line 87 at v0.24.4 copies config/init_db.sql to /vt/config/.
+    imageInitDbSqlPath: '/vt/config/init_db.sql',
+    // MySQL 8.4 (docker/lite/Dockerfile line 71 runs docker/utils/install_dependencies.sh mysql84,
+    // which installs 8.4.8, lines 167-170, at v0.24.4): host names of up to 255 characters.
+    mysqlHostnameMaxLength: 255,
+    logtostderrFlag: false,
+    vtctldCellFlag: false,
+  });
+
   /** The release, e.g. `v9.0.0`. */
   public readonly version: string;
   /** The container image that holds every Vitess binary and mysqld. */
@@ -232,6 +320,10 @@ export class VitessRelease {
   public readonly imageInitDbSqlPath: string | undefined;
   /** The longest replication source host name that the image's MySQL takes. */
   public readonly mysqlHostnameMaxLength: number;
+  /** Whether the binaries take `logtostderr`. */
+  public readonly logtostderrFlag: boolean;
+  /** Whether vtctld takes `cell`. */
+  public readonly vtctldCellFlag: boolean;
 
   private readonly topoCellRootPrefix: string;
   private readonly topoAddressScheme: boolean;
@@ -242,6 +334,16 @@ export class VitessRelease {
     }
     if (props.image.trim() === '' || !props.image.includes(':')) {
       throw new Error(`VitessRelease: 'image' must be a pinned image reference (name:tag), got '${props.image}'`);
+    }
+    if (!Object.values(FlagStyle).includes(props.flagStyle)) {
+      throw new Error(
+        `VitessRelease: 'flagStyle' must be one of ${Object.values(FlagStyle).join(', ')}, got '${String(props.flagStyle)}'`,
+      );
+    }
+    for (const key of ['logtostderrFlag', 'vtctldCellFlag'] as const) {
+      if (props[key] !== undefined && typeof props[key] !== 'boolean') {
+        throw new Error(`VitessRelease: '${key}' must be true or false, got ${JSON.stringify(props[key])}`);
+      }
     }
     if (props.imageInitDbSqlPath !== undefined && !/^\/[^\s]*[^\s/]$/.test(props.imageInitDbSqlPath)) {
       throw new Error(
@@ -269,6 +371,8 @@ export class VitessRelease {
     this.vtgateGatewayFlag = props.vtgateGatewayFlag;
     this.imageInitDbSqlPath = props.imageInitDbSqlPath;
     this.mysqlHostnameMaxLength = mysqlHostnameMaxLength;
+    this.logtostderrFlag = props.logtostderrFlag ?? true;
+    this.vtctldCellFlag = props.vtctldCellFlag ?? true;
   }
 
   /** The major version number, e.g. 9 for v9.0.0. */
@@ -283,17 +387,28 @@ export class VitessRelease {
 
   /**
    * One flag as a single argv element: `-name=value` (or `--name=value`); a boolean `true` gives
-   * the bare `-name`.
+   * the bare `-name`. With {@link FlagStyle.PFLAG_DASHED} the name's `_` are written as `-`
+   * (`init_keyspace` gives `--init-keyspace`), except in {@link UNDERSCORE_FLAG_NAMES}.
    */
   public flag(name: string, value: string | number | boolean = true): string {
     if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
       throw new Error(`VitessRelease.flag: invalid flag name '${name}'`);
     }
     const prefix = this.flagStyle === FlagStyle.GO_FLAG ? '-' : '--';
+    const written =
+      this.flagStyle === FlagStyle.PFLAG_DASHED && !UNDERSCORE_FLAG_NAMES.includes(name) ? name.replace(/_/g, '-') : name;
     if (value === true) {
-      return `${prefix}${name}`;
+      return `${prefix}${written}`;
     }
-    return `${prefix}${name}=${value}`;
+    return `${prefix}${written}=${value}`;
+  }
+
+  /**
+   * The flags that make a Vitess server log to standard error: `-logtostderr` where the release
+   * takes it ({@link logtostderrFlag}), else none (v24 logs there by default).
+   */
+  public logFlags(): string[] {
+    return this.logtostderrFlag ? [this.flag('logtostderr')] : [];
   }
 
   /**

@@ -373,14 +373,14 @@ export class TabletShard extends Construct {
         ...(release.v3ReshardingMode ? [release.flag('binlog_use_v3_resharding_mode')] : []),
         ...(backup ? backup.flags(release) : []),
         ...(restore ? [release.flag('restore_from_backup')] : []),
-        release.flag('logtostderr'),
+        ...release.logFlags(),
       ];
       const mysqlctldArgs = [
         release.flag('tablet_uid', uid),
         release.flag('mysql_port', MYSQL_PORT),
         release.flag('socket_file', '/vt/vtdataroot/mysqlctl.sock'),
         ...(initDbSqlFile !== undefined ? [release.flag('init_db_sql_file', initDbSqlFile)] : []),
-        release.flag('logtostderr'),
+        ...release.logFlags(),
       ];
       const dataMount = { name: 'vtdataroot', mountPath: '/vt/vtdataroot' };
       const handOff =

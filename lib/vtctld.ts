@@ -58,7 +58,10 @@ export interface VtctldProps extends WorkloadOptions {
   readonly release?: VitessRelease;
   /** The etcd cluster of the global topology. */
   readonly globalTopology: EtcdCell;
-  /** The cell vtctld runs in (its `-cell` flag). */
+  /**
+   * The cell vtctld runs in (its `-cell` flag, which releases without
+   * {@link VitessRelease.vtctldCellFlag}, v24 on, are not given).
+   */
   readonly cell: string;
   /**
    * File backup storage; vtctld runs Backup and ListBackups, so it needs the same volume as the
@@ -169,12 +172,12 @@ export class Vtctld extends Construct implements IVtctld {
                 command: ['/vt/bin/vtctld'],
                 args: [
                   ...topologyFlags(release, props.globalTopology),
-                  release.flag('cell', props.cell),
+                  ...(release.vtctldCellFlag ? [release.flag('cell', props.cell)] : []),
                   release.flag('port', VTCTLD_WEB_PORT),
                   release.flag('grpc_port', VTCTLD_GRPC_PORT),
                   release.flag('service_map', vtctldServices(release).join(',')),
                   ...(backup ? backup.flags(release) : []),
-                  release.flag('logtostderr'),
+                  ...release.logFlags(),
                 ],
                 ports: [
                   { name: 'web', containerPort: VTCTLD_WEB_PORT },

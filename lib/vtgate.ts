@@ -346,7 +346,7 @@ export class Vtgate extends Construct {
                   release.flag('service_map', 'grpc-vtgateservice'),
                   release.flag('mysql_auth_server_impl', 'static'),
                   release.flag('mysql_auth_server_static_file', `${AUTH_MOUNT_PATH}/users.json`),
-                  release.flag('logtostderr'),
+                  ...release.logFlags(),
                 ],
                 ports: [
                   { name: 'web', containerPort: VTGATE_WEB_PORT },

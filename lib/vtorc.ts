@@ -102,7 +102,7 @@ export class Vtorc extends Construct {
                   ...topologyFlags(release, props.globalTopology),
                   release.flag('port', VTORC_WEB_PORT),
                   ...(keyspaces.length > 0 ? [release.flag('clusters_to_watch', keyspaces.join(','))] : []),
-                  release.flag('logtostderr'),
+                  ...release.logFlags(),
                 ],
                 ports: [{ name: 'web', containerPort: VTORC_WEB_PORT }],
                 ...daemonProbes(VTORC_WEB_PORT, debugHealthStatusProbe(VTORC_WEB_PORT), '/debug/liveness'),

@@ -114,7 +114,7 @@ export class VtworkerJob extends Construct {
       release.flag('cell', props.cell),
       ...(release.v3ReshardingMode ? [release.flag('use_v3_resharding_mode')] : []),
       release.flag('port', VTWORKER_WEB_PORT),
-      release.flag('logtostderr'),
+      ...release.logFlags(),
       props.command,
       release.flag('min_healthy_rdonly_tablets', minHealthy),
       `${props.keyspace}/${shard}`,

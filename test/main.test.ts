@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { buildApps, buildVReplicationFlow, buildVtworkerFlow } from '../main';
+import { VitessRelease } from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { FakeCluster, changingCommands, expectJobsSucceeded } from './util/fake-cluster';
@@ -371,6 +372,122 @@ describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
 
   test('the whole output', () => {
     expect({ ...Object.fromEntries(charts), rollback: Object.fromEntries(rollback) }).toMatchSnapshot();
+  });
+});
+
+describe('the current cluster on Vitess v24.0 (ExampleChanges.modernRelease)', () => {
+  const [app, rollbackApp] = buildVReplicationFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'current-v24-')), {
+    modernRelease: VitessRelease.V24_0,
+  });
+  const charts = chartObjects(app);
+  const rollback = chartObjects(rollbackApp);
+  const all = [...charts.values(), ...rollback.values()].flat();
+  const [v22App, v22RollbackApp] = buildVReplicationFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'current-v22-')));
+  const v22All = [...chartObjects(v22App).values(), ...chartObjects(v22RollbackApp).values()].flat();
+
+  test('every Vitess flag and vtctldclient command is known to Vitess v24.0.4, under its canonical (dashed) name', () => {
+    const invocations = vitessInvocations(all);
+    expect(new Set(invocations.map((i) => i.binary))).toEqual(new Set(['vtctld', 'vtgate', 'vtorc', 'vttablet', 'mysqlctld', 'vtctldclient']));
+    expect(invocations).toHaveLength(vitessInvocations(v22All).length);
+    expect(checkInvocations(invocations, 'v24')).toEqual([]);
+    // The underscore spellings of v22.0.3 are not v24's canonical names.
+    expect(checkInvocations(invocations, 'modern')).toContainEqual(
+      "StatefulSet/vttablet-100 vttablet: vttablet: unknown vttablet flag '--init-keyspace=test_keyspace'",
+    );
+  });
+
+  test('the same objects as on v22.0, but v24 images, dashed flag names, no --logtostderr and no vtctld --cell', () => {
+    // GIVEN the v22.0 output with what v24.0 changes applied by hand
+    const vitessServers = /^\/vt\/bin\/(vtctld|vtgate|vtorc|vttablet|mysqlctld)$/;
+    const expected = JSON.parse(JSON.stringify(v22All).split('vitess/lite:v22.0.3').join('vitess/lite:v24.0.4'));
+    for (const object of expected) {
+      for (const c of object.spec?.template?.spec?.containers ?? []) {
+        const binary = vitessServers.exec(c.command?.[0] ?? '')?.[1];
+        if (!binary) continue;
+        c.args = c.args
+          .filter((a: string) => a !== '--logtostderr' && !(binary === 'vtctld' && a.startsWith('--cell=')))
+          .map((a: string) => a.replace(/^--([a-z0-9_-]+)/, (_m, name: string) => `--${name.replace(/_/g, '-')}`));
+      }
+    }
+    // THEN the v24.0 output is exactly that
+    expect(all).toEqual(expected);
+    const vtctld = container(findObject(all, 'Deployment', 'vtctld'), 'vtctld');
+    expect(vtctld.args).toEqual([
+      '--topo-implementation=etcd2',
+      '--topo-global-server-address=etcd-global-client:2379',
+      '--topo-global-root=/vitess/global',
+      '--port=15000',
+      '--grpc-port=15999',
+      '--service-map=grpc-vtctl,grpc-vtctld',
+      '--backup-storage-implementation=file',
+      '--file-backup-storage-root=/vt/backups',
+    ]);
+    expect(container(findObject(all, 'StatefulSet', 'vttablet-100'), 'mysql').args).toEqual([
+      '--tablet-uid=100',
+      '--mysql-port=3306',
+      '--socket-file=/vt/vtdataroot/mysqlctl.sock',
+      '--init-db-sql-file=/vt/config/init_db.sql',
+    ]);
+  });
+
+  test('applied in order, the Jobs run the same commands as on v22.0', () => {
+    // The changing commands of a run of every file in order, the old tablets restarting once
+    // after complete (as in the v22.0 run above).
+    const commandsOf = (flow: Map<string, any[]>): string[] => {
+      const cluster = new FakeCluster();
+      try {
+        const ran: string[] = [];
+        for (const [file, objects] of flow) {
+          if (file === '16-reshard-delete-shard') {
+            cluster.delete(flow.get('01-tablets-test-keyspace-0')!);
+          }
+          const runs = cluster.apply(objects);
+          expectJobsSucceeded(runs);
+          ran.push(...changingCommands(runs));
+          if (file === '15-reshard-complete') cluster.tick();
+        }
+        expect(Object.keys(cluster.state.shards).sort()).toEqual(['test_keyspace/-80', 'test_keyspace/80-']);
+        return ran;
+      } finally {
+        cluster.dispose();
+      }
+    };
+    const wf = '--workflow=reshard --target-keyspace=test_keyspace';
+    expect(commandsOf(charts)).toEqual([
+      'vtctldclient AddCellInfo --root=/vitess/test --server-address=etcd-test-client:2379 test',
+      'vtctldclient SetKeyspaceDurabilityPolicy --durability-policy=semi_sync test_keyspace',
+      'vtctldclient PlannedReparentShard --new-primary=test-0000000100 test_keyspace/0',
+      'vtctldclient ApplySchema --sql=CREATE TABLE messages ( ... test_keyspace',
+      'vtctldclient Backup test-0000000104',
+      'vtctldclient RebuildVSchemaGraph',
+      expect.stringMatching(/^vtctldclient ApplyVSchema --vschema=\{"sharded":true,.* test_keyspace$/),
+      'vtctldclient PlannedReparentShard --new-primary=test-0000000200 test_keyspace/-80',
+      'vtctldclient PlannedReparentShard --new-primary=test-0000000300 test_keyspace/80-',
+      `vtctldclient Reshard ${wf} create --source-shards=0 --target-shards=-80,80-`,
+      `vtctldclient VDiff ${wf} create`,
+      `vtctldclient Reshard ${wf} switchtraffic --tablet-types=rdonly,replica`,
+      `vtctldclient Reshard ${wf} switchtraffic --tablet-types=primary`,
+      `vtctldclient Reshard ${wf} complete`,
+      'vtctldclient DeleteShards --recursive test_keyspace/0',
+    ]);
+  });
+
+  test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s, unknown fields rejected', (version) => {
+    expect(validateManifests(all, version)).toEqual([]);
+  });
+
+  test('modernRelease defaults to VitessRelease.V22_0', () => {
+    const [explicit, explicitRollback] = buildVReplicationFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'current-v22-explicit-')), {
+      modernRelease: VitessRelease.V22_0,
+    });
+    expect([...chartObjects(explicit).values(), ...chartObjects(explicitRollback).values()].flat()).toEqual(v22All);
+  });
+
+  test('fails for a modernRelease without vtctldclient and VTOrc', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'current-v9-'));
+    expect(() => buildVReplicationFlow(outdir, { modernRelease: VitessRelease.V9_0 })).toThrow(
+      "Vtorc: 'release' must be Vitess v16 or later, got v9.0.0; earlier releases elect primaries with InitShardMaster (TabletShard.initPrimaryJob)",
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { FlagStyle, VitessRelease, VtctlClient } from '../lib';
+import { FlagStyle, UNDERSCORE_FLAG_NAMES, VitessRelease, VtctlClient } from '../lib';
 import { loadReference } from './util/vitess-reference';
 
 describe('VitessRelease', () => {
@@ -141,5 +141,109 @@ describe('VitessRelease.V22_0', () => {
   test('refuses the commands it does not have', () => {
     expect(() => v22.requireVtctlCommand('InitShardMaster', 'Test')).toThrow(/Test: Vitess v22.0.3 has no vtctldclient command 'InitShardMaster'/);
     expect(() => v22.requireVtworkerCommand('SplitClone', 'Test')).toThrow(/Test: Vitess v22.0.3 has no vtworker \(removed in v15\)/);
+  });
+});
+
+describe('VitessRelease.V24_0', () => {
+  const v24 = VitessRelease.V24_0;
+  const v22 = VitessRelease.V22_0;
+  const reference = loadReference('v24');
+
+  test('a current release as v22.0: vtctldclient, primary, /vitess roots, plain addresses, no vtworker', () => {
+    expect(v24.version).toBe('v24.0.4');
+    expect(v24.image).toBe('vitess/lite:v24.0.4');
+    expect(v24.majorVersion).toBe(24);
+    expect(v24.flagStyle).toBe(FlagStyle.PFLAG_DASHED);
+    expect(v24.vtctlClient).toBe(VtctlClient.VTCTLDCLIENT);
+    expect(v24.hasVtworker).toBe(false);
+    expect(v24.topoGlobalRoot).toBe('/vitess/global');
+    expect(v24.cellRoot('test')).toBe('/vitess/test');
+    expect(v24.topoServerAddress('etcd-test-client:2379')).toBe('etcd-test-client:2379');
+    expect(v24.primaryTypeName).toBe('primary');
+    expect([v24.v3ReshardingMode, v24.tabletSemiSyncFlag, v24.vtgateGatewayFlag]).toEqual([false, false, false]);
+    expect(v24.vtctlCommands).toEqual(v22.vtctlCommands);
+    expect(v24.vtworkerCommands).toEqual([]);
+  });
+
+  test('flags with dashes, as v24 names them; the glog names v24 still spells with underscores stay', () => {
+    expect(v24.flag('init_keyspace', 'test_keyspace')).toBe('--init-keyspace=test_keyspace');
+    expect(v24.flag('tablet-path', 'test-0000000100')).toBe('--tablet-path=test-0000000100');
+    expect(v24.flag('enable_replication_reporter')).toBe('--enable-replication-reporter');
+    expect(v24.flag('port', 15000)).toBe('--port=15000');
+    expect(v24.flag('log_dir', '/vt/logs')).toBe('--log_dir=/vt/logs');
+    expect(UNDERSCORE_FLAG_NAMES).toEqual(['log_backtrace_at', 'log_dir', 'log_link']);
+    expect(v24.commandFlag('server_address', 'etcd:2379')).toBe('--server-address=etcd:2379');
+    // v22 is unchanged: underscores as the library writes them.
+    expect(v22.flagStyle).toBe(FlagStyle.PFLAG);
+    expect(v22.flag('init_keyspace', 'test_keyspace')).toBe('--init_keyspace=test_keyspace');
+    expect(v22.flag('log_dir', '/vt/logs')).toBe('--log_dir=/vt/logs');
+  });
+
+  test('the names that stay underscored are the ones v24 prints with underscores, and v24 has no other', () => {
+    // vtctldclient's global flags and vtctlclient's flags list glog's names as they are.
+    for (const name of UNDERSCORE_FLAG_NAMES) {
+      expect(reference.vtctldclient.globalFlags).toContain(`--${name}`);
+      expect(reference.extraBinaries.vtctlclient).toContain(`--${name}`);
+    }
+    const underscored = new Set<string>();
+    for (const flags of [...Object.values(reference.binaries), ...Object.values(reference.extraBinaries)] as string[][]) {
+      flags.filter((flag) => flag.includes('_')).forEach((flag) => underscored.add(flag.slice(2)));
+    }
+    expect([...underscored].sort()).toEqual([...UNDERSCORE_FLAG_NAMES]);
+  });
+
+  test('no --logtostderr (v24 logs to standard error by default and deprecates it), no vtctld --cell (a no-op in v24)', () => {
+    expect(v24.logtostderrFlag).toBe(false);
+    expect(v24.logFlags()).toEqual([]);
+    expect(v24.vtctldCellFlag).toBe(false);
+    expect(reference.binaries.vttablet).not.toContain('--logtostderr');
+    expect(reference.hiddenDeprecatedFlags.allCobraBinaries).toContain('--logtostderr');
+    expect(reference.binaries.vtctld).not.toContain('--cell');
+    expect(reference.hiddenDeprecatedFlags.vtctld).toContain('--cell');
+    // v22 and v9 keep both.
+    expect(v22.logFlags()).toEqual(['--logtostderr']);
+    expect(VitessRelease.V9_0.logFlags()).toEqual(['-logtostderr']);
+    expect([v22.logtostderrFlag, v22.vtctldCellFlag, VitessRelease.V9_0.vtctldCellFlag]).toEqual([true, true, true]);
+  });
+
+  test('what the v24.0 image holds: /vt/config/init_db.sql, MySQL 8.4 with host names of up to 255 characters', () => {
+    // docker/lite/Dockerfile lines 71 and 87 and docker/utils/install_dependencies.sh lines
+    // 167-170 at v0.24.4: MySQL 8.4.8, and config/init_db.sql copied to /vt/config/.
+    expect(v24.imageInitDbSqlPath).toBe('/vt/config/init_db.sql');
+    expect(v24.mysqlHostnameMaxLength).toBe(255);
+  });
+
+  test('every vtctldclient command of the v24.0 profile exists in Vitess v24.0.4', () => {
+    expect(reference.release).toBe('v24.0.4');
+    expect(reference.module).toMatchObject({ path: 'vitess.io/vitess', version: 'v0.24.4', sum: 'h1:fjIFc28fGYF6Bxu4heHsKvx+huPbA4NmIeLJL4clbc8=' });
+    for (const command of v24.vtctlCommands) {
+      expect(reference.vtctldclient.commandNames).toContain(command);
+    }
+  });
+
+  test('refuses the commands it does not have', () => {
+    expect(() => v24.requireVtctlCommand('InitShardMaster', 'Test')).toThrow(/Test: Vitess v24.0.4 has no vtctldclient command 'InitShardMaster'/);
+    expect(() => v24.requireVtworkerCommand('SplitClone', 'Test')).toThrow(/Test: Vitess v24.0.4 has no vtworker \(removed in v15\)/);
+  });
+
+  test('a release without logtostderrFlag and vtctldCellFlag takes both', () => {
+    const release = new VitessRelease(releaseProps());
+    expect([release.logtostderrFlag, release.vtctldCellFlag]).toEqual([true, true]);
+    const custom = new VitessRelease({ ...releaseProps(), flagStyle: FlagStyle.PFLAG_DASHED, logtostderrFlag: false, vtctldCellFlag: false });
+    expect([custom.logtostderrFlag, custom.vtctldCellFlag, custom.logFlags()]).toEqual([false, false, []]);
+    expect(custom.flag('mysql_port', 3306)).toBe('--mysql-port=3306');
+  });
+
+  test('fails for a bad flagStyle, logtostderrFlag or vtctldCellFlag', () => {
+    const props = releaseProps();
+    expect(() => new VitessRelease({ ...props, flagStyle: 'PFLAG_DASHES' as FlagStyle })).toThrow(
+      "VitessRelease: 'flagStyle' must be one of GO_FLAG, PFLAG, PFLAG_DASHED, got 'PFLAG_DASHES'",
+    );
+    expect(() => new VitessRelease({ ...props, logtostderrFlag: 'false' as unknown as boolean })).toThrow(
+      'VitessRelease: \'logtostderrFlag\' must be true or false, got "false"',
+    );
+    expect(() => new VitessRelease({ ...props, vtctldCellFlag: 0 as unknown as boolean })).toThrow(
+      "VitessRelease: 'vtctldCellFlag' must be true or false, got 0",
+    );
   });
 });

@@ -209,6 +209,26 @@ test('on Vitess v22.0: pflag spelling, no semi-sync or v3 resharding flags, flag
   expect(checkInvocations(vitessInvocations(objects), 'modern')).toEqual([]);
 });
 
+test('on Vitess v24.0: dashed flag names, no --logtostderr, flags known to v24.0.4', () => {
+  const { objects } = shard({ release: VitessRelease.V24_0 });
+  const tablet = findObject(objects, 'StatefulSet', 'vttablet-100');
+  const vttablet = container(tablet, 'vttablet');
+  expect(vttablet.image).toBe('vitess/lite:v24.0.4');
+  expect(vttablet.args).toContain('--tablet-path=test-0000000100');
+  expect(vttablet.args).toContain('--topo-global-root=/vitess/global');
+  expect(vttablet.args).toContain('--init-keyspace=test_keyspace');
+  expect(vttablet.args).toContain('--init-tablet-type=replica');
+  expect(vttablet.args.filter((a: string) => a.includes('_') && a.split('=')[0].includes('_'))).toEqual([]);
+  expect(vttablet.args).not.toContain('--logtostderr');
+  expect(container(tablet, 'mysql').args).toEqual([
+    '--tablet-uid=100',
+    '--mysql-port=3306',
+    '--socket-file=/vt/vtdataroot/mysqlctl.sock',
+    '--init-db-sql-file=/vt/config/init_db.sql',
+  ]);
+  expect(checkInvocations(vitessInvocations(objects), 'v24')).toEqual([]);
+});
+
 test('on Vitess v22.0 the primary is elected with PlannedReparentShard, through vtctldclient', () => {
   const { chart, construct } = shard({ release: VitessRelease.V22_0 });
   const job = construct.initPrimaryJob(chart, 'Init', { release: VitessRelease.V22_0, grpcAddress: 'vtctld:15999' });
@@ -350,6 +370,7 @@ describe('TabletShard production defaults', () => {
 describe.each([
   ['v9.0', VitessRelease.V9_0, 'legacy' as const, 'master'],
   ['v22.0', VitessRelease.V22_0, 'modern' as const, 'primary'],
+  ['v24.0', VitessRelease.V24_0, 'v24' as const, 'primary'],
 ])('a stopping tablet on Vitess %s', (_name, release, reference, primaryType) => {
   function cluster() {
     const chart = testChart();
@@ -464,16 +485,17 @@ describe('TabletShard init_db.sql', () => {
   });
 
   test.each([
-    ['v9.0', VitessRelease.V9_0, 'legacy' as const, '-'],
-    ['v22.0', VitessRelease.V22_0, 'modern' as const, '--'],
-  ])('on Vitess %s initDbSql comes from a Secret mounted read-only into the mysql container only', (_name, release, reference, dash) => {
+    ['v9.0', VitessRelease.V9_0, 'legacy' as const, '-init_db_sql_file'],
+    ['v22.0', VitessRelease.V22_0, 'modern' as const, '--init_db_sql_file'],
+    ['v24.0', VitessRelease.V24_0, 'v24' as const, '--init-db-sql-file'],
+  ])('on Vitess %s initDbSql comes from a Secret mounted read-only into the mysql container only', (_name, release, reference, initDbFlag) => {
     // GIVEN init SQL in a Secret
     const { objects } = shard({ release, initDbSql: { secretName: 'vitess-init-db', key: 'init-db.sql' } });
     for (const uid of [100, 103]) {
       const sts = findObject(objects, 'StatefulSet', `vttablet-${uid}`);
       // THEN mysqlctld runs the mounted file instead of the release's
       const args = mysqlArgs(objects, uid);
-      expect(args.filter((a) => a.includes('init_db_sql_file'))).toEqual([`${dash}init_db_sql_file=/vt/secrets/init-db/init_db.sql`]);
+      expect(args.filter((a) => /init[_-]db[_-]sql[_-]file/.test(a))).toEqual([`${initDbFlag}=/vt/secrets/init-db/init_db.sql`]);
       expect(sts.spec.template.spec.volumes).toContainEqual({
         name: 'init-db-sql',
         secret: { secretName: 'vitess-init-db', items: [{ key: 'init-db.sql', path: 'init_db.sql' }] },

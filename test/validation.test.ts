@@ -5,7 +5,8 @@ import * as path from 'path';
 import type { ValidationContext as Context } from 'cdk8s-cli/lib/plugins/validation';
 import { Yaml } from 'cdk8s';
 import * as yaml from 'yaml';
-import { buildApps } from '../main';
+import { buildApps, buildVReplicationFlow } from '../main';
+import { VitessRelease } from '../lib';
 import { ManifestValidation, Problem, checkObject, parseManifest } from '../validation';
 import { DATA_DIR, generatedFiles, libKinds } from '../validation/generate';
 
@@ -357,6 +358,29 @@ describe('Vitess flag and command problems', () => {
     expect(rules(checkObject(object, file))).toEqual(['unknown flag -foo for vttablet (Vitess v9.0.0)']);
   });
 
+  test('the VReplication flow on Vitess v24.0.4 passes; a v22 underscore spelling there is reported with the dashed name', () => {
+    // GIVEN the VReplication flow synthesized on V24_0
+    const dir = tempDir('validation-v24-');
+    for (const app of buildVReplicationFlow(dir, { modernRelease: VitessRelease.V24_0 })) app.synth();
+    const files = yamlFiles(dir);
+    const objects = files.flatMap((file) => parseFile(file).map((object) => ({ object, file })));
+
+    // THEN every object passes, and the plugin knows the release
+    expect(objects.length).toBeGreaterThan(50);
+    expect(objects.flatMap(({ object, file }) => checkObject(object, file))).toEqual([]);
+
+    // WHEN a v24 tablet gets a flag spelled as v22 spells it
+    const { object, file } = objects.find(({ object: o }) => o.kind === 'StatefulSet' && o.metadata.name === 'vttablet-100')!;
+    const c = containerIndex(object, 'vttablet');
+    expect(object.spec.template.spec.containers[c].image).toBe('vitess/lite:v24.0.4');
+    object.spec.template.spec.containers[c].args.push('--init_shard=0');
+
+    // THEN it is reported, with the dashed flag closest
+    const problems = checkObject(object, file);
+    expect(rules(problems)).toEqual(['unknown flag --init_shard for vttablet (Vitess v24.0.4)']);
+    expect(problems[0].recommendation).toMatch(/^vttablet of Vitess v24\.0\.4 has no flag --init_shard; the closest flags: --init-shard\b/);
+  });
+
   test('v22.0.3 flags must be written with two dashes', () => {
     // GIVEN a v22 vttablet flag written -port
     const { object, file } = exampleObject('vreplication', '01-tablets-test-keyspace-0.k8s.yaml', 'StatefulSet', 'vttablet-100');
@@ -433,7 +457,7 @@ describe('Vitess flag and command problems', () => {
         manifestPath: file,
         location: `/spec/template/spec/containers/${c}/image`,
         rule: 'no reference data for Vitess image vitess/lite:v15.0.0',
-        recommendation: 'There is no data for Vitess v15.0.0. The plugin has the flags and commands of Vitess v9.0.0, v22.0.3.',
+        recommendation: 'There is no data for Vitess v15.0.0. The plugin has the flags and commands of Vitess v9.0.0, v22.0.3, v24.0.4.',
         fix: expect.stringContaining('VITESS_RELEASES in validation/generate.js'),
       },
     ]);

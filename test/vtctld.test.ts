@@ -140,9 +140,9 @@ describe('Vtctld production defaults', () => {
 
   test('ready while /debug/health says ok (a bash script that reads the body), alive on /debug/vars', () => {
     // vtctld's /debug/health answers HTTP 200 with "ok" or "not ok" (go/vt/vtctld/debug_health.go:31-49
-    // at v0.9.0, :32-50 at v0.22.4 and v0.22.1), so an httpGet probe would pass either way.
+    // at v0.9.0, :32-50 at v0.22.4, v0.22.1 and v0.24.4), so an httpGet probe would pass either way.
     // test/pod.test.ts runs this script against a local server that answers both.
-    for (const release of [VitessRelease.V9_0, VitessRelease.V22_0]) {
+    for (const release of [VitessRelease.V9_0, VitessRelease.V22_0, VitessRelease.V24_0]) {
       const c = container(vtctldOf({ release }).deployment, 'vtctld');
       expect(c.readinessProbe.httpGet).toBeUndefined();
       expect(c.readinessProbe).toMatchObject({ periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
@@ -297,4 +297,22 @@ test('on Vitess v22.0: pflag spelling, vtctld\'s own gRPC service for vtctldclie
     '--logtostderr',
   ]);
   expect(checkInvocations(vitessInvocations([deployment]), 'modern')).toEqual([]);
+});
+
+test('on Vitess v24.0: dashed flag names, no --cell (a no-op in v24) and no --logtostderr, flags known to v24.0.4', () => {
+  const chart = testChart();
+  const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+  new Vtctld(chart, 'Vtctld', { release: VitessRelease.V24_0, globalTopology, cell: 'test' });
+  const deployment = findObject(Testing.synth(chart), 'Deployment', 'vtctld');
+  const c = container(deployment, 'vtctld');
+  expect(c.image).toBe('vitess/lite:v24.0.4');
+  expect(c.args).toEqual([
+    '--topo-implementation=etcd2',
+    '--topo-global-server-address=etcd-global-client:2379',
+    '--topo-global-root=/vitess/global',
+    '--port=15000',
+    '--grpc-port=15999',
+    '--service-map=grpc-vtctl,grpc-vtctld',
+  ]);
+  expect(checkInvocations(vitessInvocations([deployment]), 'v24')).toEqual([]);
 });

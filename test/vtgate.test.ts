@@ -195,11 +195,12 @@ describe('Vtgate production defaults', () => {
 
   test('ready while /debug/vars counts a serving tablet (a bash script that reads the body), alive on /debug/vars', () => {
     // /debug/health is no use: vtgate's IsHealthy returns nil, so it always says ok
-    // (go/vt/vtgate/vtgate.go:228-247 at v0.9.0, :518-543 at v0.22.4 and v0.22.1). The
-    // HealthcheckConnections gauge counts the serving tablets (go/vt/discovery/healthcheck.go:995-1008
-    // at v0.22.4 and v0.22.1, go/vt/discovery/legacy_healthcheck.go:431-444 at v0.9.0).
+    // (go/vt/vtgate/vtgate.go:228-247 at v0.9.0, :518-543 at v0.22.4 and v0.22.1, :552-572 at
+    // v0.24.4). The HealthcheckConnections gauge counts the serving tablets
+    // (go/vt/discovery/healthcheck.go:995-1008 at v0.22.4 and v0.22.1, :987-991 at v0.24.4,
+    // go/vt/discovery/legacy_healthcheck.go:431-444 at v0.9.0).
     // test/pod.test.ts runs this script against a local server with and without serving tablets.
-    for (const release of [VitessRelease.V9_0, VitessRelease.V22_0]) {
+    for (const release of [VitessRelease.V9_0, VitessRelease.V22_0, VitessRelease.V24_0]) {
       const c = container(vtgateOf({ release }).deployment, 'vtgate');
       expect(c.readinessProbe.httpGet).toBeUndefined();
       expect(c.readinessProbe).toMatchObject({ periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });

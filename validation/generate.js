@@ -1,7 +1,8 @@
 'use strict';
 /**
  * Generates the data of the validation plugin (`validation/data/`) from the reference data beside
- * the repository (`../shared/kubernetes-schemas`, `../shared/vitess-reference`), so that
+ * the repository (`../shared/kubernetes-schemas`, `../shared/vitess-reference`) and in it
+ * (`reference/`, Vitess v24.0.4), so that
  * `cdk8s synth` validates with nothing but the repository and `npm ci`:
  *
  * - `data/kubernetes-<version>.js`: ajv standalone validators, one export per `<apiVersion> <kind>`
@@ -30,11 +31,14 @@ const EXTRA_KINDS = [];
 
 /**
  * The Vitess releases the library supports, each with its reference file and how its binaries
- * parse flags: `go` (Go's flag package: `-name` or `--name`) or `pflag` (`--name` only).
+ * parse flags: `go` (Go's flag package: `-name` or `--name`) or `pflag` (`--name` only). `file` is
+ * in shared/vitess-reference; `repoFile` is in the repository (reference/, written by
+ * tools/reference/generate-vitess-v24.ts).
  */
 const VITESS_RELEASES = [
   { version: 'v9.0.0', file: 'legacy.json', flagSyntax: 'go' },
   { version: 'v22.0.3', file: 'modern.json', flagSyntax: 'pflag' },
+  { version: 'v24.0.4', repoFile: 'reference/vitess-v24.0.4.json', flagSyntax: 'pflag' },
 ];
 
 /**
@@ -186,13 +190,13 @@ function binaryFlags(reference) {
 
 /** The reference data of one release, reduced to what the plugin checks. */
 function vitessRelease(sharedDir, release) {
-  const file = path.join(sharedDir, 'vitess-reference', release.file);
+  const file = release.repoFile ? path.join(REPO_DIR, release.repoFile) : path.join(sharedDir, 'vitess-reference', release.file);
   const reference = JSON.parse(fs.readFileSync(file, 'utf8'));
   if (!String(reference.release).startsWith(release.version)) {
     throw new Error(`generate: ${file} is release '${reference.release}', expected ${release.version}`);
   }
   const data = {
-    source: `shared/vitess-reference/${release.file}`,
+    source: release.repoFile ?? `shared/vitess-reference/${release.file}`,
     flagSyntax: release.flagSyntax,
     binaries: binaryFlags(reference),
   };

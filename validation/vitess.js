@@ -341,7 +341,7 @@ function vitessRuns(argv) {
   return [];
 }
 
-/** The releases the data covers, e.g. `['v9.0.0', 'v22.0.3']`. */
+/** The releases the data covers, e.g. `['v9.0.0', 'v22.0.3', 'v24.0.4']`. */
 function vitessVersions() {
   return Object.keys(vitessReleases());
 }

@@ -33,9 +33,13 @@ function cliScript(): string {
   return compiledCli;
 }
 
-/** The value of `-name=value` (v9) or `--name=value` (v22) in a container's args. */
+/**
+ * The value of `-name=value` (v9) or `--name=value` (v22) in a container's args, the name also
+ * spelled with dashes for underscores (`--init-keyspace`, v24).
+ */
 function flagValue(args: string[], name: string): string | undefined {
-  const found = args.find((a) => a.startsWith(`-${name}=`) || a.startsWith(`--${name}=`));
+  const names = [name, name.replace(/_/g, '-')];
+  const found = args.find((a) => names.some((n) => a.startsWith(`-${n}=`) || a.startsWith(`--${n}=`)));
   return found?.slice(found.indexOf('=') + 1);
 }
 

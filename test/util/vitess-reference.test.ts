@@ -91,4 +91,28 @@ describe('the Vitess reference check', () => {
     const problems = checkInvocations(vitessInvocations([daemon('vtctld', ['-cell=test'])]), 'modern');
     expect(problems).toEqual(["Deployment/d c: vtctld: vtctld flag '-cell=test' must be written with '--' (pflag)"]);
   });
+
+  test('v24 (from reference/): dashed names only; the underscore spellings, --logtostderr and vtctld --cell are refused', () => {
+    const ok = [
+      daemon('vttablet', ['--init-keyspace=ks', '--tablet-path=test-100']),
+      daemon('vtctld', ['--port=15000', '--grpc-port=15999', '--service-map=grpc-vtctl,grpc-vtctld']),
+      job('/vt/bin/vtctldclient --server=vtctld:15999 --log_dir=/tmp Reshard --workflow=wf --target-keyspace=ks SwitchTraffic --tablet-types=primary'),
+    ];
+    expect(checkInvocations(vitessInvocations(ok), 'v24')).toEqual([]);
+    const bad = [
+      daemon('vttablet', ['--init_keyspace=ks', '--logtostderr', '--log-dir=/vt/logs']),
+      daemon('vtctld', ['--cell=test', '-port=15000']),
+      job('/vt/bin/vtctldclient --server=vtctld:15999 Reshard --workflow=wf --target_keyspace=ks complete'),
+    ];
+    expect(checkInvocations(vitessInvocations(bad), 'v24')).toEqual([
+      "Deployment/d c: vttablet: unknown vttablet flag '--init_keyspace=ks'",
+      "Deployment/d c: vttablet: unknown vttablet flag '--logtostderr'",
+      "Deployment/d c: vttablet: unknown vttablet flag '--log-dir=/vt/logs'",
+      "Deployment/d c: vtctld: unknown vtctld flag '--cell=test'",
+      "Deployment/d c: vtctld: vtctld flag '-port=15000' must be written with '--' (pflag)",
+      "Job/j c: vtctldclient: unknown Reshard flag '--target_keyspace=ks'",
+    ]);
+    const noWorker = checkInvocations(vitessInvocations([job('/vt/bin/vtworker -cell=test SplitClone ks/0')]), 'v24');
+    expect(noWorker).toEqual(["Job/j c: vtworker: binary 'vtworker' is not in Vitess v24.0.4"]);
+  });
 });

@@ -2,20 +2,34 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { simpleCommands } from './shell-words';
 
-/** The reference data of a Vitess release's flags and commands, from ../shared/vitess-reference. */
-export type ReferenceName = 'legacy' | 'modern';
+/**
+ * The reference data of a Vitess release's flags and commands: `legacy` (v9.0.0) and `modern`
+ * (v22.0.3) from ../shared/vitess-reference, `v24` (v24.0.4) from the repository's reference/
+ * (tools/reference/generate-vitess-v24.ts writes it).
+ */
+export type ReferenceName = 'legacy' | 'modern' | 'v24';
 
-const REFERENCE_DIR = path.resolve(__dirname, '../../../shared/vitess-reference');
-const FILES: Record<ReferenceName, string> = { legacy: 'legacy.json', modern: 'modern.json' };
+const SHARED_REFERENCE_DIR = path.resolve(__dirname, '../../../shared/vitess-reference');
+const REPO_REFERENCE_DIR = path.resolve(__dirname, '../../reference');
+const FILES: Record<ReferenceName, string> = {
+  legacy: path.join(SHARED_REFERENCE_DIR, 'legacy.json'),
+  modern: path.join(SHARED_REFERENCE_DIR, 'modern.json'),
+  v24: path.join(REPO_REFERENCE_DIR, 'vitess-v24.0.4.json'),
+};
 const cache = new Map<ReferenceName, any>();
 
 export function loadReference(name: ReferenceName): any {
   let data = cache.get(name);
   if (!data) {
-    data = JSON.parse(fs.readFileSync(path.join(REFERENCE_DIR, FILES[name]), 'utf8'));
+    data = JSON.parse(fs.readFileSync(FILES[name], 'utf8'));
     cache.set(name, data);
   }
   return data;
+}
+
+/** Whether the release of a reference parses flags with pflag (`--name` only): every one after v9. */
+function isPflag(name: ReferenceName): boolean {
+  return name !== 'legacy';
 }
 
 /** One run of a Vitess binary found in a manifest. */
@@ -108,7 +122,7 @@ export function checkInvocations(invocations: Invocation[], name: ReferenceName)
   const checkFlags = (inv: Invocation, flags: string[], known: string[], what: string) => {
     for (const flag of flags) {
       const flagKey = `--${flagName(flag)}`;
-      if (name === 'modern' && !flag.startsWith('--')) {
+      if (isPflag(name) && !flag.startsWith('--')) {
         problems.push(`${at(inv)}: ${what} flag '${flag}' must be written with '--' (pflag)`);
       } else if (!known.includes(flagKey)) {
         problems.push(`${at(inv)}: unknown ${what} flag '${flag}'`);
@@ -135,7 +149,7 @@ export function checkInvocations(invocations: Invocation[], name: ReferenceName)
         continue;
       }
       checkFlags(inv, leadingFlags(commandArgs).flags, ref.vtworker.commands[command], `${command}`);
-    } else if (inv.binary === 'vtctldclient' && name === 'modern') {
+    } else if (inv.binary === 'vtctldclient' && isPflag(name)) {
       problems.push(...checkVtctldclient(inv, ref).map((p) => `${at(inv)}: ${p}`));
     } else {
       const known = binaryFlags(ref, inv.binary);
