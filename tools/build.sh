@@ -6,25 +6,41 @@
 #   .cache/tools/etcd-<ETCD_VERSION>/bin/{etcd,etcdctl}
 #
 # and, only when asked (`tools/build.sh vitess`: npm test and .ci/run do not build them), the
-# Vitess binaries of the two releases the manifests target:
+# Vitess binaries of release 24 (for the end-to-end test that runs real Vitess) and of the two
+# releases the manifests target:
 #
+#   .cache/tools/vitess-<VITESS_V24_VERSION>/bin/{mysqlctl,mysqlctld,vtctld,vtctldclient,vtgate,vtorc,vttablet}
 #   .cache/tools/vitess-<VITESS_V22_VERSION>/bin/{vtctld,vtctldclient,vttablet,mysqlctld,vtgate,vtorc}
 #   .cache/tools/vitess-<VITESS_V9_VERSION>/bin/{vtctld,vtctlclient,vttablet,mysqlctld,vtgate,vtworker}
+#
+# and a root filesystem that models the image vitess/lite:v24.0.4 (Debian packages from
+# deb.debian.org with debootstrap, MySQL 9.7 from Debian sid, the v24 binaries in /vt/bin), with
+# a description of it (env, user, packages, how it differs from the real image):
+#
+#   .cache/tools/image-vitess-lite-v24.0.4/{rootfs/,image.json}
 #
 # Source stays in the Go module cache; the binaries go to .cache/tools/ (ignored by git). Each
 # binary is built once per version: one that exists already is kept, so a second run takes
 # seconds. A binary is built under a temporary name, checked to run (--version, or what
 # version_args_of says), and only then renamed into place, so an interrupted build never leaves
-# a broken binary behind.
+# a broken binary behind. The root filesystem likewise is built in a temporary folder and renamed
+# into place when complete; one that exists is kept. The .debs it downloads stay in
+# .cache/tools/debs-<suite>/ for the next build.
 #
 # Usage:
 #   tools/build.sh              build what is missing of Kubernetes and etcd, then print the paths
 #                               of their binaries
-#   tools/build.sh vitess       the same for the Vitess binaries (both releases) instead
+#   tools/build.sh vitess       the same for the Vitess binaries (v24, v22, v9) and the v24 image
+#                               root instead
+#   tools/build.sh vitess-v24   the same for the Vitess v24 binaries only
 #   tools/build.sh vitess-v22   the same for the Vitess v22 binaries only
 #   tools/build.sh vitess-v9    the same for the Vitess v9 binaries only
-#   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=..., ETCD_BIN_DIR=..., VITESS_V22_BIN_DIR=...
-#                               and VITESS_V9_BIN_DIR=... (builds nothing)
+#   tools/build.sh image-v24    the root filesystem of vitess/lite:v24.0.4 (builds the v24 binaries
+#                               first if missing; needs root, debootstrap, chroot and deb.debian.org),
+#                               then print the paths of rootfs/ and image.json
+#   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=..., ETCD_BIN_DIR=..., VITESS_V24_BIN_DIR=...,
+#                               VITESS_V22_BIN_DIR=..., VITESS_V9_BIN_DIR=... and
+#                               VITESS_V24_IMAGE_DIR=... (builds nothing)
 #   tools/build.sh --help
 set -euo pipefail
 
@@ -37,8 +53,13 @@ source "$tools_dir/versions.env"
 
 kube_bin_dir=$cache_dir/kubernetes-$KUBERNETES_VERSION/bin
 etcd_bin_dir=$cache_dir/etcd-$ETCD_VERSION/bin
+vitess_v24_bin_dir=$cache_dir/vitess-$VITESS_V24_VERSION/bin
 vitess_v22_bin_dir=$cache_dir/vitess-$VITESS_V22_VERSION/bin
 vitess_v9_bin_dir=$cache_dir/vitess-$VITESS_V9_VERSION/bin
+# The image's tag is the release (vX.0.Y) of the Go module version (v0.X.Y).
+vitess_v24_release=${VITESS_V24_VERSION#v0.}
+vitess_v24_release=v${vitess_v24_release%%.*}.0.${VITESS_V24_VERSION##*.}
+vitess_v24_image_dir=$cache_dir/image-vitess-lite-$vitess_v24_release
 
 usage() {
   sed -n '/^# Usage:/,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -47,16 +68,18 @@ usage() {
 print_env() {
   printf 'KUBERNETES_BIN_DIR=%s\n' "$kube_bin_dir"
   printf 'ETCD_BIN_DIR=%s\n' "$etcd_bin_dir"
+  printf 'VITESS_V24_BIN_DIR=%s\n' "$vitess_v24_bin_dir"
   printf 'VITESS_V22_BIN_DIR=%s\n' "$vitess_v22_bin_dir"
   printf 'VITESS_V9_BIN_DIR=%s\n' "$vitess_v9_bin_dir"
+  printf 'VITESS_V24_IMAGE_DIR=%s\n' "$vitess_v24_image_dir"
 }
 
 # What to build: "kubernetes" (Kubernetes and etcd, the default) or the Vitess releases.
 targets=()
 case "${1-}" in
   "") targets=(kubernetes) ;;
-  vitess) targets=(vitess-v22 vitess-v9) ;;
-  vitess-v22 | vitess-v9) targets=("$1") ;;
+  vitess) targets=(vitess-v24 vitess-v22 vitess-v9 image-v24) ;;
+  vitess-v24 | vitess-v22 | vitess-v9 | image-v24) targets=("$1") ;;
   --print-env)
     print_env
     exit 0
@@ -138,6 +161,8 @@ kube_module=$tools_dir/kubernetes
 kube_binaries=(kube-apiserver kube-controller-manager kubectl)
 etcd_module=$tools_dir/etcd
 etcd_binaries=(etcd etcdctl)
+vitess_v24_module=$tools_dir/vitess-v24
+vitess_v24_binaries=(mysqlctl mysqlctld vtctld vtctldclient vtgate vtorc vttablet)
 vitess_v22_module=$tools_dir/vitess-v22
 vitess_v22_binaries=(vtctld vtctldclient vttablet mysqlctld vtgate vtorc)
 vitess_v9_module=$tools_dir/vitess-v9
@@ -148,7 +173,7 @@ package_of() {
     kube-apiserver | kube-controller-manager | kubectl) echo "k8s.io/kubernetes/cmd/$1" ;;
     etcd) echo go.etcd.io/etcd/server/v3 ;;
     etcdctl) echo go.etcd.io/etcd/etcdctl/v3 ;;
-    vt* | mysqlctld) echo "vitess.io/vitess/go/cmd/$1" ;;
+    vt* | mysqlctl | mysqlctld) echo "vitess.io/vitess/go/cmd/$1" ;;
   esac
 }
 
@@ -162,7 +187,7 @@ version_args_of() {
     kubectl) echo version --client ;;
     etcdctl) echo version ;;
     vtctlclient | vtworker) echo -help ;;
-    vt* | mysqlctld) echo --version ;;
+    vt* | mysqlctl | mysqlctld) echo --version ;;
   esac
 }
 
@@ -215,9 +240,13 @@ check_vitess_module() {
 }
 
 current_tmp=""
+current_image_tmp=""
 cleanup() {
   if [ -n "$current_tmp" ]; then
     rm -f "$current_tmp"
+  fi
+  if [ -n "$current_image_tmp" ]; then
+    remove_image_tmp "$current_image_tmp"
   fi
 }
 trap cleanup EXIT
@@ -293,6 +322,19 @@ build_kubernetes() {
   fi
 }
 
+# Vitess v24 is built, like v22, by the Go of its own images (VITESS_V24_GO_VERSION, the golang
+# image of its docker/lite/Dockerfile and the go line of its go.mod), go1.26.8, which is also
+# the installed Go (its go/hack accepts Go 1.26 without the swissmap experiment).
+build_vitess_v24() {
+  local go_env=("${go_env[@]}" "GOTOOLCHAIN=$VITESS_V24_GO_VERSION")
+  local ldflags
+  check_vitess_module "$vitess_v24_module" "$VITESS_V24_VERSION"
+  ldflags=$(vitess_ldflags "$VITESS_V24_GIT_REV" "$VITESS_V24_BUILD_TIME")
+  if [ -n "$(missing_in "$vitess_v24_bin_dir" "${vitess_v24_binaries[@]}")" ]; then
+    build_module "$vitess_v24_module" "$vitess_v24_bin_dir" "$ldflags" "${vitess_v24_binaries[@]}"
+  fi
+}
+
 # Vitess v22 is built by the Go its own images are built with (VITESS_V22_GO_VERSION, the golang
 # image of its docker/lite/Dockerfile), which the go command fetches from the module proxy
 # (golang.org/toolchain) the first time: its go/hack refuses to compile without Go 1.24's
@@ -318,12 +360,276 @@ build_vitess_v9() {
   fi
 }
 
+# The root filesystem of the image vitess/lite:v24.0.4, as the release's docker/lite/Dockerfile
+# and docker/utils/install_dependencies.sh (flavor mysql84, amd64) make it, as far as Debian's
+# own archive allows:
+#
+# - the real image is debian:trixie-slim with MySQL 8.4.8 from MySQL's apt repository, which
+#   cannot be reached from here; Debian has MySQL only in unstable (sid), at 9.7, so this root is
+#   Debian sid (debootstrap --variant=minbase, with the dpkg path excludes of Debian's -slim
+#   images) and mysqld is Debian's mysql-server-core (Vitess v24 configures 9.x with its
+#   mysql90.cnf);
+# - install_dependencies.sh's base packages are installed under the names it gives for trixie
+#   (the t64 library names, which sid has too); of its mysql84 packages, those Debian has:
+#   mysql-common, libmysqlclient24, mysql-client-core and mysql-client, mysql-server-core (for
+#   mysql-community-client-core and -server-core). Left out, see image_v24_skipped: the client
+#   plugins package, the server service package, mysql-shell and percona-xtrabackup-84;
+# - /vt/bin has only the binaries of vitess_v24_binaries; vtadmin's web files (/vt/web/vtadmin)
+#   are not there.
+#
+# The mirror is that of tools/versions.env's suite; its Release file may be past its Valid-Until
+# (a mirror that is not updated any more), which apt is told to accept while it builds.
+image_v24_suite=$VITESS_V24_IMAGE_DEBIAN_SUITE
+image_v24_mirror=http://deb.debian.org/debian
+image_v24_debs=$cache_dir/debs-$image_v24_suite
+# docker/lite/Dockerfile: `apt-get install -y locales tar` (with recommends).
+image_v24_first_packages=(locales tar)
+# install_dependencies.sh BASE_PACKAGES (amd64, trixie names), with --no-install-recommends.
+image_v24_base_packages=(bzip2 ca-certificates dirmngr gnupg libaio1t64 libatomic1 libcurl4t64
+  libdbd-mysql-perl libwww-perl libev4t64 libjemalloc2 libtcmalloc-minimal4t64 procps rsync strace
+  sysstat wget curl percona-toolkit zstd)
+# install_dependencies.sh mysql84 PACKAGES, as Debian has them, with --no-install-recommends.
+image_v24_mysql_packages=(mysql-common libmysqlclient24 mysql-client-core mysql-client mysql-server-core)
+image_v24_skipped=(
+  "mysql-community-client-plugins: no such package in Debian (the client plugins come with libmysqlclient24 and mysql-client-core)"
+  "mysql-community-server and mysql-server: Debian's mysql-server (the service around mysqld) depends on systemd or a sysusers, creates the system user mysql with systemd-sysusers (uid 999, which would make vitess 998), initialises /var/lib/mysql (which install_dependencies.sh deletes) and starts the service; Vitess runs mysqld itself with its own my.cnf"
+  "mysql-shell: only in MySQL's apt repository, which cannot be reached"
+  "percona-xtrabackup-84: only in Percona's apt repository, which cannot be reached"
+)
+# Debian's default PATH (that of the debian images), which the Dockerfile prefixes with $VTROOT/bin.
+image_v24_debian_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+image_v24_uid=""
+image_v24_gid=""
+
+# json_string TEXT: TEXT as a JSON string (quotes, backslashes and control characters escaped).
+json_string() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/\\r}
+  printf '"%s"' "$s"
+}
+
+# remove_image_tmp DIR: unmounts what a build mounted under DIR (its rootfs/proc), then removes
+# DIR without crossing into another file system.
+remove_image_tmp() {
+  local dir=$1 mnt
+  case $dir in
+    "$cache_dir"/.image-*.tmp.*) ;;
+    *) fail "remove a temporary image root" "refusing to remove $dir (not a temporary image root)" ;;
+  esac
+  while read -r mnt; do
+    umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+  done < <(awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r)
+  rm -rf --one-file-system "$dir" 2>/dev/null ||
+    log "could not remove all of $dir (something still mounted in it?)"
+}
+
+# in_root ROOT COMMAND...: runs COMMAND in ROOT as root, with a clean environment.
+in_root() {
+  local root=$1
+  shift
+  chroot "$root" /usr/bin/env -i PATH="$image_v24_debian_path" LC_ALL=C HOME=/root \
+    DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# as_vitess ROOT COMMAND...: runs COMMAND in ROOT as the image's user, with the image's
+# environment (the Vitess binaries and mysqld refuse to run as root).
+as_vitess() {
+  local root=$1
+  shift
+  chroot --userspec="$image_v24_uid:$image_v24_gid" "$root" /usr/bin/env -i \
+    PATH="/vt/bin:$image_v24_debian_path" VTROOT=/vt VTDATAROOT=/vt/vtdataroot HOME=/home/vitess \
+    USER=vitess LC_ALL=C "$@"
+}
+
+# link_debs FROM TO: hard-links (or copies, across file systems) the .debs of FROM that TO lacks.
+link_debs() {
+  local deb
+  for deb in "$1"/*.deb; do
+    [ -e "$deb" ] || continue
+    [ -e "$2/${deb##*/}" ] || ln "$deb" "$2/" 2>/dev/null || cp "$deb" "$2/"
+  done
+}
+
+# apt_in_root ROOT ARGS...: apt-get in ROOT, with the .debs of image_v24_debs put into its
+# archive first and the ones it downloaded put into image_v24_debs after.
+apt_in_root() {
+  local root=$1
+  shift
+  local archives=$root/var/cache/apt/archives
+  mkdir -p "$archives/partial"
+  link_debs "$image_v24_debs" "$archives"
+  run_quiet "apt-get $1 in the image root" "$root" in_root "$root" apt-get \
+    -o Acquire::Check-Valid-Until=false -o APT::Keep-Downloaded-Packages=true -y "$@"
+  link_debs "$archives" "$image_v24_debs"
+}
+
+build_image_v24() {
+  local final=$vitess_v24_image_dir
+  if [ -f "$final/image.json" ] && [ -d "$final/rootfs" ]; then
+    return 0
+  fi
+  [ "$(id -u)" = 0 ] || fail "build the image root" "needs root (debootstrap, chroot, mount, chown)"
+  local tool
+  for tool in debootstrap chroot mount; do
+    command -v "$tool" >/dev/null 2>&1 ||
+      fail "build the image root" "no $tool command (apt-get install debootstrap)"
+  done
+  local src
+  src=$(cd "$vitess_v24_module" && "${go_env[@]}" go list -mod=readonly -m -f '{{.Dir}}' vitess.io/vitess) ||
+    fail "build the image root" "could not find the source of vitess.io/vitess (cd $vitess_v24_module && go list -m -f '{{.Dir}}' vitess.io/vitess)"
+  [ -f "$src/docker/lite/Dockerfile" ] ||
+    fail "build the image root" "no docker/lite/Dockerfile in $src"
+
+  # Leftovers of interrupted builds whose process is gone.
+  local old pid
+  for old in "$cache_dir"/.image-vitess-lite-*.tmp.*; do
+    [ -d "$old" ] || continue
+    pid=${old##*.}
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "removing $old (left by an interrupted build)"
+      remove_image_tmp "$old"
+    fi
+  done
+
+  local start=$SECONDS
+  local tmp=$cache_dir/.image-vitess-lite-$vitess_v24_release.tmp.$$
+  local root=$tmp/rootfs
+  current_image_tmp=$tmp
+  mkdir -p "$tmp" "$image_v24_debs"
+
+  log "building the root of vitess/lite:$vitess_v24_release (Debian $image_v24_suite) ..."
+  run_quiet "debootstrap $image_v24_suite" "$tmp" debootstrap --variant=minbase \
+    --cache-dir="$image_v24_debs" "$image_v24_suite" "$root" "$image_v24_mirror"
+
+  # As in Debian's -slim images: no documentation but the copyright files, no man pages, no
+  # translations (what debootstrap unpacked of these goes too).
+  printf '%s\n' '# as in the -slim images of Debian' \
+    'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+    'path-exclude /usr/share/man/*' 'path-exclude /usr/share/groff/*' \
+    'path-exclude /usr/share/info/*' 'path-exclude /usr/share/lintian/*' \
+    'path-exclude /usr/share/linda/*' 'path-exclude /usr/share/locale/*' \
+    >"$root/etc/dpkg/dpkg.cfg.d/docker"
+  find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+  local share
+  for share in man groff info lintian linda locale; do
+    if [ -d "$root/usr/share/$share" ]; then
+      find "$root/usr/share/$share" -mindepth 1 -delete
+    fi
+  done
+  # No service starts while packages are installed (removed again below).
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  run "mount /proc in the image root" "$tmp" mount -t proc proc "$root/proc"
+
+  # docker/lite/Dockerfile, then install_dependencies.sh mysql84.
+  apt_in_root "$root" update
+  apt_in_root "$root" install "${image_v24_first_packages[@]}"
+  printf 'en_US.UTF-8 UTF-8\n' >"$root/etc/locale.gen"
+  run_quiet "locale-gen in the image root" "$tmp" in_root "$root" locale-gen en_US.UTF-8
+  apt_in_root "$root" install --no-install-recommends "${image_v24_base_packages[@]}"
+  apt_in_root "$root" install --no-install-recommends "${image_v24_mysql_packages[@]}"
+  apt_in_root "$root" clean
+  rm -rf "$root"/var/lib/apt/lists/* "$root/var/lib/mysql" "$root/usr/sbin/policy-rc.d"
+
+  # The Vitess user and directory tree, as the Dockerfile (system ids: groupadd -r and
+  # useradd -r count down from 999).
+  run "create the group vitess" "$tmp" in_root "$root" groupadd -r vitess
+  run "create the user vitess" "$tmp" in_root "$root" useradd -r -g vitess vitess
+  image_v24_uid=$(in_root "$root" id -u vitess)
+  image_v24_gid=$(in_root "$root" id -g vitess)
+  mkdir -p "$root/vt/dist" "$root/vt/vtdataroot" "$root/home/vitess" "$root/vt/bin" "$root/vt/config"
+  install -m 755 "$src/docker/utils/install_dependencies.sh" "$root/vt/dist/install_dependencies.sh"
+  local name
+  for name in "${vitess_v24_binaries[@]}"; do
+    install -m 755 "$vitess_v24_bin_dir/$name" "$root/vt/bin/$name"
+  done
+  install -m 644 "$src/config/init_db.sql" "$root/vt/config/init_db.sql"
+  install -m 644 "$src/config/mycnf/"*.cnf "$root/vt/config/"
+  chown -R "$image_v24_uid:$image_v24_gid" "$root/vt" "$root/home/vitess"
+
+  # Checks: mysqld is the MySQL of versions.env, a Vitess binary runs, and mysqld initialises a
+  # data directory as the vitess user (in a temporary folder, removed again).
+  local mysqld_version
+  mysqld_version=$(in_root "$root" /usr/sbin/mysqld --version 2>&1) ||
+    fail "check mysqld in the image root" "chroot $root /usr/sbin/mysqld --version: $mysqld_version"
+  case $mysqld_version in
+    *" Ver $VITESS_V24_IMAGE_MYSQL_VERSION"[-\ ]*) ;;
+    *) fail "check mysqld in the image root" "mysqld is not MySQL $VITESS_V24_IMAGE_MYSQL_VERSION (VITESS_V24_IMAGE_MYSQL_VERSION): $mysqld_version" ;;
+  esac
+  run_quiet "check that vttablet runs in the image root" "$tmp" as_vitess "$root" /vt/bin/vttablet --version
+  local datadir=/tmp/mysqld-init-check.$$
+  run_quiet "check that mysqld initialises a data directory as vitess" "$tmp" as_vitess "$root" \
+    /usr/sbin/mysqld --no-defaults --initialize-insecure --datadir="$datadir"
+  rm -rf "${root:?}$datadir"
+  run "unmount /proc in the image root" "$tmp" umount "$root/proc"
+
+  # image.json: what the image's config says, and what this root has and lacks.
+  local packages
+  packages=$(in_root "$root" dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' |
+    awk '$1 == "ii" {printf "%s    \"%s\": \"%s\"", sep, $2, $3; sep = ",\n"}')
+  local differences=(
+    "base: Debian $image_v24_suite (debootstrap --variant=minbase from $image_v24_mirror, with the dpkg path excludes of the -slim images) instead of debian:trixie-slim"
+    "mysqld: Debian's MySQL $VITESS_V24_IMAGE_MYSQL_VERSION (mysql-server-core) instead of MySQL 8.4.8 (mysql-community-server-core from MySQL's apt repository); Vitess v24 configures it with config/mycnf/mysql90.cnf instead of mysql84.cnf"
+    "/vt/bin has only ${vitess_v24_binaries[*]}, built from vitess.io/vitess@$VITESS_V24_VERSION with $VITESS_V24_GO_VERSION; the image also has vtadmin, vtctl, vtctlclient, vtbackup and vtexplain (make install)"
+    "/vt/web/vtadmin (vtadmin's web sources and build) is missing"
+    "the Vitess binaries carry no git revision (the Go module proxy has no origin record for $VITESS_V24_VERSION); their build time is the proxy's time of the version"
+    "/etc/ssl/certs/ca-certificates.crt is that of Debian $image_v24_suite's ca-certificates, not the one copied from golang:1.26.8-trixie"
+    "no system user mysql and no /etc/mysql/conf.d of a MySQL server package (neither mysql-community-server nor Debian's mysql-server is installed)"
+    "the Debian packages are those of the mirror at build time (sid changes): see packages"
+  )
+  local item
+  for item in "${image_v24_skipped[@]}"; do
+    differences+=("not installed: $item")
+  done
+  local diff_json=""
+  for item in "${differences[@]}"; do
+    diff_json+="${diff_json:+,$'\n'}    $(json_string "$item")"
+  done
+  {
+    printf '{\n'
+    printf '  "image": %s,\n' "$(json_string "vitess/lite:$vitess_v24_release")"
+    printf '  "modelledFrom": %s,\n' "$(json_string "vitess.io/vitess@$VITESS_V24_VERSION docker/lite/Dockerfile")"
+    printf '  "env": {\n'
+    printf '    "PATH": %s,\n' "$(json_string "/vt/bin:$image_v24_debian_path")"
+    printf '    "VTROOT": "/vt",\n'
+    printf '    "VTDATAROOT": "/vt/vtdataroot"\n'
+    printf '  },\n'
+    printf '  "user": {"name": "vitess", "uid": %s, "gid": %s},\n' "$image_v24_uid" "$image_v24_gid"
+    printf '  "workingDir": "/",\n'
+    printf '  "volumes": ["/vt/vtdataroot"],\n'
+    printf '  "mysqld": %s,\n' "$(json_string "$mysqld_version")"
+    printf '  "debianSuite": %s,\n' "$(json_string "$image_v24_suite")"
+    printf '  "packages": {\n%s\n  },\n' "$packages"
+    printf '  "differences": [\n%s\n  ]\n' "$diff_json"
+    printf '}\n'
+  } >"$tmp/image.json"
+
+  if ! mv -T "$tmp" "$final" 2>/dev/null; then
+    # Another build finished first: keep its image.
+    [ -f "$final/image.json" ] || fail "install the image root" "could not rename $tmp to $final"
+    log "$final appeared meanwhile (another build): keeping it"
+    remove_image_tmp "$tmp"
+  fi
+  current_image_tmp=""
+  log "built the root of vitess/lite:$vitess_v24_release in $((SECONDS - start)) s"
+}
+
 total_start=$SECONDS
 for target in "${targets[@]}"; do
   case $target in
     kubernetes) build_kubernetes ;;
+    vitess-v24) build_vitess_v24 ;;
     vitess-v22) build_vitess_v22 ;;
     vitess-v9) build_vitess_v9 ;;
+    image-v24)
+      build_vitess_v24
+      build_image_v24
+      ;;
   esac
 done
 log "done in $((SECONDS - total_start)) s"
@@ -338,6 +644,11 @@ for target in "${targets[@]}"; do
         echo "$etcd_bin_dir/$name"
       done
       ;;
+    vitess-v24)
+      for name in "${vitess_v24_binaries[@]}"; do
+        echo "$vitess_v24_bin_dir/$name"
+      done
+      ;;
     vitess-v22)
       for name in "${vitess_v22_binaries[@]}"; do
         echo "$vitess_v22_bin_dir/$name"
@@ -347,6 +658,10 @@ for target in "${targets[@]}"; do
       for name in "${vitess_v9_binaries[@]}"; do
         echo "$vitess_v9_bin_dir/$name"
       done
+      ;;
+    image-v24)
+      echo "$vitess_v24_image_dir/rootfs"
+      echo "$vitess_v24_image_dir/image.json"
       ;;
   esac
 done
