@@ -105,6 +105,15 @@ export class Controllers {
     return this.addJob(old.object, old.file);
   }
 
+  /** Gives a Job up (as `kubectl delete job`): no new pods, the running one is deleted. */
+  public async abandonJob(job: JobRun): Promise<void> {
+    if (job.state === 'Active') {
+      job.state = 'Failed';
+      job.resolve('Failed');
+    }
+    await Promise.all(job.pods.map((p) => this.runtime.deletePod(p)));
+  }
+
   /** The current pods of a StatefulSet or Deployment. */
   public podsOf(kind: 'StatefulSet' | 'Deployment', name: string): Pod[] {
     const w = this.workloads.find((x) => x.kind === kind && x.object.metadata.name === name && !x.deleted);

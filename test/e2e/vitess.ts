@@ -1,0 +1,490 @@
+// The example's VReplication flow run on real Vitess: every pod of the synthesized files runs as
+// its YAML says (test/util/pod-runtime.ts: a network namespace per pod, runc on a root filesystem
+// modelled from the image's Dockerfile, real mysqld, real etcd), every Job's own script runs in a
+// pod of its own, the files are "applied" in order and each file's Jobs start at once, so that the
+// Jobs' own waits are what orders the flow. Data goes in and out through vtgate's MySQL port with
+// a real MySQL client (mysql2), rows are checked on the shard their `page` hashes to, and two
+// faults are injected: a source replica tablet's pod is deleted while the Reshard workflow is
+// created, and vtctld's pod is deleted while the new shards' Jobs wait.
+//
+// Run with `npm run e2e:vitess` (as root: network namespaces, mounts, runc); needs
+// `tools/build.sh vitess-v24 image-v24`, which npm test runs first. Prints one line per flow.
+import * as assert from 'assert';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import * as mysql from 'mysql2/promise';
+import { buildApps } from '../../main';
+import { VitessRelease } from '../../lib';
+import { ImageModel, Pod, PodRuntime } from '../util/pod-runtime';
+import { Controllers, JobRun } from '../util/workloads';
+
+const REPO = path.resolve(__dirname, '../..');
+const NAMESPACE = 'default';
+const AUTH_SECRET = 'vtgate-test-mysql-auth';
+const MYSQL_USER = 'mysql_user';
+/** Rows written through vtgate before resharding. */
+const ROWS_BEFORE = 120;
+/** The longest any one file may take until its Jobs are done. */
+const FILE_TIMEOUT_MS = 20 * 60_000;
+
+function log(message: string): void {
+  process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function printEnv(): Record<string, string> {
+  const result = spawnSync('bash', [path.join(REPO, 'tools', 'build.sh'), '--print-env'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`tools/build.sh --print-env failed: ${result.stderr}`);
+  const env: Record<string, string> = {};
+  for (const line of result.stdout.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+
+/** vitess/lite, as tools/build.sh image-v24 modelled it (image.json beside rootfs/). */
+function vitessImage(imageDir: string): ImageModel & { mysqld: string } {
+  const file = path.join(imageDir, 'image.json');
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: build it with 'tools/build.sh image-v24'`);
+  const model = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return {
+    image: model.image,
+    rootfs: path.join(imageDir, 'rootfs'),
+    env: model.env,
+    workingDir: model.workingDir ?? '/',
+    uid: model.user.uid,
+    gid: model.user.gid,
+    mysqld: mysqldName(model.mysqld),
+  };
+}
+
+/** `/usr/sbin/mysqld  Ver 9.7.4-2 for Linux on x86_64 ((Debian))` as `MySQL 9.7.4-2 (Debian)`. */
+function mysqldName(versionLine: string): string {
+  const m = /Ver (\S+)(?: for \S+ on \S+)? \((.*)\)$/.exec(versionLine.trim());
+  if (!m) return versionLine.trim();
+  const flavor = /MariaDB/i.test(versionLine) ? 'MariaDB' : 'MySQL';
+  return `${flavor} ${m[1]} (${m[2].replace(/^\((.*)\)$/, '$1')})`;
+}
+
+/**
+ * quay.io/coreos/etcd:v3.5.x, modelled from etcd's Dockerfile-release.amd64 (release-3.5):
+ * distroless static with etcd and etcdctl in /usr/local/bin, WORKDIR /var/etcd then /var/lib/etcd,
+ * an nsswitch.conf; distroless's /etc/passwd (root, nonroot 65532) and /tmp. etcdutl is not built.
+ */
+function etcdImage(workDir: string, etcdBinDir: string, image: string): ImageModel {
+  const rootfs = path.join(workDir, 'images', 'etcd', 'rootfs');
+  for (const d of ['usr/local/bin', 'var/etcd', 'var/lib/etcd', 'etc', 'tmp']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
+  fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
+  for (const bin of ['etcd', 'etcdctl']) fs.copyFileSync(path.join(etcdBinDir, bin), path.join(rootfs, 'usr/local/bin', bin));
+  for (const bin of ['etcd', 'etcdctl']) fs.chmodSync(path.join(rootfs, 'usr/local/bin', bin), 0o755);
+  fs.writeFileSync(path.join(rootfs, 'etc/nsswitch.conf'), 'hosts: files dns\n');
+  fs.writeFileSync(path.join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n');
+  fs.writeFileSync(path.join(rootfs, 'etc/group'), 'root:x:0:\nnonroot:x:65532:\n');
+  return { image, rootfs, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }, workingDir: '/var/lib/etcd', uid: 0, gid: 0 };
+}
+
+/** The YAML files of a folder in lexical (apply) order. */
+function yamlFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(dir, f));
+}
+
+/** The images the files name. */
+function imagesOf(files: readonly string[]): Set<string> {
+  const images = new Set<string>();
+  for (const f of files) for (const m of fs.readFileSync(f, 'utf8').matchAll(/image: (\S+)/g)) images.add(m[1]);
+  return images;
+}
+
+/**
+ * The keyspace id of a `hash` vindex value: 3DES (zero key) of the value as 8 big-endian bytes
+ * (go/vt/vtgate/vindexes/hash.go, vhash, at v0.24.4).
+ */
+function hashKeyspaceId(page: bigint): Buffer {
+  const input = Buffer.alloc(8);
+  input.writeBigUInt64BE(page);
+  const cipher = crypto.createCipheriv('des-ede3', Buffer.alloc(24), null);
+  cipher.setAutoPadding(false);
+  return Buffer.concat([cipher.update(input), cipher.final()]);
+}
+
+class VitessFlow {
+  private readonly runtime: PodRuntime;
+  private readonly controllers: Controllers;
+  private readonly password = crypto.randomBytes(12).toString('hex');
+  private readonly written = new Map<string, string>();
+  private writerErrors = 0;
+  /** What happened to each failed write during the switch. */
+  public readonly writeOutcomes: string[] = [];
+  private writing = false;
+  private readonly faults: string[] = [];
+
+  public constructor(workDir: string, images: ImageModel[], prefix: string) {
+    this.runtime = new PodRuntime({
+      workDir,
+      images,
+      namespace: NAMESPACE,
+      prefix,
+      secrets: {
+        [AUTH_SECRET]: { 'users.json': JSON.stringify({ [MYSQL_USER]: [{ UserData: MYSQL_USER, Password: this.password }] }) },
+      },
+    });
+    this.controllers = new Controllers(this.runtime, path.join(workDir, 'claims'));
+  }
+
+  public start(): void {
+    this.runtime.start();
+    this.controllers.start();
+  }
+
+  public async stop(): Promise<void> {
+    this.controllers.stop();
+    await this.runtime.stop();
+  }
+
+  /** Applies a file and waits until every Job in it completed; throws with logs when one fails. */
+  public async applyAndWait(file: string, during?: (jobs: JobRun[]) => Promise<void>): Promise<JobRun[]> {
+    log(`apply ${path.basename(file)}`);
+    const before = new Set(this.controllers.jobs);
+    this.controllers.apply(file);
+    const jobs = this.controllers.jobs.filter((j) => !before.has(j) && j.file === file);
+    const sideTask = during ? during(jobs) : Promise.resolve();
+    await this.waitJobs(jobs, path.basename(file));
+    await sideTask;
+    return jobs;
+  }
+
+  public async waitJobs(jobs: JobRun[], what: string): Promise<void> {
+    const deadline = Date.now() + FILE_TIMEOUT_MS;
+    for (const job of jobs) {
+      const state = await Promise.race([job.done, sleep(Math.max(0, deadline - Date.now())).then(() => 'Timeout' as const)]);
+      if (state !== 'Complete') {
+        throw new Error(`${what}: Job ${job.name} ${state}\n${this.jobLogs(job)}\n${this.daemonLogs()}`);
+      }
+      log(`  job ${job.name} complete (${job.pods.length} pod${job.pods.length > 1 ? 's' : ''})`);
+    }
+  }
+
+  public jobLogs(job: JobRun): string {
+    return job.pods.map((p) => p.logTail(60)).join('\n');
+  }
+
+  /** The last lines of every daemon's log (not the Jobs'). */
+  public daemonLogs(lines = 15): string {
+    return this.runtime.pods
+      .filter((p) => !this.controllers.jobs.some((j) => j.pods.includes(p)) && p.phase !== 'Deleted')
+      .map((p) => p.logTail(lines))
+      .join('\n');
+  }
+
+  private async connect(): Promise<mysql.Connection> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const host = this.runtime.endpoints('vtgate-test')[0];
+      try {
+        if (!host) throw new Error('vtgate-test has no ready endpoint');
+        return await mysql.createConnection({ host, port: 3306, user: MYSQL_USER, password: this.password, database: 'test_keyspace', connectTimeout: 5000 });
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`cannot connect to vtgate: ${String(err)}`);
+        await sleep(2000);
+      }
+    }
+  }
+
+  /** Writes `count` rows through vtgate, one INSERT each; remembers what it wrote. */
+  public async writeRows(count: number, firstPage: number): Promise<void> {
+    const conn = await this.connect();
+    try {
+      for (let i = 0; i < count; i++) {
+        const page = BigInt(firstPage + i);
+        const message = `message ${page} ${crypto.randomBytes(6).toString('hex')}`;
+        await conn.execute('INSERT INTO messages (page, time_created_ns, message) VALUES (?, ?, ?)', [page.toString(), '1', message]);
+        this.written.set(page.toString(), message);
+      }
+    } finally {
+      await conn.end();
+    }
+  }
+
+  /**
+   * Keeps writing rows (one every 200 ms) until {@link stopWriting}, as an application would:
+   * a failed INSERT is retried (up to 20 times, 500 ms apart); a duplicate-key error on a retry
+   * means the failed attempt had committed after all. Every row is in {@link written} once an
+   * attempt was acknowledged, so that the read-back finds it. Resolves to the rows written.
+   */
+  public startWriting(firstPage: number): Promise<number> {
+    this.writing = true;
+    return (async () => {
+      let page = firstPage;
+      let conn: mysql.Connection | undefined;
+      while (this.writing) {
+        const message = `during switch ${page}`;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            conn = conn ?? (await this.connect());
+            await conn.execute('INSERT INTO messages (page, time_created_ns, message) VALUES (?, ?, ?)', [String(page), '1', message]);
+            break;
+          } catch (err) {
+            const text = String(err);
+            if (attempt > 1 && /Duplicate entry/.test(text)) {
+              this.writeOutcomes.push(`page ${page}: reported as failed, but it had committed (the retry found it)`);
+              break;
+            }
+            this.writerErrors++;
+            this.writeOutcomes.push(`page ${page}, attempt ${attempt}: ${text.slice(0, 160)}`);
+            log(`  write of page ${page} failed (attempt ${attempt}): ${text.slice(0, 200)}`);
+            await conn?.end().catch(() => undefined);
+            conn = undefined;
+            if (attempt >= 20) throw new Error(`page ${page}: 20 attempts failed, the last with ${text}`);
+            await sleep(500);
+          }
+        }
+        this.written.set(String(page), message);
+        page++;
+        await sleep(200);
+      }
+      await conn?.end().catch(() => undefined);
+      return page - firstPage;
+    })();
+  }
+
+  public stopWriting(): void {
+    this.writing = false;
+  }
+
+  /** Reads every row back through vtgate and checks each on its shard; returns the count read. */
+  public async checkRows(shards: readonly string[]): Promise<number> {
+    const conn = await this.connect();
+    try {
+      const [rows] = await conn.query('SELECT page, message FROM messages');
+      const read = new Map((rows as { page: string | number; message: string }[]).map((r) => [String(r.page), r.message]));
+      for (const [page, message] of this.written) {
+        assert.strictEqual(read.get(page), message, `row page=${page} written through vtgate is missing or changed`);
+      }
+      for (const shard of shards) {
+        await conn.query(`USE \`test_keyspace:${shard}\``);
+        const [shardRows] = await conn.query('SELECT page FROM messages');
+        const [start, end] = shard.split('-').map((h) => (h === '' ? undefined : Buffer.from(h, 'hex')));
+        for (const r of shardRows as { page: string | number }[]) {
+          const id = hashKeyspaceId(BigInt(r.page));
+          const inRange = (!start || Buffer.compare(id, start) >= 0) && (!end || Buffer.compare(id, end) < 0);
+          assert.ok(inRange, `page ${r.page} (keyspace id ${id.toString('hex')}) is on shard ${shard}, outside its key range`);
+        }
+        log(`  shard ${shard}: ${(shardRows as unknown[]).length} rows, each in the shard's key range`);
+      }
+      return read.size;
+    } finally {
+      await conn.end();
+    }
+  }
+
+  /** Runs vtctldclient in vtctld's pod (`kubectl exec deploy/vtctld -- ...`); throws when it fails. */
+  public async vtctldclient(args: readonly string[]): Promise<string> {
+    const [pod] = this.controllers.podsOf('Deployment', 'vtctld');
+    assert.ok(pod, 'vtctld has no pod');
+    const result = await this.runtime.exec(pod, 'vtctld', ['/vt/bin/vtctldclient', '--server=localhost:15999', ...args], 60);
+    if (result.code !== 0) throw new Error(`vtctldclient ${args.join(' ')} failed (${result.code}): ${result.output}`);
+    return result.output;
+  }
+
+  /** The rows of `messages` on each shard, read through vtgate with shard targeting. */
+  public async rowsPerShard(shards: readonly string[]): Promise<Record<string, number>> {
+    const conn = await this.connect();
+    try {
+      const counts: Record<string, number> = {};
+      for (const shard of shards) {
+        await conn.query(`USE \`test_keyspace:${shard}\``);
+        const [rows] = await conn.query('SELECT COUNT(*) AS n FROM messages');
+        counts[shard] = Number((rows as { n: number }[])[0].n);
+      }
+      return counts;
+    } finally {
+      await conn.end();
+    }
+  }
+
+  /** Waits until a Job's current pod has printed `pattern`; bounded. */
+  public async waitForLog(jobName: string, pattern: RegExp, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const job = this.controllers.jobs.find((j) => j.name === jobName);
+      if (job?.pods.some((p) => pattern.test(p.log('vtctl')))) return true;
+      if (job && job.state !== 'Active') return false;
+      await sleep(500);
+    }
+    return false;
+  }
+
+  /** Deletes a pod of a workload and waits until its replacement is ready again. */
+  public async killPod(kind: 'StatefulSet' | 'Deployment', name: string, why: string): Promise<void> {
+    const [pod] = this.controllers.podsOf(kind, name);
+    assert.ok(pod, `${kind} ${name} has no pod to delete`);
+    log(`  fault: delete pod ${pod.name} (${why})`);
+    await this.runtime.deletePod(pod);
+    const deadline = Date.now() + 10 * 60_000;
+    let replacement: Pod | undefined;
+    while (Date.now() < deadline) {
+      replacement = this.controllers.podsOf(kind, name)[0];
+      if (replacement && replacement !== pod && replacement.ready) break;
+      await sleep(1000);
+    }
+    assert.ok(replacement?.ready, `${kind} ${name}: no ready pod 10 minutes after deleting ${pod.name}`);
+    this.faults.push(`${pod.name} deleted ${why}, back as ${replacement!.name}`);
+    log(`  fault: ${replacement!.name} ready`);
+  }
+
+  /** Runs every Job again (delete and apply); each must see its work done and skip. */
+  public async rerunAll(): Promise<{ skipped: number; total: number; notSkipped: string[] }> {
+    const names = this.controllers.jobs.map((j) => j.name);
+    const notSkipped: string[] = [];
+    let skipped = 0;
+    for (const name of names) {
+      const job = this.controllers.rerunJob(name);
+      const state = await Promise.race([job.done, sleep(90_000).then(() => 'Timeout' as const)]);
+      const output = job.pods.map((p) => p.log('vtctl')).join('\n');
+      if (state === 'Complete' && /already done/.test(output)) {
+        skipped++;
+      } else {
+        notSkipped.push(`${name}: ${state}\n${this.jobLogs(job)}`);
+        await this.controllers.abandonJob(job);
+      }
+    }
+    return { skipped, total: names.length, notSkipped };
+  }
+
+  public get jobCount(): number {
+    return this.controllers.jobs.length;
+  }
+
+  public get writeFailures(): number {
+    return this.writerErrors;
+  }
+
+  public get rowsWritten(): number {
+    return this.written.size;
+  }
+
+  public get faultsInjected(): readonly string[] {
+    return this.faults;
+  }
+
+  public deleteFile(file: string): Promise<void> {
+    log(`delete -f ${path.basename(file)}`);
+    return this.controllers.delete(file);
+  }
+}
+
+/** The flow that is running, for the signal handlers to stop. */
+let activeFlow: VitessFlow | undefined;
+
+async function runVReplicationFlow(workDir: string, env: Record<string, string>, release: VitessRelease): Promise<string> {
+  const outdir = path.join(workDir, 'dist');
+  for (const app of buildApps(outdir, { modernRelease: release })) app.synth();
+  const dir = path.join(outdir, 'vreplication');
+  const files = yamlFiles(dir);
+  const vitess = vitessImage(env.VITESS_V24_IMAGE_DIR);
+  const images: ImageModel[] = [vitess];
+  for (const image of imagesOf(files)) {
+    if (image.startsWith('quay.io/coreos/etcd:')) images.push(etcdImage(workDir, env.ETCD_BIN_DIR, image));
+  }
+  assert.ok(imagesOf(files).has(vitess.image), `the files do not name ${vitess.image}: ${[...imagesOf(files)].join(', ')}`);
+  const flow = new VitessFlow(workDir, images, `vte${process.pid % 1000}`);
+  activeFlow = flow;
+  const file = (prefix: string) => {
+    const f = files.find((x) => path.basename(x).startsWith(prefix));
+    if (!f) throw new Error(`no file ${prefix}* in ${dir}`);
+    return f;
+  };
+  const started = Date.now();
+  flow.start();
+  try {
+    await flow.applyAndWait(file('00-'));
+    await flow.applyAndWait(file('01-'));
+    await flow.applyAndWait(file('02-'));
+    await flow.writeRows(ROWS_BEFORE, 1);
+    log(`  ${ROWS_BEFORE} rows written through vtgate`);
+    await flow.applyAndWait(file('10-'), async () => {
+      // Fault: vtctld goes while the new shards' Jobs wait for their tablets.
+      if (await flow.waitForLog('vtctl-plannedreparentshard-test-keyspace-xx-80', /^waiting for: /m, 120_000)) {
+        await flow.killPod('Deployment', 'vtctld', 'while vtctl-plannedreparentshard-test-keyspace-xx-80 waited');
+      }
+    });
+    await flow.applyAndWait(file('11-'), async () => {
+      // Fault: a source replica tablet goes while the Reshard workflow is created and copies.
+      if (await flow.waitForLog('vtctl-test-keyspace-reshard-create', /^\+ /m, 300_000)) {
+        await flow.killPod('StatefulSet', 'vttablet-101', 'while the Reshard workflow was created and copied');
+      }
+    });
+    // The Job said the copy was done: every row must be on the target shards already.
+    const copied = await flow.rowsPerShard(['-80', '80-']);
+    assert.strictEqual(copied['-80'] + copied['80-'], flow.rowsWritten, `after the copy, -80 and 80- hold ${JSON.stringify(copied)} rows, not the ${flow.rowsWritten} written`);
+    log(`  after the copy: -80 holds ${copied['-80']} rows, 80- ${copied['80-']}`);
+    await flow.applyAndWait(file('12-'));
+    // The Job said the VDiff was clean: read its report ourselves.
+    const report = JSON.parse(await flow.vtctldclient(['VDiff', '--workflow=reshard', '--target-keyspace=test_keyspace', 'show', 'last', '--format=json']));
+    log(`  VDiff report: ${JSON.stringify(report).slice(0, 300)}`);
+    assert.strictEqual(report.State, 'completed', `VDiff state ${report.State}`);
+    assert.strictEqual(report.HasMismatch, false, 'VDiff found differences');
+    assert.strictEqual(Number(report.RowsCompared), flow.rowsWritten, `VDiff compared ${report.RowsCompared} rows, not the ${flow.rowsWritten} written`);
+    await flow.applyAndWait(file('13-'));
+    const writer = flow.startWriting(100_000);
+    await flow.applyAndWait(file('14-'));
+    await sleep(2000);
+    flow.stopWriting();
+    const duringSwitch = await writer;
+    log(`  ${duringSwitch} rows written during SwitchTraffic for the primary, ${flow.writeFailures} failed attempts retried`);
+    await flow.applyAndWait(file('15-'));
+    await flow.deleteFile(file('01-'));
+    await flow.applyAndWait(file('16-'));
+    const read = await flow.checkRows(['-80', '80-']);
+    const jobs = flow.jobCount;
+    const rerun = await flow.rerunAll();
+    for (const n of rerun.notSkipped) log(`  not skipped on re-run: ${n.split('\n')[0]}`);
+    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+    const line =
+      `vitess e2e: vreplication on Vitess ${release.version} with ${vitess.mysqld}: ${jobs} of ${jobs} Jobs succeeded, ` +
+      `${rerun.skipped} of ${rerun.total} skipped on re-run, ${ROWS_BEFORE} rows written before resharding, ${read} read after, VDiff clean` +
+      ` (${duringSwitch} rows written during the primary switch, ${flow.writeFailures} failed attempts retried; faults: ${flow.faultsInjected.length}; ${minutes} min)`;
+    if (rerun.notSkipped.length > 0) {
+      throw new Error(`${line}\nJobs that did not skip on re-run:\n${rerun.notSkipped.join('\n')}`);
+    }
+    for (const outcome of flow.writeOutcomes) log(`  during the switch: ${outcome}`);
+    return line;
+  } catch (err) {
+    log(String((err as Error).stack ?? err));
+    throw err;
+  } finally {
+    await flow.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('npm run e2e:vitess needs root (network namespaces, mounts, runc)');
+  const env = printEnv();
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitess-e2e-'));
+  const onSignal = () => {
+    log('interrupted: stopping every pod');
+    void (activeFlow?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const release = (VitessRelease as unknown as Record<string, VitessRelease>).V24_0;
+  assert.ok(release, 'VitessRelease.V24_0 is missing');
+  const line = await runVReplicationFlow(workDir, env, release);
+  log(line);
+  if (!process.env.E2E_KEEP) fs.rmSync(workDir, { recursive: true, force: true });
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err) => {
+    process.stderr.write(`vitess e2e: FAILED: ${String(err?.message ?? err).split('\n')[0]}\n`);
+    process.exit(1);
+  },
+);
