@@ -27,6 +27,8 @@ const AUTH_SECRET = 'vtgate-test-mysql-auth';
 const MYSQL_USER = 'mysql_user';
 /** Rows written through vtgate before resharding. */
 const ROWS_BEFORE = 120;
+/** Rows written in bulk before resharding, so that the Reshard copy lasts while a tablet goes. */
+const BULK_ROWS = 20_000;
 /** The longest any one file may take until its Jobs are done. */
 const FILE_TIMEOUT_MS = 20 * 60_000;
 
@@ -212,6 +214,23 @@ class VitessFlow {
     }
   }
 
+  /** Writes `count` rows through vtgate in INSERTs of 500 rows; remembers what it wrote. */
+  public async writeBulk(count: number, firstPage: number): Promise<void> {
+    const conn = await this.connect();
+    try {
+      for (let start = 0; start < count; start += 500) {
+        const rows: [string, string, string][] = [];
+        for (let i = start; i < Math.min(count, start + 500); i++) {
+          rows.push([String(firstPage + i), '1', `bulk ${firstPage + i} ${crypto.randomBytes(24).toString('hex')}`]);
+        }
+        await conn.query('INSERT INTO messages (page, time_created_ns, message) VALUES ?', [rows]);
+        for (const [page, , message] of rows) this.written.set(page, message);
+      }
+    } finally {
+      await conn.end();
+    }
+  }
+
   /**
    * Keeps writing rows (one every 200 ms) until {@link stopWriting}, as an application would:
    * a failed INSERT is retried (up to 20 times, 500 ms apart); a duplicate-key error on a retry
@@ -262,6 +281,9 @@ class VitessFlow {
   public async checkRows(shards: readonly string[]): Promise<number> {
     const conn = await this.connect();
     try {
+      // Streaming reads: a tablet refuses a non-streaming result of more than 10,000 rows
+      // (--queryserver-config-max-result-size).
+      await conn.query("SET workload = 'olap'");
       const [rows] = await conn.query('SELECT page, message FROM messages');
       const read = new Map((rows as { page: string | number; message: string }[]).map((r) => [String(r.page), r.message]));
       for (const [page, message] of this.written) {
@@ -408,7 +430,8 @@ async function runVReplicationFlow(workDir: string, env: Record<string, string>,
     await flow.applyAndWait(file('01-'));
     await flow.applyAndWait(file('02-'));
     await flow.writeRows(ROWS_BEFORE, 1);
-    log(`  ${ROWS_BEFORE} rows written through vtgate`);
+    await flow.writeBulk(BULK_ROWS, 1_000_000);
+    log(`  ${ROWS_BEFORE} rows written through vtgate one by one, ${BULK_ROWS} more in INSERTs of 500 (so that the copy takes a while)`);
     await flow.applyAndWait(file('10-'), async () => {
       // Fault: vtctld goes while the new shards' Jobs wait for their tablets.
       if (await flow.waitForLog('vtctl-plannedreparentshard-test-keyspace-xx-80', /^waiting for: /m, 120_000)) {
@@ -449,7 +472,7 @@ async function runVReplicationFlow(workDir: string, env: Record<string, string>,
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     const line =
       `vitess e2e: vreplication on Vitess ${release.version} with ${vitess.mysqld}: ${jobs} of ${jobs} Jobs succeeded, ` +
-      `${rerun.skipped} of ${rerun.total} skipped on re-run, ${ROWS_BEFORE} rows written before resharding, ${read} read after, VDiff clean` +
+      `${rerun.skipped} of ${rerun.total} skipped on re-run, ${ROWS_BEFORE + BULK_ROWS} rows written before resharding, ${read} read after, VDiff clean` +
       ` (${duringSwitch} rows written during the primary switch, ${flow.writeFailures} failed attempts retried; faults: ${flow.faultsInjected.length}; ${minutes} min)`;
     if (rerun.notSkipped.length > 0) {
       throw new Error(`${line}\nJobs that did not skip on re-run:\n${rerun.notSkipped.join('\n')}`);
