@@ -42,10 +42,16 @@ export const MESSAGES_VSCHEMA = {
   tables: { messages: { column_vindexes: [{ column: 'page', name: 'hash' }] } },
 };
 
+/** The shards that `test_keyspace/0` is resharded into, in key-range order. */
+const TARGET_SHARDS: readonly string[] = ['-80', '80-'];
+
 /**
  * The guide's steps after the primary election, in `scope`: ApplySchema (`messages`), a Backup of
  * the last rdonly tablet, RebuildVSchemaGraph, each waiting for the previous one's effect. A backup
  * counts once its MANIFEST is in `backup` (a listed backup may still be running, or aborted).
+ * ApplySchema is also done once the targets serve the primary (resharding copied the schema to
+ * them, and the old shard's tablets may be gone); RebuildVSchemaGraph once the cell's SrvVSchema
+ * has the keyspace.
  */
 function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard, backup: BackupStorage): void {
   const release = vtctld.release;
@@ -55,7 +61,10 @@ function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard
     vtctld,
     jobName: `vtctl-applyschema-${keyspace.replace(/_/g, '-')}`,
     waitFor: [JobCondition.shardHasPrimary(keyspace, shard.shard)],
-    skipIf: JobCondition.tableExists(shard.primaryCandidate, 'messages'),
+    skipIf: JobCondition.anyOf(
+      JobCondition.tableExists(shard.primaryCandidate, 'messages'),
+      JobCondition.servedBy(shard.cell, keyspace, ServedType.PRIMARY, TARGET_SHARDS),
+    ),
     commands: [['ApplySchema', release.commandFlag('sql', MESSAGES_SCHEMA), keyspace]],
   });
   new VtctlJob(scope, 'Backup', {
@@ -69,6 +78,7 @@ function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard
     vtctld,
     jobName: 'vtctl-rebuildvschemagraph',
     waitFor: [JobCondition.backupComplete(keyspace, shard.shard, backup)],
+    skipIf: JobCondition.srvVSchemaHasKeyspace(shard.cell, keyspace),
     commands: [['RebuildVSchemaGraph']],
   });
 }
@@ -137,11 +147,12 @@ function addNewShards(scope: Chart, vtctld: Vtctld, shardProps: Omit<TabletShard
     vtctld,
     jobName: `vtctl-applyvschema-${keyspace.replace(/_/g, '-')}`,
     waitFor: [JobCondition.keyspaceExists(keyspace)],
+    skipIf: JobCondition.vschemaShardsTable(keyspace, { table: 'messages', column: 'page', vindex: 'hash', vindexType: 'hash' }),
     commands: [['ApplyVSchema', vtctld.release.commandFlag('vschema', JSON.stringify(MESSAGES_VSCHEMA)), keyspace]],
   });
   const targets = [
-    new TabletShard(scope, 'TestKeyspaceShardXX80', { ...shardProps, shard: '-80', uidBase: 200 }),
-    new TabletShard(scope, 'TestKeyspaceShard80XX', { ...shardProps, shard: '80-', uidBase: 300 }),
+    new TabletShard(scope, 'TestKeyspaceShardXX80', { ...shardProps, shard: TARGET_SHARDS[0], uidBase: 200 }),
+    new TabletShard(scope, 'TestKeyspaceShard80XX', { ...shardProps, shard: TARGET_SHARDS[1], uidBase: 300 }),
   ];
   targets[0].initPrimaryJob(scope, 'InitPrimaryXX80', vtctld);
   targets[1].initPrimaryJob(scope, 'InitPrimary80XX', vtctld);
@@ -183,7 +194,7 @@ export function buildVtworkerFlow(outdir: string, changes: ExampleChanges = {}):
 
   const init = chart('02-init');
   testCell.addCellInfoJob(init, 'AddCellInfoTest', vtctld);
-  shard0.initPrimaryJob(init, 'InitShardMaster', vtctld);
+  shard0.initPrimaryJob(init, 'InitShardMaster', vtctld, { supersededBy: TARGET_SHARDS });
   addSchemaAndBackupJobs(init, vtctld, shard0, backup);
 
   // (a) the sharded VSchema, the new shards' tablets and their masters.
@@ -262,7 +273,7 @@ export function buildVReplicationFlow(outdir: string, changes: ExampleChanges = 
     skipIf: JobCondition.keyspaceDurability(keyspace, durability),
     commands: [['SetKeyspaceDurabilityPolicy', release.commandFlag('durability_policy', durability), keyspace]],
   });
-  shard0.initPrimaryJob(init, 'PlannedReparentShard', vtctld);
+  shard0.initPrimaryJob(init, 'PlannedReparentShard', vtctld, { supersededBy: TARGET_SHARDS });
   addSchemaAndBackupJobs(init, vtctld, shard0, backup);
 
   // The sharded VSchema, the new shards' tablets and their primaries.

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { BackupStorage } from './backup-storage';
-import { validateDataKey, validateShardName, validateSubdomainName } from './names';
+import { validateCellName, validateDataKey, validateKeyspaceName, validateShardName, validateSubdomainName } from './names';
 import { VitessRelease, VtctlClient } from './release';
 
 /**
@@ -252,6 +252,73 @@ export class JobCondition {
   }
 
   /**
+   * The cell's serving VSchema (SrvVSchema, which vtgate routes by) has the keyspace: the VSchema
+   * graph has been rebuilt since the keyspace was created (`GetSrvVSchema <cell>`). Vitess rebuilds
+   * it itself when the keyspace's first tablet in the cell registers (v9.0.0
+   * `go/vt/vttablet/tabletmanager/tm_init.go` 394-411, v24.0.4 626-643) and when a VSchema is
+   * applied, so RebuildVSchemaGraph finds it done on a running cluster. Both clients print every
+   * field of each keyspace's VSchema, `sharded` first: vtctl with jsonpb (v9.0.0
+   * `go/vt/vtctl/vtctl.go` 3273-3286, 3584-3597), vtctldclient with protojson (v24.0.4
+   * `go/cmd/vtctldclient/command/serving_graph.go` 143-163, `go/cmd/vtctldclient/cli/json.go`
+   * 32-38), so `"<keyspace>": {"sharded": ...` is a keyspace entry and nothing else.
+   */
+  public static srvVSchemaHasKeyspace(cell: string, keyspace: string): JobCondition {
+    validateCellName('JobCondition.srvVSchemaHasKeyspace', 'cell', cell);
+    validateKeyspaceName('JobCondition.srvVSchemaHasKeyspace', 'keyspace', keyspace);
+    return new JobCondition(`the SrvVSchema of cell '${cell}' has keyspace '${keyspace}'`, () => ({
+      command: ['GetSrvVSchema', cell],
+      present: [`"${keyspace}":\\{"sharded":(true|false)[,}]`],
+      absent: [],
+      ignoreWhitespace: true,
+    }));
+  }
+
+  /**
+   * The keyspace's VSchema (`GetVSchema <keyspace>`) is sharded and shards the table by the vindex:
+   * the vindex exists with the given type, and the table's first (primary) column vindex is that
+   * vindex on the column. vtctl prints the VSchema with jsonpb without defaults and in camelCase
+   * (`columnVindexes`; v9.0.0 `go/vt/vtctl/vtctl.go` 3029-3048, `go/json2/marshal.go` 36-45),
+   * vtctldclient with protojson, every field and the proto names, the table's empty `type`
+   * first (v24.0.4 `go/cmd/vtctldclient/command/vschemas.go` 132-152, `cli/json.go` 32-38;
+   * `proto/vschema.proto`). A keyspace's first tablet leaves an empty VSchema (v9.0.0
+   * `go/vt/topo/shard.go` 349, v24.0.4 377), which is not sharded.
+   */
+  public static vschemaShardsTable(keyspace: string, options: ShardedTableOptions): JobCondition {
+    const context = 'JobCondition.vschemaShardsTable';
+    validateKeyspaceName(context, 'keyspace', keyspace);
+    for (const prop of ['table', 'column', 'vindex'] as const) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(options[prop])) {
+        throw new Error(
+          `${context}: '${prop}' must be an identifier of up to 64 letters, digits or '_', not starting with a digit, got '${options[prop]}'`,
+        );
+      }
+    }
+    if (!/^[a-z][a-z0-9_]*$/.test(options.vindexType)) {
+      throw new Error(
+        `${context}: 'vindexType' must be a vindex type such as 'hash' (lowercase letters, digits and '_'), got '${options.vindexType}'`,
+      );
+    }
+    const { table, column, vindex, vindexType } = options;
+    return new JobCondition(
+      `the VSchema of keyspace '${keyspace}' is sharded and shards '${table}' by vindex '${vindex}' (${vindexType}) on '${column}'`,
+      (release) => {
+        const modern = release.vtctlClient === VtctlClient.VTCTLDCLIENT;
+        const columnVindexes = modern ? '"type":"","column_vindexes"' : '"columnVindexes"';
+        return {
+          command: ['GetVSchema', keyspace],
+          present: [
+            '"sharded":true',
+            `"${vindex}":\\{"type":"${vindexType}"[,}]`,
+            `"${table}":\\{${columnVindexes}:\\[\\{"column":"${column}","name":"${vindex}"[,}]`,
+          ],
+          absent: [],
+          ignoreWhitespace: true,
+        };
+      },
+    );
+  }
+
+  /**
    * The VReplication workflow exists in the target keyspace (`GetWorkflows --show-all`, which also
    * lists workflows whose writes are switched). vtctldclient only.
    */
@@ -476,6 +543,20 @@ function validateTabletAliases(method: string, cell: string, aliases: readonly s
       throw new Error(`JobCondition.${method}: tablet alias '${alias}' is not in cell '${cell}'`);
     }
   }
+}
+
+/**
+ * What {@link JobCondition.vschemaShardsTable} looks for in a keyspace's VSchema.
+ */
+export interface ShardedTableOptions {
+  /** The table, e.g. `messages`. */
+  readonly table: string;
+  /** The column of the table's primary vindex, e.g. `page`. */
+  readonly column: string;
+  /** The vindex's name in the VSchema, e.g. `hash`. */
+  readonly vindex: string;
+  /** The vindex's type, e.g. `hash`. */
+  readonly vindexType: string;
 }
 
 /**

@@ -172,6 +172,35 @@ export function validateKeyRangeTiling(context: string, prop: string, source: st
   }
 }
 
+/**
+ * Throws unless the shards, taken in key-range order, follow one another without gaps or overlaps
+ * and together cover the key range of `shard` (`-80` and `80-` cover `0`; `0` covers `-80`). All
+ * names must be valid shard names.
+ */
+export function validateKeyRangeCover(context: string, prop: string, shard: string, shards: readonly string[]): void {
+  const problem = (what: string): Error =>
+    new Error(
+      `${context}: '${prop}' must be shards that follow one another without gaps or overlaps and together ` +
+        `cover the key range of shard '${shard}' (e.g. '-80' and '80-' for '0'), got [${shards.map((s) => `'${s}'`).join(', ')}]: ${what}`,
+    );
+  const ranges = [...shards].sort(compareShardStarts).map((name) => ({ name, ...keyRangeOf(name) }));
+  const whole = keyRangeOf(shard);
+  const first = ranges[0];
+  if (first.start !== '' && (whole.start === '' || compareKeys(first.start, whole.start) > 0)) {
+    throw problem(`the first shard '${first.name}' starts after '${shard}' starts`);
+  }
+  for (let i = 1; i < ranges.length; i++) {
+    const previous = ranges[i - 1];
+    if (previous.end === '' || !sameBound(previous.end, ranges[i].start)) {
+      throw problem(`'${previous.name}' is not followed directly by '${ranges[i].name}'`);
+    }
+  }
+  const last = ranges[ranges.length - 1];
+  if (last.end !== '' && (whole.end === '' || compareKeys(last.end, whole.end) < 0)) {
+    throw problem(`the last shard '${last.name}' ends before '${shard}' ends`);
+  }
+}
+
 const claimsByApp = new WeakMap<IConstruct, Map<string, string>>();
 
 /**

@@ -6,6 +6,7 @@ import {
   MAX_TABLET_UID,
   claimObjectName,
   claimUnique,
+  compareShardStarts,
   keyspaceObjectName,
   shardLabel,
   tabletAlias,
@@ -14,6 +15,7 @@ import {
   validateObjectName,
   validateShardName,
   validateDataKey,
+  validateKeyRangeCover,
   validateSubdomainName,
 } from './names';
 import {
@@ -36,7 +38,7 @@ import {
 import { VitessRelease, VtctlClient } from './release';
 import { topologyFlags } from './topology';
 import { IVtctld } from './vtctld';
-import { JobCondition } from './job-condition';
+import { JobCondition, ServedType } from './job-condition';
 import { VtctlJob } from './vtctl-job';
 import { clientPrefix } from './job-script';
 import { shellCommand } from './shell';
@@ -529,14 +531,20 @@ export class TabletShard extends Construct {
    * semi-sync. A failed election is tried again up to 5 times, 10 s to 60 s apart, each time only
    * if the shard still has no primary. `-force` is destructive on a shard that already has a
    * primary, so the Job does nothing when the shard has one: applying it again does no harm.
+   *
+   * With {@link InitPrimaryJobOptions.supersededBy} the Job also does nothing once the cell serves
+   * the keyspace's primary from the shards that replaced this one: after resharding, this shard
+   * and its tablets are gone, and the Job applied again would otherwise wait for them and fail.
    */
-  public initPrimaryJob(scope: Construct, id: string, vtctld: IVtctld): VtctlJob {
+  public initPrimaryJob(scope: Construct, id: string, vtctld: IVtctld, options: InitPrimaryJobOptions = {}): VtctlJob {
     const release = vtctld.release;
     if (release !== this.release) {
       throw new Error(
         `TabletShard.initPrimaryJob: vtctld runs Vitess ${release.version} but the shard ${this.keyspaceShard} runs ${this.release.version}`,
       );
     }
+    const supersededBy = this.validateSupersededBy(options.supersededBy);
+    const hasPrimary = JobCondition.shardHasPrimary(this.keyspace, this.shard);
     const legacy = release.vtctlCommands.includes('InitShardMaster');
     const command = legacy
       ? ['InitShardMaster', release.commandFlag('force'), this.keyspaceShard, this.primaryCandidate]
@@ -546,11 +554,53 @@ export class TabletShard extends Construct {
       vtctld,
       jobName: `vtctl-${command[0].toLowerCase()}-${keyspaceObjectName(this.keyspace)}-${shardLabel(this.shard)}`,
       waitFor: [...durability, JobCondition.tabletsReady(this.cell, this.aliases)],
-      skipIf: JobCondition.shardHasPrimary(this.keyspace, this.shard),
+      skipIf:
+        supersededBy === undefined
+          ? hasPrimary
+          : JobCondition.anyOf(hasPrimary, JobCondition.servedBy(this.cell, this.keyspace, ServedType.PRIMARY, supersededBy)),
       commands: [command],
       retries: ELECTION_RETRIES,
     });
   }
+
+  /** The `supersededBy` option checked, in key-range order, or undefined when not given. */
+  private validateSupersededBy(shards: readonly string[] | undefined): string[] | undefined {
+    if (shards === undefined) {
+      return undefined;
+    }
+    const context = 'TabletShard.initPrimaryJob';
+    if (!Array.isArray(shards) || shards.length === 0) {
+      throw new Error(`${context}: 'supersededBy' must name at least one shard that replaces ${this.keyspaceShard}, got none`);
+    }
+    for (const shard of shards) {
+      validateShardName(context, 'supersededBy', shard);
+      if (shard === this.shard) {
+        throw new Error(
+          `${context}: 'supersededBy' must name the shards that replace ${this.keyspaceShard}, not shard '${shard}' itself`,
+        );
+      }
+      if (shards.indexOf(shard) !== shards.lastIndexOf(shard)) {
+        throw new Error(`${context}: 'supersededBy' must name each shard once, got '${shard}' more than once`);
+      }
+    }
+    validateKeyRangeCover(context, 'supersededBy', this.shard, shards);
+    return [...shards].sort(compareShardStarts);
+  }
+}
+
+/**
+ * Options of {@link TabletShard.initPrimaryJob}.
+ */
+export interface InitPrimaryJobOptions {
+  /**
+   * The shards that replace this shard once it is resharded, e.g. `['-80', '80-']` for `0`: the
+   * Job also does nothing when the cell serves the keyspace's primary from exactly these shards
+   * ({@link JobCondition.servedBy}), which is true only after the primary has moved to them, so
+   * that applying it again after resharding (when this shard and its tablets are gone) succeeds.
+   * They must follow one another without gaps or overlaps and cover this shard's key range.
+   * @default - the Job does nothing only when this shard has a primary
+   */
+  readonly supersededBy?: readonly string[];
 }
 
 /** Throws if another tablet in the same app already has this UID. */

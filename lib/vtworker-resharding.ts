@@ -275,8 +275,9 @@ export class VtworkerResharding {
    * Phase: `DeleteShard -recursive <ks>/<source>` removes the source shard's records (and its
    * tablets' records), once the primary is served by the targets, the source serves nothing, and
    * its tablets no longer answer (delete their StatefulSets first). PVCs and backups are left
-   * alone. Never `-even_if_serving`. DeleteShard of a shard that is already gone succeeds, so
-   * applying this again does no harm.
+   * alone. Never `-even_if_serving`. Skipped when the targets serve the primary and the source
+   * shard is gone (not when it is only missing: before its first tablet registers it is missing
+   * too), so applying this again does no harm.
    */
   public deleteSourceShardJob(scope: Construct, id: string): VtctlJob {
     return new VtctlJob(scope, id, {
@@ -287,6 +288,7 @@ export class VtworkerResharding {
         JobCondition.shardNotServing(this.cell, this.keyspace, this.sourceShard),
         JobCondition.tabletsUnreachable(this.props.source.aliases),
       ],
+      skipIf: JobCondition.allOf(this.servedByTargets(ServedType.PRIMARY), JobCondition.shardDeleted(this.keyspace, this.sourceShard)),
       commands: [['DeleteShard', this.props.vtctld.release.commandFlag('recursive'), `${this.keyspace}/${this.sourceShard}`]],
       waitTimeout: this.props.waitTimeout,
     });

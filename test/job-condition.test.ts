@@ -167,6 +167,76 @@ describe('JobCondition', () => {
     expect(() => JobCondition.keyspaceDurability('ks', 'semi-sync!')).toThrow(/'policy' must be a durability policy such as 'semi_sync', got 'semi-sync!'/);
   });
 
+  describe('the VSchema conditions match GetSrvVSchema and GetVSchema as each release prints them', () => {
+    const holds = (condition: JobCondition, release: VitessRelease, output: string): boolean => {
+      const [check] = commandChecks(condition._render(release));
+      expect(check.ignoreWhitespace).toBe(true);
+      const grep = (pattern: string) => spawnSync('grep', ['-Eq', pattern], { input: output.replace(/\s/g, '') }).status === 0;
+      return check.present.every(grep) && !check.absent.some(grep);
+    };
+    const messages = { table: 'messages', column: 'page', vindex: 'hash', vindexType: 'hash' };
+    const applied = JobCondition.vschemaShardsTable('test_keyspace', messages);
+    const inSrv = JobCondition.srvVSchemaHasKeyspace('test', 'test_keyspace');
+
+    test('v9.0: vtctl prints GetVSchema with jsonpb, camelCase, without defaults; GetSrvVSchema with every field', () => {
+      const v9 = VitessRelease.V9_0;
+      expect(commandChecks(applied._render(v9))[0].command).toEqual(['GetVSchema', 'test_keyspace']);
+      expect(commandChecks(inSrv._render(v9))[0].command).toEqual(['GetSrvVSchema', 'test']);
+      // go/vt/vtctl/vtctl.go 3029-3048 with go/json2/marshal.go 36-45: jsonpb.Marshaler{Indent: "  "}.
+      const vschema = (column: string, type = 'hash') =>
+        `{\n  "sharded": true,\n  "vindexes": {\n    "hash": {\n      "type": "${type}"\n    }\n  },\n  "tables": {\n` +
+        `    "messages": {\n      "columnVindexes": [\n        {\n          "column": "${column}",\n          "name": "hash"\n        }\n      ]\n    }\n  }\n}\n`;
+      expect(holds(applied, v9, vschema('page'))).toBe(true);
+      expect(holds(applied, v9, vschema('time_created_ns'))).toBe(false);
+      expect(holds(applied, v9, vschema('page', 'xxhash'))).toBe(false);
+      expect(holds(applied, v9, vschema('page').replace('"sharded": true,\n', ''))).toBe(false);
+      // The blank VSchema of a keyspace's first tablet.
+      expect(holds(applied, v9, '{\n\n}\n')).toBe(false);
+      // vtctl.go 3273-3286, 3584-3597: jsonpb with EmitDefaults and OrigName.
+      const srv = (keyspace: string) =>
+        `{\n  "keyspaces": {\n    "${keyspace}": {\n      "sharded": false,\n      "vindexes": {\n      },\n      "tables": {\n      },\n` +
+        `      "require_explicit_routing": false\n    }\n  },\n  "routing_rules": {\n    "rules": [\n    ]\n  }\n}\n`;
+      expect(holds(inSrv, v9, srv('test_keyspace'))).toBe(true);
+      expect(holds(inSrv, v9, srv('other_keyspace'))).toBe(false);
+      // A table of another keyspace named like the keyspace is not the keyspace.
+      const table = srv('commerce').replace('"tables": {\n      }', '"tables": {\n        "test_keyspace": {\n          "type": "",\n          "column_vindexes": []\n        }\n      }');
+      expect(holds(inSrv, v9, table)).toBe(false);
+    });
+
+    test('v22.0 and v24.0: vtctldclient prints protojson, every field, proto names', () => {
+      for (const release of [VitessRelease.V22_0, VitessRelease.V24_0]) {
+        // go/cmd/vtctldclient/command/vschemas.go 132-152, cli/json.go 32-38 (v24.0.4); protojson
+        // may put two spaces after a colon.
+        const vschema = (sharded: boolean, column: string) =>
+          `{\n  "sharded":  ${sharded},\n  "vindexes":  {\n    "hash":  {\n      "type":  "hash",\n      "params":  {},\n      "owner":  ""\n    }\n  },\n` +
+          `  "tables":  {\n    "messages":  {\n      "type":  "",\n      "column_vindexes":  [\n        {\n          "column":  "${column}",\n` +
+          `          "name":  "hash",\n          "columns":  []\n        }\n      ],\n      "auto_increment":  null,\n      "columns":  [],\n` +
+          `      "pinned":  "",\n      "column_list_authoritative":  false,\n      "source":  ""\n    }\n  },\n  "require_explicit_routing":  false,\n` +
+          `  "foreign_key_mode":  "unspecified",\n  "multi_tenant_spec":  null\n}\n`;
+        expect(holds(applied, release, vschema(true, 'page'))).toBe(true);
+        expect(holds(applied, release, vschema(false, 'page'))).toBe(false);
+        expect(holds(applied, release, vschema(true, 'time_created_ns'))).toBe(false);
+        const blank = '{\n  "sharded":  false,\n  "vindexes":  {},\n  "tables":  {},\n  "require_explicit_routing":  false,\n  "foreign_key_mode":  "unspecified",\n  "multi_tenant_spec":  null\n}\n';
+        expect(holds(applied, release, blank)).toBe(false);
+        // serving_graph.go 143-163: the SrvVSchema itself.
+        const srv = `{\n  "keyspaces":  {\n    "test_keyspace":  ${blank.trim()}\n  },\n  "routing_rules":  {\n    "rules":  []\n  },\n  "keyspace_routing_rules":  null\n}\n`;
+        expect(holds(inSrv, release, srv)).toBe(true);
+        expect(holds(inSrv, release, srv.replace('"test_keyspace"', '"commerce"'))).toBe(false);
+      }
+    });
+
+    test('fail for bad input, naming the prop and the value', () => {
+      expect(() => JobCondition.vschemaShardsTable('test_keyspace', { ...messages, table: 'my-table' })).toThrow(
+        /JobCondition.vschemaShardsTable: 'table' must be an identifier of up to 64 letters, digits or '_', not starting with a digit, got 'my-table'/,
+      );
+      expect(() => JobCondition.vschemaShardsTable('test_keyspace', { ...messages, vindexType: 'Hash' })).toThrow(
+        /'vindexType' must be a vindex type such as 'hash' \(lowercase letters, digits and '_'\), got 'Hash'/,
+      );
+      expect(() => JobCondition.vschemaShardsTable('Test', messages)).toThrow(/JobCondition.vschemaShardsTable: 'keyspace' must start with a lowercase letter/);
+      expect(() => JobCondition.srvVSchemaHasKeyspace('zone-1', 'test_keyspace')).toThrow(/JobCondition.srvVSchemaHasKeyspace: 'cell' must be 1 to 40/);
+    });
+  });
+
   test('fails for tablets of another cell', () => {
     expect(() => JobCondition.tabletsRegistered('test', ['other-0000000100'])).toThrow(
       /tablet alias 'other-0000000100' is not in cell 'test'/,

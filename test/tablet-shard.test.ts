@@ -173,6 +173,44 @@ describe('TabletShard', () => {
     expect(script.indexOf('if already_done')).toBeLessThan(script.indexOf('InitShardMaster -force'));
   });
 
+  test('supersededBy: the election also does nothing once the cell serves the primary from the new shards', () => {
+    const { chart, construct } = shard();
+    const vtctld = { release: VitessRelease.V9_0, grpcAddress: 'vtctld:15999' };
+    // Given out of key-range order, checked in it (the order of the serving graph).
+    const job = construct.initPrimaryJob(chart, 'Init', vtctld, { supersededBy: ['80-', '-80'] });
+    const script: string = findObject(Testing.synth(chart), 'Job', job.jobName).spec.template.spec.containers[0].command[2];
+    expect(script).toContain(
+      "already done (shard test_keyspace/0 has a primary or cell '\\''test'\\'' serves primary of test_keyspace from shards -80, 80-): nothing to do",
+    );
+    expect(script).toContain('GetSrvKeyspace test test_keyspace');
+    expect(script).toContain('already_done_1 || already_done_2');
+    // Without it, only a primary of this shard counts.
+    const plain = shard();
+    const plainJob = plain.construct.initPrimaryJob(plain.chart, 'Init', vtctld);
+    const plainScript: string = findObject(Testing.synth(plain.chart), 'Job', plainJob.jobName).spec.template.spec.containers[0].command[2];
+    expect(plainScript).toContain("already done (shard test_keyspace/0 has a primary): nothing to do");
+    expect(plainScript).not.toContain('GetSrvKeyspace');
+  });
+
+  test.each([
+    [[], /'supersededBy' must name at least one shard that replaces test_keyspace\/0, got none/],
+    [['-80', '8-'], /TabletShard.initPrimaryJob: 'supersededBy' must be '0', '-' or a lowercase hex key range .*got '8-'/],
+    [['0'], /TabletShard.initPrimaryJob: 'supersededBy' must name the shards that replace test_keyspace\/0, not shard '0' itself/],
+    [['-80', '-80', '80-'], /'supersededBy' must name each shard once, got '-80' more than once/],
+    [['-80'], /'supersededBy' must be shards that .* cover the key range of shard '0' .*got \['-80'\]: the last shard '-80' ends before '0' ends/],
+    [['-40', '80-'], /'supersededBy' must be shards .*got \['-40', '80-'\]: '-40' is not followed directly by '80-'/],
+  ])('supersededBy %j is refused', (supersededBy, message) => {
+    const { chart, construct } = shard();
+    expect(() => construct.initPrimaryJob(chart, 'Init', { release: VitessRelease.V9_0, grpcAddress: 'vtctld:15999' }, { supersededBy })).toThrow(message);
+  });
+
+  test('supersededBy of a merged shard: the shard that covers it', () => {
+    const { chart, construct } = shard({ shard: '-80', uidBase: 200 });
+    const job = construct.initPrimaryJob(chart, 'Init', { release: VitessRelease.V9_0, grpcAddress: 'vtctld:15999' }, { supersededBy: ['0'] });
+    const script: string = findObject(Testing.synth(chart), 'Job', job.jobName).spec.template.spec.containers[0].command[2];
+    expect(script).toContain('serves primary of test_keyspace from shard 0)');
+  });
+
   test('fails for a UID used twice in the same app', () => {
     const chart = testChart();
     const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });

@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { buildVReplicationFlow, buildVtworkerFlow } from '../main';
+import { VitessRelease } from '../lib';
 import { FakeCluster, JobRun, changingCommands, expectJobsSucceeded } from './util/fake-cluster';
 
 function chartObjects(app: App): Map<string, any[]> {
@@ -17,6 +18,9 @@ function chartObjects(app: App): Map<string, any[]> {
 
 const vtworker = chartObjects(buildVtworkerFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'guide-')))[0]);
 const vreplication = chartObjects(buildVReplicationFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'current-')))[0]);
+const vreplicationV24 = chartObjects(
+  buildVReplicationFlow(fs.mkdtempSync(path.join(os.tmpdir(), 'current-v24-')), { modernRelease: VitessRelease.V24_0 })[0],
+);
 
 function job(charts: Map<string, any[]>, file: string, name: string): any {
   const found = charts.get(file)!.find((o) => o.kind === 'Job' && o.metadata.name === name);
@@ -130,7 +134,10 @@ describe('a backup counts once its MANIFEST exists', () => {
     const runs = cluster.apply(jobs(vtworker, '02-init', ['vtctl-backup-test-0000000104', 'vtctl-rebuildvschemagraph']));
     expectJobsSucceeded(runs);
     expect(runs[0].stdout).not.toContain('already done');
-    expect(changingCommands(runs)).toEqual(['vtctlclient Backup test-0000000104', 'vtctlclient RebuildVSchemaGraph']);
+    // The tablets built the cell's SrvVSchema with the keyspace when they registered (v9.0.0
+    // go/vt/vttablet/tabletmanager/tm_init.go 394-411), so RebuildVSchemaGraph has nothing to do.
+    expect(runs[1].stdout).toContain("already done (the SrvVSchema of cell 'test' has keyspace 'test_keyspace')");
+    expect(changingCommands(runs)).toEqual(['vtctlclient Backup test-0000000104']);
     expect(fs.existsSync(path.join(cluster.backupRoot, 'test_keyspace', '0', '2026-11-25.120001.test-0000000104', 'MANIFEST'))).toBe(true);
   });
 
@@ -140,6 +147,9 @@ describe('a backup counts once its MANIFEST exists', () => {
     expectJobsSucceeded(cluster.apply(jobs(vtworker, '02-init', before)));
     cluster.update((state) => {
       state.backupAborts = true;
+      // DeleteSrvVSchema test: RebuildVSchemaGraph has work to do again (the tablets build the
+      // SrvVSchema only when they register).
+      delete state.srvVSchema;
     });
     const runs = cluster.apply(jobs(vtworker, '02-init', ['vtctl-backup-test-0000000104', 'vtctl-rebuildvschemagraph']));
     expect(statuses(runs)).toEqual([
@@ -241,5 +251,71 @@ describe('v9: serving rdonly from the new shards waits for SplitDiff to have fou
         expect({ file, job: other.metadata.name, token: other.spec.template.spec.automountServiceAccountToken }).toEqual({ file, job: other.metadata.name, token: false });
       }
     }
+  });
+});
+
+describe('after the whole flow, every Job applied again finds its work done', () => {
+  /**
+   * Every file applied in order as the walk-through does: the old tablets deleted before the last
+   * file (the VReplication flow: after `complete`, which the old tablets outlive by a restart that
+   * re-creates shard 0, deleted by the last file).
+   */
+  function wholeFlow(charts: Map<string, any[]>, deleteShardFile: string): FakeCluster {
+    const fake = new FakeCluster();
+    for (const [file, objects] of charts) {
+      if (file === deleteShardFile) {
+        fake.delete(charts.get('01-tablets-test-keyspace-0')!);
+      }
+      expectJobsSucceeded(fake.apply(objects));
+      if (file === '15-reshard-complete') {
+        fake.tick();
+      }
+    }
+    expect(Object.keys(fake.state.shards).sort()).toEqual(['test_keyspace/-80', 'test_keyspace/80-']);
+    expect(Object.values(fake.state.tablets).filter((t) => t.shard === '0' && (t.up || t.registered))).toEqual([]);
+    return fake;
+  }
+
+  /** Every Job of the flow run again (`kubectl delete job` and `apply`), without the tablets. */
+  function rerunEveryJob(charts: Map<string, any[]>): JobRun[] {
+    const runs = [...charts.values()].flatMap((objects) => cluster.apply(objects.filter((o) => o.kind === 'Job')));
+    expect(runs.length).toBeGreaterThan(10);
+    for (const run of runs) {
+      expect({ job: run.name, status: run.status, stderr: run.stderr, skipped: /^already done \(.*\): nothing to do$/m.test(run.stdout) }).toEqual({
+        job: run.name,
+        status: 0,
+        stderr: '',
+        skipped: true,
+      });
+    }
+    expect(changingCommands(runs)).toEqual([]);
+    return runs;
+  }
+
+  test('v9: the vtworker flow, after DeleteShard', () => {
+    cluster = wholeFlow(vtworker, '17-reshard-delete-shard');
+    const runs = rerunEveryJob(vtworker);
+    const byName = new Map(runs.map((run) => [run.name, run.stdout]));
+    expect(byName.get('vtctl-initshardmaster-test-keyspace-0')).toContain(
+      "already done (shard test_keyspace/0 has a primary or cell 'test' serves primary of test_keyspace from shards -80, 80-)",
+    );
+    expect(byName.get('vtctl-applyschema-test-keyspace')).toContain('already done (table');
+    expect(byName.get('vtctl-rebuildvschemagraph')).toContain("already done (the SrvVSchema of cell 'test' has keyspace 'test_keyspace')");
+    expect(byName.get('vtctl-applyvschema-test-keyspace')).toContain("already done (the VSchema of keyspace 'test_keyspace' is sharded");
+    expect(byName.get('vtctl-deleteshard-test-keyspace-0')).toContain('already done (');
+  });
+
+  test.each([
+    ['v22', vreplication],
+    ['v24', vreplicationV24],
+  ])('%s: the VReplication flow, after complete and DeleteShards', (_release, charts) => {
+    cluster = wholeFlow(charts, '16-reshard-delete-shard');
+    const runs = rerunEveryJob(charts);
+    const byName = new Map(runs.map((run) => [run.name, run.stdout]));
+    expect(byName.get('vtctl-plannedreparentshard-test-keyspace-0')).toContain(
+      "already done (shard test_keyspace/0 has a primary or cell 'test' serves primary of test_keyspace from shards -80, 80-)",
+    );
+    expect(byName.get('vtctl-rebuildvschemagraph')).toContain("already done (the SrvVSchema of cell 'test' has keyspace 'test_keyspace')");
+    expect(byName.get('vtctl-applyvschema-test-keyspace')).toContain("already done (the VSchema of keyspace 'test_keyspace' is sharded");
   });
 });

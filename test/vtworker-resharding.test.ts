@@ -159,10 +159,10 @@ describe('VtworkerResharding', () => {
       200, 201, 202, 203, 204, 300, 301, 302, 303, 304,
     ]);
 
-    // Applying every phase again does no harm: only DeleteShard runs, and finds nothing to delete.
+    // Applying every phase again does no harm: each finds its work done, DeleteShard the shard gone.
     const again = Object.values(g.phases).flatMap((objects) => cluster.apply(objects));
     expectJobsSucceeded(again);
-    expect(changingCommands(again)).toEqual(['vtctlclient DeleteShard -recursive test_keyspace/0']);
+    expect(changingCommands(again)).toEqual([]);
     expect(again.filter((run) => run.stdout.includes('already done')).map((run) => run.name)).toEqual([
       'vtctl-copyschemashard-test-keyspace',
       'vtworker-splitclone-test-keyspace-0',
@@ -170,6 +170,7 @@ describe('VtworkerResharding', () => {
       'vtctl-migrateservedtypes-test-keyspace-0-rdonly',
       'vtctl-migrateservedtypes-test-keyspace-0-replica',
       'vtctl-migrateservedtypes-test-keyspace-0-master',
+      'vtctl-deleteshard-test-keyspace-0',
     ]);
     cluster.dispose();
   });
@@ -233,6 +234,17 @@ describe('VtworkerResharding', () => {
     );
     expect(changingCommands([run])).toEqual([]);
     expect(Object.keys(cluster.state.shards)).toContain('test_keyspace/0');
+    cluster.dispose();
+  });
+
+  test('DeleteShard does not take a shard that does not exist yet for deleted', () => {
+    // A fresh cluster: no tablet has registered, so shard 0 does not exist, but nothing is resharded.
+    const cluster = new FakeCluster();
+    const [run] = cluster.apply(g.phases.deleteShard);
+    expect(run.status).toBe(1);
+    expect(run.stdout).not.toContain('already done');
+    expect(run.stderr).toContain("waiting for: cell 'test' serves primary of test_keyspace from shards -80, 80-");
+    expect(changingCommands([run])).toEqual([]);
     cluster.dispose();
   });
 

@@ -3,8 +3,9 @@
 // It keeps a small model of the topology in a JSON file and answers in the output formats of v9:
 // vtctl prints protobuf messages with jsonpb (2-space indent, snake_case names, enums as numbers,
 // every field present), ListAllTablets one line per tablet, GetSchema -table_names_only and
-// ListBackups one name per line. vtctldclient prints protobuf JSON with protojson, which may put
-// two spaces after a colon; the fake does so on purpose. It also enforces the preconditions that Vitess itself checks,
+// ListBackups one name per line (GetVSchema alone prints jsonpb without defaults, in camelCase).
+// vtctldclient prints protobuf JSON with protojson, which may put two spaces after a colon; the
+// fake does so on purpose. It also enforces the preconditions that Vitess itself checks,
 // with Vitess's error messages, so a test can show what happens when a guard is missing.
 //
 // Run as `node fake-vitess-cli.js <state file> <binary> <args...>`.
@@ -72,7 +73,17 @@ export interface FakeState {
   backupRoot?: string;
   /** Whether the next Backup aborts, leaving its directory without a MANIFEST. */
   backupAborts?: boolean;
-  vschema: Record<string, unknown>;
+  /**
+   * The VSchema of each keyspace, as applied (JSON with the proto field names); `{}` from the
+   * keyspace's first tablet on, which creates a blank one (v9.0.0 go/vt/topo/shard.go 349,
+   * v22.0.4 and v24.0.4 alike).
+   */
+  vschema: Record<string, VSchemaKeyspace>;
+  /**
+   * The cell's SrvVSchema (one cell): each keyspace's VSchema as of the last rebuild; undefined
+   * until the first rebuild.
+   */
+  srvVSchema?: Record<string, VSchemaKeyspace>;
   /** Keyspace records and their durability policy ('' when none was set). */
   keyspaces: Record<string, { durability: string }>;
   /** VReplication workflows, keyed `<keyspace>.<workflow>`. */
@@ -89,6 +100,24 @@ export interface FakeState {
   calls: string[];
   /** The data of the ConfigMaps applied to the cluster, by name (what the Kubernetes API serves). */
   configMaps?: Record<string, Record<string, string>>;
+}
+
+/** A keyspace's VSchema (vschemapb.Keyspace) as JSON with the proto field names. */
+export interface VSchemaKeyspace {
+  sharded?: boolean;
+  vindexes?: Record<string, { type?: string; params?: Record<string, string>; owner?: string }>;
+  tables?: Record<
+    string,
+    {
+      type?: string;
+      column_vindexes?: Array<{ column?: string; name?: string; columns?: string[] }>;
+      auto_increment?: { column?: string; sequence?: string };
+      columns?: Array<{ name?: string }>;
+      pinned?: string;
+      column_list_authoritative?: boolean;
+    }
+  >;
+  require_explicit_routing?: boolean;
 }
 
 export interface FakeWorkflow {
@@ -193,6 +222,72 @@ function parseAnywhere(args: string[]): { flags: Record<string, string | true>; 
   return { flags, positional };
 }
 
+/**
+ * How a client prints a VSchema (vschemapb.Keyspace): vtctl's GetVSchema with jsonpb without
+ * defaults, in camelCase (v9.0.0 go/vt/vtctl/vtctl.go 3029-3048, go/json2/marshal.go 36-45); vtctl's
+ * GetSrvVSchema with jsonpb, every field, proto names (vtctl.go 3273-3286, 3584-3597);
+ * vtctldclient with protojson, every field, proto names, enums by name, and the fields that v22 and
+ * v24 added (v24.0.4 go/cmd/vtctldclient/cli/json.go 32-38, proto/vschema.proto). Map keys sorted
+ * (both marshalers sort them).
+ */
+type VSchemaStyle = 'legacy-camel' | 'legacy-defaults' | 'modern';
+
+function formatVSchema(vs: VSchemaKeyspace, style: VSchemaStyle): Record<string, unknown> {
+  const defaults = style !== 'legacy-camel';
+  const modern = style === 'modern';
+  const message = (fields: Array<[string, unknown, boolean]>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [name, value, isDefault] of fields) {
+      if (defaults || !isDefault) {
+        out[defaults ? name : name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
+      }
+    }
+    return out;
+  };
+  const sorted = <T, R>(map: Record<string, T> | undefined, f: (value: T) => R): Record<string, R> =>
+    Object.fromEntries(Object.keys(map ?? {}).sort().map((key) => [key, f(map![key])]));
+  const vindexes = sorted(vs.vindexes, (v) =>
+    message([
+      ['type', v.type ?? '', !v.type],
+      ['params', sorted(v.params, (p) => p), Object.keys(v.params ?? {}).length === 0],
+      ['owner', v.owner ?? '', !v.owner],
+    ]),
+  );
+  const tables = sorted(vs.tables, (t) =>
+    message([
+      ['type', t.type ?? '', !t.type],
+      [
+        'column_vindexes',
+        (t.column_vindexes ?? []).map((cv) =>
+          message([
+            ['column', cv.column ?? '', !cv.column],
+            ['name', cv.name ?? '', !cv.name],
+            ['columns', cv.columns ?? [], (cv.columns ?? []).length === 0],
+          ]),
+        ),
+        (t.column_vindexes ?? []).length === 0,
+      ],
+      ['auto_increment', t.auto_increment ?? null, t.auto_increment === undefined],
+      ['columns', t.columns ?? [], (t.columns ?? []).length === 0],
+      ['pinned', t.pinned ?? '', !t.pinned],
+      ['column_list_authoritative', t.column_list_authoritative ?? false, !t.column_list_authoritative],
+      ...(modern ? [['source', '', true] as [string, unknown, boolean]] : []),
+    ]),
+  );
+  return message([
+    ['sharded', vs.sharded ?? false, !vs.sharded],
+    ['vindexes', vindexes, Object.keys(vindexes).length === 0],
+    ['tables', tables, Object.keys(tables).length === 0],
+    ['require_explicit_routing', vs.require_explicit_routing ?? false, !vs.require_explicit_routing],
+    ...(modern
+      ? ([
+          ['foreign_key_mode', 'unspecified', true],
+          ['multi_tenant_spec', null, true],
+        ] as Array<[string, unknown, boolean]>)
+      : []),
+  ]);
+}
+
 /** protojson's output, with the second space after a colon that it may add. */
 function protojson(value: unknown): string {
   return json(value).replace(/": /g, '":  ') + '\n';
@@ -212,8 +307,10 @@ export class FakeVitess {
       if (tablet.up && !tablet.registered && this.state.cells.includes(tablet.cell)) {
         tablet.registered = true;
         const key = `${tablet.keyspace}/${tablet.shard}`;
-        // GetOrCreateShard creates the keyspace, without a durability policy.
+        // GetOrCreateShard creates the keyspace, without a durability policy, and a blank VSchema
+        // (v9.0.0 go/vt/topo/shard.go 343-352, v24.0.4 371-379).
         this.state.keyspaces[tablet.keyspace] ??= { durability: '' };
+        this.state.vschema[tablet.keyspace] ??= {};
         if (!this.state.shards[key]) {
           const others = this.shardsOf(tablet.keyspace);
           this.state.shards[key] = {
@@ -230,8 +327,39 @@ export class FakeVitess {
         if (!this.state.srv[tablet.keyspace]) {
           this.rebuildKeyspace(tablet.keyspace);
         }
+        // The tablet rebuilds its cell's SrvVSchema when it lacks the keyspace (v9.0.0
+        // go/vt/vttablet/tabletmanager/tm_init.go 394-411, v24.0.4 626-643).
+        if (!this.state.srvVSchema || !(tablet.keyspace in this.state.srvVSchema)) {
+          this.rebuildSrvVSchema();
+        }
       }
     }
+  }
+
+  /** RebuildSrvVSchema: every keyspace's VSchema, a blank one where it has none. */
+  private rebuildSrvVSchema(): void {
+    this.state.srvVSchema = Object.fromEntries(
+      Object.keys(this.state.keyspaces)
+        .sort()
+        .map((keyspace) => [keyspace, JSON.parse(JSON.stringify(this.state.vschema[keyspace] ?? {}))]),
+    );
+  }
+
+  /** The cell's SrvVSchema, or vtctld's error when none was built (or the cell is unknown). */
+  private srvVSchemaOf(cell: string): Record<string, VSchemaKeyspace> {
+    if (!this.state.srvVSchema || !this.state.cells.includes(cell)) {
+      throw new VitessError("node doesn't exist: SrvVSchema");
+    }
+    return this.state.srvVSchema;
+  }
+
+  /** A keyspace's VSchema, or vtctld's error when it has none. */
+  private vschemaOf(keyspace: string): VSchemaKeyspace {
+    const vschema = this.state.vschema[keyspace];
+    if (!vschema) {
+      throw new VitessError(`node doesn't exist: keyspaces/${keyspace}/VSchema`);
+    }
+    return vschema;
   }
 
   public run(binary: string, args: string[]): string {
@@ -511,7 +639,15 @@ export class FakeVitess {
       case 'ListBackups':
         return this.listBackups(positional[0]).map((b) => `${b}\n`).join('');
       case 'RebuildVSchemaGraph':
+        this.rebuildSrvVSchema();
         return '';
+      case 'GetVSchema':
+        return json(formatVSchema(this.vschemaOf(positional[0]), 'legacy-camel')) + '\n';
+      case 'GetSrvVSchema': {
+        const srv = this.srvVSchemaOf(positional[0]);
+        const keyspaces = Object.fromEntries(Object.entries(srv).map(([name, vs]) => [name, formatVSchema(vs, 'legacy-defaults')]));
+        return json({ keyspaces, routing_rules: { rules: [] } }) + '\n';
+      }
       case 'ApplyVSchema': {
         const vschema = JSON.parse(String(flags.vschema));
         checkFields(vschema, ['sharded', 'vindexes', 'tables', 'require_explicit_routing'], 'Keyspace');
@@ -525,6 +661,10 @@ export class FakeVitess {
           }
         }
         this.state.vschema[positional[0]] = vschema;
+        // ApplyVSchema rebuilds the SrvVSchema unless told not to (v9.0.0 go/vt/vtctl/vtctl.go 3185-3189).
+        if (flags.skip_rebuild !== true) {
+          this.rebuildSrvVSchema();
+        }
         return json(vschema) + '\n';
       }
       case 'CopySchemaShard': {
@@ -733,6 +873,20 @@ export class FakeVitess {
       }
       case 'GetBackups':
         return this.vtctl('ListBackups', positional);
+      case 'GetVSchema':
+        return protojson(formatVSchema(this.vschemaOf(positional[0]), 'modern'));
+      case 'GetSrvVSchema': {
+        // v24.0.4 go/cmd/vtctldclient/command/serving_graph.go 143-163: the SrvVSchema, every field.
+        const srv = this.srvVSchemaOf(positional[0]);
+        const keyspaces = Object.fromEntries(Object.entries(srv).map(([name, vs]) => [name, formatVSchema(vs, 'modern')]));
+        return protojson({
+          keyspaces,
+          routing_rules: { rules: [] },
+          shard_routing_rules: { rules: [] },
+          keyspace_routing_rules: null,
+          mirror_rules: { rules: [] },
+        });
+      }
       case 'GetSchema':
       case 'ApplySchema':
       case 'ApplyVSchema':
