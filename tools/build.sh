@@ -19,6 +19,11 @@
 #
 #   .cache/tools/image-vitess-lite-v24.0.4/{rootfs/,image.json}
 #
+# and, only when asked (`tools/build.sh image-v9`), one that models vitess/lite:v9.0.0 (Debian
+# bookworm, MariaDB 10.11 for MySQL 5.7, the v9 binaries in /vt/bin; see build_image_v9):
+#
+#   .cache/tools/image-vitess-lite-v9.0.0/{rootfs/,image.json}
+#
 # Source stays in the Go module cache; the binaries go to .cache/tools/ (ignored by git). Each
 # binary is built once per version: one that exists already is kept, so a second run takes
 # seconds. A binary is built under a temporary name, checked to run (--version, or what
@@ -38,9 +43,11 @@
 #   tools/build.sh image-v24    the root filesystem of vitess/lite:v24.0.4 (builds the v24 binaries
 #                               first if missing; needs root, debootstrap, chroot and deb.debian.org),
 #                               then print the paths of rootfs/ and image.json
+#   tools/build.sh image-v9     the same for vitess/lite:v9.0.0 (builds the v9 binaries first if
+#                               missing; checks that mysqlctld initialises and starts MariaDB in it)
 #   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=..., ETCD_BIN_DIR=..., VITESS_V24_BIN_DIR=...,
-#                               VITESS_V22_BIN_DIR=..., VITESS_V9_BIN_DIR=... and
-#                               VITESS_V24_IMAGE_DIR=... (builds nothing)
+#                               VITESS_V22_BIN_DIR=..., VITESS_V9_BIN_DIR=..., VITESS_V24_IMAGE_DIR=...
+#                               and VITESS_V9_IMAGE_DIR=... (builds nothing)
 #   tools/build.sh --help
 set -euo pipefail
 
@@ -60,6 +67,9 @@ vitess_v9_bin_dir=$cache_dir/vitess-$VITESS_V9_VERSION/bin
 vitess_v24_release=${VITESS_V24_VERSION#v0.}
 vitess_v24_release=v${vitess_v24_release%%.*}.0.${VITESS_V24_VERSION##*.}
 vitess_v24_image_dir=$cache_dir/image-vitess-lite-$vitess_v24_release
+vitess_v9_release=${VITESS_V9_VERSION#v0.}
+vitess_v9_release=v${vitess_v9_release%%.*}.0.${VITESS_V9_VERSION##*.}
+vitess_v9_image_dir=$cache_dir/image-vitess-lite-$vitess_v9_release
 
 usage() {
   sed -n '/^# Usage:/,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -72,6 +82,7 @@ print_env() {
   printf 'VITESS_V22_BIN_DIR=%s\n' "$vitess_v22_bin_dir"
   printf 'VITESS_V9_BIN_DIR=%s\n' "$vitess_v9_bin_dir"
   printf 'VITESS_V24_IMAGE_DIR=%s\n' "$vitess_v24_image_dir"
+  printf 'VITESS_V9_IMAGE_DIR=%s\n' "$vitess_v9_image_dir"
 }
 
 # What to build: "kubernetes" (Kubernetes and etcd, the default) or the Vitess releases.
@@ -79,7 +90,7 @@ targets=()
 case "${1-}" in
   "") targets=(kubernetes) ;;
   vitess) targets=(vitess-v24 vitess-v22 vitess-v9 image-v24) ;;
-  vitess-v24 | vitess-v22 | vitess-v9 | image-v24) targets=("$1") ;;
+  vitess-v24 | vitess-v22 | vitess-v9 | image-v24 | image-v9) targets=("$1") ;;
   --print-env)
     print_env
     exit 0
@@ -420,11 +431,34 @@ remove_image_tmp() {
     "$cache_dir"/.image-*.tmp.*) ;;
     *) fail "remove a temporary image root" "refusing to remove $dir (not a temporary image root)" ;;
   esac
+  kill_root_processes "$dir"
   while read -r mnt; do
     umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
   done < <(awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r)
   rm -rf --one-file-system "$dir" 2>/dev/null ||
     log "could not remove all of $dir (something still mounted in it?)"
+}
+
+# kill_root_processes DIR: ends (TERM, then KILL) the processes whose root directory is DIR/rootfs:
+# those that a check of this script started in a temporary image root (mysqlctld, mysqld_safe,
+# mysqld) and that an interrupted build left running.
+kill_root_processes() {
+  local root=$1/rootfs proc pids=() pid i
+  for proc in /proc/[0-9]*; do
+    [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && pids+=("${proc#/proc/}")
+  done
+  [ "${#pids[@]}" -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    for pid in "${pids[@]}"; do
+      if kill -0 "$pid" 2>/dev/null; then
+        sleep 1
+        continue 2
+      fi
+    done
+    return 0
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 
 # in_root ROOT COMMAND...: runs COMMAND in ROOT as root, with a clean environment.
@@ -454,17 +488,51 @@ link_debs() {
   done
 }
 
-# apt_in_root ROOT ARGS...: apt-get in ROOT, with the .debs of image_v24_debs put into its
-# archive first and the ones it downloaded put into image_v24_debs after.
+# apt_in_root ROOT ARGS...: apt-get in ROOT, with the .debs of image_debs (a local of the caller;
+# image_v24_debs if unset) put into its archive first and the ones it downloaded put into
+# image_debs after.
 apt_in_root() {
   local root=$1
   shift
-  local archives=$root/var/cache/apt/archives
+  local archives=$root/var/cache/apt/archives debs=${image_debs:-$image_v24_debs}
   mkdir -p "$archives/partial"
-  link_debs "$image_v24_debs" "$archives"
+  link_debs "$debs" "$archives"
   run_quiet "apt-get $1 in the image root" "$root" in_root "$root" apt-get \
     -o Acquire::Check-Valid-Until=false -o APT::Keep-Downloaded-Packages=true -y "$@"
-  link_debs "$archives" "$image_v24_debs"
+  link_debs "$archives" "$debs"
+}
+
+# remove_stale_image_tmps: removes the leftovers of interrupted image builds whose process is gone.
+remove_stale_image_tmps() {
+  local old pid
+  for old in "$cache_dir"/.image-vitess-lite-*.tmp.*; do
+    [ -d "$old" ] || continue
+    pid=${old##*.}
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "removing $old (left by an interrupted build)"
+      remove_image_tmp "$old"
+    fi
+  done
+}
+
+# slim_root ROOT: as in Debian's -slim images: no documentation but the copyright files, no man
+# pages, no translations (what debootstrap unpacked of these goes too).
+slim_root() {
+  local root=${1:?}
+  printf '%s\n' '# as in the -slim images of Debian' \
+    'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+    'path-exclude /usr/share/man/*' 'path-exclude /usr/share/groff/*' \
+    'path-exclude /usr/share/info/*' 'path-exclude /usr/share/lintian/*' \
+    'path-exclude /usr/share/linda/*' 'path-exclude /usr/share/locale/*' \
+    >"$root/etc/dpkg/dpkg.cfg.d/docker"
+  find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+  local share
+  for share in man groff info lintian linda locale; do
+    if [ -d "$root/usr/share/$share" ]; then
+      find "$root/usr/share/$share" -mindepth 1 -delete
+    fi
+  done
 }
 
 build_image_v24() {
@@ -484,16 +552,7 @@ build_image_v24() {
   [ -f "$src/docker/lite/Dockerfile" ] ||
     fail "build the image root" "no docker/lite/Dockerfile in $src"
 
-  # Leftovers of interrupted builds whose process is gone.
-  local old pid
-  for old in "$cache_dir"/.image-vitess-lite-*.tmp.*; do
-    [ -d "$old" ] || continue
-    pid=${old##*.}
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log "removing $old (left by an interrupted build)"
-      remove_image_tmp "$old"
-    fi
-  done
+  remove_stale_image_tmps
 
   local start=$SECONDS
   local tmp=$cache_dir/.image-vitess-lite-$vitess_v24_release.tmp.$$
@@ -505,22 +564,7 @@ build_image_v24() {
   run_quiet "debootstrap $image_v24_suite" "$tmp" debootstrap --variant=minbase \
     --cache-dir="$image_v24_debs" "$image_v24_suite" "$root" "$image_v24_mirror"
 
-  # As in Debian's -slim images: no documentation but the copyright files, no man pages, no
-  # translations (what debootstrap unpacked of these goes too).
-  printf '%s\n' '# as in the -slim images of Debian' \
-    'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
-    'path-exclude /usr/share/man/*' 'path-exclude /usr/share/groff/*' \
-    'path-exclude /usr/share/info/*' 'path-exclude /usr/share/lintian/*' \
-    'path-exclude /usr/share/linda/*' 'path-exclude /usr/share/locale/*' \
-    >"$root/etc/dpkg/dpkg.cfg.d/docker"
-  find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
-  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
-  local share
-  for share in man groff info lintian linda locale; do
-    if [ -d "$root/usr/share/$share" ]; then
-      find "$root/usr/share/$share" -mindepth 1 -delete
-    fi
-  done
+  slim_root "$root"
   # No service starts while packages are installed (removed again below).
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
   chmod 755 "$root/usr/sbin/policy-rc.d"
@@ -619,6 +663,307 @@ build_image_v24() {
   log "built the root of vitess/lite:$vitess_v24_release in $((SECONDS - start)) s"
 }
 
+# The root filesystem of the image vitess/lite:v9.0.0. Release 9's docker/lite/Dockerfile is a
+# symbolic link to Dockerfile.mysql57 (the module zip of v0.9.0 leaves links out; its Makefile
+# builds vitess/lite from docker/lite/Dockerfile, lines 232-233, and docker/README.md line 41: "On
+# Docker Hub we publish only images with MySQL 5.7"). Dockerfile.mysql57 (and .mariadb103, which
+# differs only in its flavour) makes the image thus:
+#
+#   line 36      FROM debian:buster-slim
+#   lines 39-40  COPY install_dependencies.sh to /vt/dist/, run it with mysql57 (.mariadb103: mariadb103)
+#   line 43      groupadd -r vitess && useradd -r -g vitess vitess (no -m: no /home/vitess)
+#   line 44      mkdir -p /vt/vtdataroot && chown -R vitess:vitess /vt
+#   lines 47-49  ENV VTROOT /vt/src/vitess.io/vitess, VTDATAROOT /vt/vtdataroot, PATH $VTROOT/bin:$PATH
+#                (so PATH names /vt/src/vitess.io/vitess/bin, which the image does not have;
+#                .mariadb103 line 50 adds ENV MYSQL_FLAVOR MariaDB103, .mysql57 sets no flavour)
+#   lines 52-53  COPY /vt/install (`make install PREFIX=/vt/install`, line 33) to /vt, and
+#                web/orchestrator to /vt/web/orchestrator, owned by vitess
+#   lines 56-57  VOLUME /vt/vtdataroot, USER vitess; no WORKDIR (so /)
+#
+# `make install` (Makefile lines 74-77) copies only the binaries mysqlctld, vtorc, vtctld,
+# vtctlclient, vtctldclient, vtgate, vttablet, vtworker and vtbackup to $PREFIX/bin: the image has
+# no /vt/config and no mysqlctl. It needs none: mysqlctl's my.cnf templates and init_db.sql are
+# compiled in (go/vt/mysqlctl/rice-box.go, opened with rice.MustFindBox("../../../config") in
+# go/vt/mysqlctl/mysqld.go lines 672 and 809).
+#
+# Here, as far as deb.debian.org allows:
+#
+# - buster is gone from deb.debian.org (dists/buster/Release: 404), so the root is Debian
+#   bookworm (debootstrap --variant=minbase, the dpkg path excludes of the -slim images, the apt
+#   sources of debian:bookworm-slim: bookworm, bookworm-updates, bookworm-security, upgraded);
+# - MySQL 5.7.31 (repo.mysql.com) cannot be reached and Debian has no MySQL 5.7, so the packages
+#   are those of the mariadb103 variant (install_dependencies.sh lines 128-132: mariadb-server,
+#   from MariaDB's own 10.3 repository), from Debian: MariaDB 10.11. Vitess 9 runs MariaDB as its
+#   own flavour (go/mysql/flavor_mariadb.go): mysqlctl reads `mysqld --version`
+#   (go/vt/mysqlctl/mysqld.go lines 129-130, 201-245), finds "MariaDB" 10.11, and so initialises
+#   the data directory with mysql_install_db --auth-root-authentication-method=normal (lines
+#   753-768; capabilityset.go line 50: MariaDB >= 10.4) and starts it with mysqld_safe (line 356).
+#   There is no master_mariadb1011.cnf (line 822 looks for mycnf/master_mariadb1011.cnf), so its
+#   my.cnf is config/mycnf/default.cnf alone (line 825 logs "does not include built-in support");
+# - install_dependencies.sh's keys (lines 139-152, from key servers) and repository lists (lines
+#   154-187) are not added: neither the servers nor the repositories can be reached;
+# - the env is that of vitess/lite:v9.0.0 (Dockerfile.mysql57, no MYSQL_FLAVOR: mysqlctl finds
+#   /usr/sbin/mysqld, go/vt/env/env.go lines 78-80, and only falls back to MYSQL_FLAVOR when it
+#   cannot, mysqld.go lines 150-151);
+# - /etc/hosts has the localhost lines (Docker and the kubelet mount their own): without it
+#   mysql_install_db stops ("Neither host ... nor 'localhost' could be looked up with
+#   /usr/bin/resolveip") when the root is used with chroot.
+#
+# At the end the build checks, as the vitess user in the root, that mysqlctld (the image's
+# mysqlctl; mysqlctl itself is not in the image) initialises and starts MariaDB, that vt_dba can
+# log in over the socket, that mysqlctld shuts it down on SIGTERM, and that it starts the
+# initialised server again (its second path); the test data goes again.
+image_v9_suite=$VITESS_V9_IMAGE_DEBIAN_SUITE
+image_v9_mirror=http://deb.debian.org/debian
+image_v9_security_mirror=http://deb.debian.org/debian-security
+image_v9_debs=$cache_dir/debs-$image_v9_suite
+# install_dependencies.sh BASE_PACKAGES (lines 30-48; buster's names, which bookworm has too),
+# with --no-install-recommends.
+image_v9_base_packages=(bzip2 ca-certificates dirmngr gnupg libaio1 libatomic1 libcurl4
+  libdbd-mysql-perl libev4 libjemalloc2 libtcmalloc-minimal4 procps rsync strace sysstat wget curl)
+# install_dependencies.sh mariadb103 PACKAGES, with --no-install-recommends.
+image_v9_mariadb_packages=(mariadb-server)
+# What `make install` puts into /vt/bin (Makefile line 77).
+image_v9_make_install_binaries=(mysqlctld vtorc vtctld vtctlclient vtctldclient vtgate vttablet
+  vtworker vtbackup)
+image_v9_vtroot=/vt/src/vitess.io/vitess
+image_v9_path=$image_v9_vtroot/bin:$image_v24_debian_path
+image_v9_uid=""
+image_v9_gid=""
+
+# as_vitess_v9 ROOT VTDATAROOT COMMAND...: runs COMMAND in ROOT as the image's user, with the
+# image's environment (HOME as Docker sets it from /etc/passwd), VTDATAROOT as given. With
+# AS_VITESS_EXEC=1 (only in a subshell of its own) it replaces the shell, so that the pid of
+# `(AS_VITESS_EXEC=1 as_vitess_v9 ...) &` is that of COMMAND (chroot and env exec it too).
+as_vitess_v9() {
+  local root=$1 vtdataroot=$2
+  shift 2
+  local cmd=(chroot --userspec="$image_v9_uid:$image_v9_gid" "$root" /usr/bin/env -i
+    PATH="$image_v9_path" VTROOT="$image_v9_vtroot" VTDATAROOT="$vtdataroot" HOME=/home/vitess "$@")
+  if [ "${AS_VITESS_EXEC-}" = 1 ]; then
+    exec "${cmd[@]}"
+  fi
+  "${cmd[@]}"
+}
+
+# free_port FIRST LAST: a TCP port of 127.0.0.1 in FIRST..LAST that nothing listens on.
+free_port() {
+  local port
+  for ((port = $1; port <= $2; port++)); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# check_image_v9_mysqlctld ROOT TMP: as the vitess user in ROOT, mysqlctld initialises and starts
+# MariaDB (VTDATAROOT in ROOT's /tmp), vt_dba logs in over the socket, SIGTERM shuts it down; then
+# the same again for a start of the initialised data directory. Its log is TMP/mysqlctld-*.log
+# (shown when something fails, removed after). Sets image_v9_flavor to what mysqlctld reported.
+# mysqlctld takes SIGTERM only once it serves (go/vt/servenv/run.go: proc.Wait, which also
+# registers /debug/pid, go/vt/proc/proc.go lines 55-63); before that the signal just kills it and
+# leaves mysqld running. So the check waits for /debug/pid on its -port, a free one (mysqlctld
+# first asks that port's /debug/pid for a predecessor to kill, proc.go lines 43-46 and 81-).
+image_v9_flavor=""
+check_image_v9_mysqlctld() {
+  local root=${1:?} tmp=${2:?}
+  local vtdataroot=/tmp/vtdataroot-check.$$ uid=100
+  local socket=$vtdataroot/vt_0000000100/mysql.sock
+  local port http_port pass log pid rc out i
+  port=$(free_port 17100 17199) ||
+    fail "check mysqlctld in the image root" "no free TCP port in 17100..17199 for mysqld"
+  http_port=$(free_port 17200 17299) ||
+    fail "check mysqlctld in the image root" "no free TCP port in 17200..17299 for mysqlctld"
+  for pass in init start; do
+    log=$tmp/mysqlctld-$pass.log
+    (
+      AS_VITESS_EXEC=1 as_vitess_v9 "$root" "$vtdataroot" /vt/bin/mysqlctld -logtostderr \
+        -tablet_uid "$uid" -mysql_port "$port" -port "$http_port" -wait_time 2m
+    ) >"$log" 2>&1 &
+    pid=$! # mysqlctld's
+    out=""
+    for ((i = 0; i < 150; i++)); do
+      if [ "$(as_vitess_v9 "$root" "$vtdataroot" curl -fsS "http://127.0.0.1:$http_port/debug/pid" 2>/dev/null)" = "$pid" ] &&
+        out=$(as_vitess_v9 "$root" "$vtdataroot" mariadb -S "$socket" -u vt_dba -N -B \
+          -e 'SELECT CURRENT_USER()' 2>&1) && [ "$out" = vt_dba@localhost ]; then
+        break
+      fi
+      if ! kill -0 "$pid" 2>/dev/null; then
+        tail -n 40 "$log" >&2
+        fail "check mysqlctld in the image root ($pass)" "mysqlctld -tablet_uid $uid -mysql_port $port ended before vt_dba could log in (its log is above; last client error: $out)"
+      fi
+      sleep 1
+    done
+    if [ "$out" != vt_dba@localhost ]; then
+      tail -n 40 "$log" >&2
+      fail "check mysqlctld in the image root ($pass)" "mysqlctld did not serve on port $http_port, or vt_dba could not log in over $socket, within 150 s: $out"
+    fi
+    kill -TERM "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    if [ "$rc" != 0 ] || [ -e "$root$socket" ]; then
+      tail -n 40 "$log" >&2
+      fail "check mysqlctld in the image root ($pass)" "mysqlctld did not shut mysqld down on SIGTERM (exit $rc)"
+    fi
+    if [ "$pass" = init ]; then
+      image_v9_flavor=$(sed -n 's/.*mysqld\.go:[0-9]*\] \(Using flavor: .*\)$/\1/p' "$log" | head -n 1)
+      out=$(sed -n 's/.*mysqld\.go:[0-9]*\] \(this version of Vitess does not include built-in support for .*\)$/\1/p' "$log" | head -n 1)
+      image_v9_flavor+=${out:+; $out}
+    fi
+    rm -f "$log"
+  done
+  rm -rf "${root:?}${vtdataroot:?}"
+}
+
+build_image_v9() {
+  local final=$vitess_v9_image_dir
+  if [ -f "$final/image.json" ] && [ -d "$final/rootfs" ]; then
+    return 0
+  fi
+  [ "$(id -u)" = 0 ] || fail "build the image root" "needs root (debootstrap, chroot, mount, chown)"
+  local tool
+  for tool in debootstrap chroot mount; do
+    command -v "$tool" >/dev/null 2>&1 ||
+      fail "build the image root" "no $tool command (apt-get install debootstrap)"
+  done
+  local src
+  src=$(cd "$vitess_v9_module" && "${go_env[@]}" go list -mod=readonly -m -f '{{.Dir}}' vitess.io/vitess) ||
+    fail "build the image root" "could not find the source of vitess.io/vitess (cd $vitess_v9_module && go list -m -f '{{.Dir}}' vitess.io/vitess)"
+  local file
+  for file in docker/lite/Dockerfile.mysql57 docker/lite/Dockerfile.mariadb103 docker/lite/install_dependencies.sh; do
+    [ -f "$src/$file" ] || fail "build the image root" "no $file in $src"
+  done
+  [ -d "$src/web/orchestrator" ] || fail "build the image root" "no web/orchestrator in $src"
+
+  remove_stale_image_tmps
+
+  local start=$SECONDS
+  local tmp=$cache_dir/.image-vitess-lite-$vitess_v9_release.tmp.$$
+  local root=$tmp/rootfs
+  local image_debs=$image_v9_debs # for apt_in_root
+  current_image_tmp=$tmp
+  : "${tmp:?}" "${root:?}"
+  mkdir -p "$tmp" "$image_v9_debs"
+
+  log "building the root of vitess/lite:$vitess_v9_release (Debian $image_v9_suite, MariaDB $VITESS_V9_IMAGE_MARIADB_SERIES) ..."
+  run_quiet "debootstrap $image_v9_suite" "$tmp" debootstrap --variant=minbase \
+    --cache-dir="$image_v9_debs" "$image_v9_suite" "$root" "$image_v9_mirror"
+  slim_root "$root"
+  # The apt sources of debian:bookworm-slim (debootstrap wrote only the suite itself).
+  rm -f "$root/etc/apt/sources.list"
+  printf '%s\n' 'Types: deb' "URIs: $image_v9_mirror" \
+    "Suites: $image_v9_suite $image_v9_suite-updates" 'Components: main' \
+    'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' '' \
+    'Types: deb' "URIs: $image_v9_security_mirror" "Suites: $image_v9_suite-security" \
+    'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
+    >"$root/etc/apt/sources.list.d/debian.sources"
+  # No service starts while packages are installed (removed again below).
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  run "mount /proc in the image root" "$tmp" mount -t proc proc "$root/proc"
+
+  # The base image's updates, then install_dependencies.sh mariadb103 (lines 50-51, 214-221).
+  apt_in_root "$root" update
+  apt_in_root "$root" upgrade
+  apt_in_root "$root" install --no-install-recommends "${image_v9_base_packages[@]}"
+  apt_in_root "$root" install --no-install-recommends "${image_v9_mariadb_packages[@]}"
+  apt_in_root "$root" clean
+  rm -rf "${root:?}"/var/lib/apt/lists/* "${root:?}/var/lib/mysql" "${root:?}/usr/sbin/policy-rc.d"
+  rm -f "${root:?}"/tmp/*.deb
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+
+  # The Vitess user and directory tree, as the Dockerfile (system ids: groupadd -r and useradd -r
+  # count down from 999; mariadb-server's user mysql took the first ones from 100 up).
+  run "create the group vitess" "$tmp" in_root "$root" groupadd -r vitess
+  run "create the user vitess" "$tmp" in_root "$root" useradd -r -g vitess vitess
+  image_v9_uid=$(in_root "$root" id -u vitess)
+  image_v9_gid=$(in_root "$root" id -g vitess)
+  mkdir -p "$root/vt/dist" "$root/vt/vtdataroot" "$root/vt/bin" "$root/vt/web"
+  install -m 755 "$src/docker/lite/install_dependencies.sh" "$root/vt/dist/install_dependencies.sh"
+  local name installed=() missing=()
+  for name in "${image_v9_make_install_binaries[@]}"; do
+    if [ -x "$vitess_v9_bin_dir/$name" ]; then
+      install -m 755 "$vitess_v9_bin_dir/$name" "$root/vt/bin/$name"
+      installed+=("$name")
+    else
+      missing+=("$name")
+    fi
+  done
+  # From the read-only module cache: the modes of a checkout (files 644, directories 755).
+  cp -R "$src/web/orchestrator" "$root/vt/web/orchestrator"
+  chmod -R u=rwX,go=rX "$root/vt/web/orchestrator"
+  chown -R "$image_v9_uid:$image_v9_gid" "$root/vt"
+
+  # Checks: mysqld is a MariaDB of the series of versions.env, a Vitess binary runs, mysqlctld
+  # initialises and starts it.
+  local mysqld_version
+  mysqld_version=$(in_root "$root" /usr/sbin/mysqld --version 2>&1) ||
+    fail "check mysqld in the image root" "chroot $root /usr/sbin/mysqld --version: $mysqld_version"
+  case $mysqld_version in
+    *" Ver $VITESS_V9_IMAGE_MARIADB_SERIES".*-MariaDB*) ;;
+    *) fail "check mysqld in the image root" "mysqld is not MariaDB $VITESS_V9_IMAGE_MARIADB_SERIES (VITESS_V9_IMAGE_MARIADB_SERIES): $mysqld_version" ;;
+  esac
+  run_quiet "check that vttablet runs in the image root" "$tmp" as_vitess_v9 "$root" /vt/vtdataroot \
+    /vt/bin/vttablet -version
+  check_image_v9_mysqlctld "$root" "$tmp"
+  run "unmount /proc in the image root" "$tmp" umount "$root/proc"
+
+  # image.json: what the image's config says, and what this root has and lacks.
+  local packages
+  packages=$(in_root "$root" dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' |
+    awk '$1 == "ii" {printf "%s    \"%s\": \"%s\"", sep, $2, $3; sep = ",\n"}')
+  local mysql_ids
+  mysql_ids=$(in_root "$root" id mysql 2>&1) || mysql_ids="none"
+  local differences=(
+    "base: Debian $image_v9_suite (debootstrap --variant=minbase from $image_v9_mirror, the dpkg path excludes of the -slim images, the apt sources of debian:$image_v9_suite-slim, upgraded) instead of debian:buster-slim (Dockerfile.mysql57 line 36): buster is not on deb.debian.org"
+    "database: MariaDB from Debian's mariadb-server (the package of install_dependencies.sh mariadb103, the variant vitess/lite:v9.0.0-mariadb103, which had MariaDB 10.3 from MariaDB's repository) instead of MySQL 5.7.31 (install_dependencies.sh mysql57: libmysqlclient20, mysql-community-client, mysql-client, mysql-community-server, mysql-server from repo.mysql.com, which cannot be reached; Debian has no MySQL 5.7)"
+    "Vitess runs it as the flavour MariaDB (GTID positions MariaDB/domain-server-sequence, not MySQL56/uuid:interval), initialises it with mysql_install_db, not mysqld --initialize-insecure, and writes my.cnf from default.cnf alone: v0.9.0 has no config/mycnf/master_mariadb1011.cnf (master_mysql57.cnf would add GTID mode, semi-sync plugins, relay log settings)"
+    "not installed: percona-xtrabackup-24 (install_dependencies.sh mysql57, from repo.percona.com): no xtrabackup backup engine (the mariadb103 variant has none either)"
+    "not added: the apt keys from key servers (install_dependencies.sh lines 139-152) and the lists of repo.mysql.com and repo.percona.com (lines 154-187)"
+    "system user mysql ($mysql_ids) is Debian's mariadb-server's, not mysql-community-server's"
+    "/vt/bin has only ${installed[*]}${missing[*]:+; not built: ${missing[*]} (of make install, Makefile line 77)}; built from vitess.io/vitess@$VITESS_V9_VERSION with the installed Go ($(cd "$vitess_v9_module" && "${go_env[@]}" go env GOVERSION)), not Go 1.15 of vitess/bootstrap; vttablet has no gh-ost appended (Makefile line 62: rice append)"
+    "/etc/hosts has the localhost lines (a container runtime mounts its own; mysql_install_db needs localhost to resolve)"
+    "the Debian packages are those of the mirror at build time: see packages"
+  )
+  local item diff_json=""
+  for item in "${differences[@]}"; do
+    diff_json+="${diff_json:+,$'\n'}    $(json_string "$item")"
+  done
+  {
+    printf '{\n'
+    printf '  "image": %s,\n' "$(json_string "vitess/lite:$vitess_v9_release")"
+    printf '  "modelledFrom": %s,\n' "$(json_string "vitess.io/vitess@$VITESS_V9_VERSION docker/lite/Dockerfile (a link to Dockerfile.mysql57), with the packages of Dockerfile.mariadb103 (install_dependencies.sh mariadb103)")"
+    printf '  "env": {\n'
+    printf '    "PATH": %s,\n' "$(json_string "$image_v9_path")"
+    printf '    "VTROOT": %s,\n' "$(json_string "$image_v9_vtroot")"
+    printf '    "VTDATAROOT": "/vt/vtdataroot"\n'
+    printf '  },\n'
+    printf '  "envOfTheMariadb103Variant": {"MYSQL_FLAVOR": "MariaDB103"},\n'
+    printf '  "user": {"name": "vitess", "uid": %s, "gid": %s, "home": "/home/vitess (absent: useradd -r without -m)"},\n' "$image_v9_uid" "$image_v9_gid"
+    printf '  "workingDir": "/",\n'
+    printf '  "volumes": ["/vt/vtdataroot"],\n'
+    printf '  "vtFiles": ["/vt/bin", "/vt/dist/install_dependencies.sh", "/vt/vtdataroot", "/vt/web/orchestrator"],\n'
+    printf '  "mysqld": %s,\n' "$(json_string "$mysqld_version")"
+    printf '  "vitessFlavor": %s,\n' "$(json_string "$image_v9_flavor")"
+    printf '  "checked": %s,\n' "$(json_string "as vitess: mysqlctld -tablet_uid 100 initialised and started mysqld, vt_dba logged in over the socket, SIGTERM shut it down; then the same for a start of the initialised data directory")"
+    printf '  "debianSuite": %s,\n' "$(json_string "$image_v9_suite")"
+    printf '  "packages": {\n%s\n  },\n' "$packages"
+    printf '  "differences": [\n%s\n  ]\n' "$diff_json"
+    printf '}\n'
+  } >"$tmp/image.json"
+
+  if ! mv -T "$tmp" "$final" 2>/dev/null; then
+    # Another build finished first: keep its image.
+    [ -f "$final/image.json" ] || fail "install the image root" "could not rename $tmp to $final"
+    log "$final appeared meanwhile (another build): keeping it"
+    remove_image_tmp "$tmp"
+  fi
+  current_image_tmp=""
+  log "built the root of vitess/lite:$vitess_v9_release in $((SECONDS - start)) s"
+}
+
 total_start=$SECONDS
 for target in "${targets[@]}"; do
   case $target in
@@ -629,6 +974,10 @@ for target in "${targets[@]}"; do
     image-v24)
       build_vitess_v24
       build_image_v24
+      ;;
+    image-v9)
+      build_vitess_v9
+      build_image_v9
       ;;
   esac
 done
@@ -662,6 +1011,10 @@ for target in "${targets[@]}"; do
     image-v24)
       echo "$vitess_v24_image_dir/rootfs"
       echo "$vitess_v24_image_dir/image.json"
+      ;;
+    image-v9)
+      echo "$vitess_v9_image_dir/rootfs"
+      echo "$vitess_v9_image_dir/image.json"
       ;;
   esac
 done
