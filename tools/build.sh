@@ -5,9 +5,10 @@
 #   .cache/tools/kubernetes-<KUBERNETES_VERSION>/bin/{kube-apiserver,kube-controller-manager,kubectl}
 #   .cache/tools/etcd-<ETCD_VERSION>/bin/{etcd,etcdctl}
 #
-# and, only when asked (`tools/build.sh vitess`: npm test and .ci/run do not build them), the
-# Vitess binaries of release 24 (for the end-to-end test that runs real Vitess) and of the two
-# releases the manifests target:
+# and, when asked (npm test asks for `image-v24` and `image-v9`, which build the v24 and v9
+# binaries they hold; `tools/build.sh vitess` builds every release), the Vitess binaries of
+# release 24 (for the end-to-end test that runs real Vitess) and of the two releases the
+# manifests target:
 #
 #   .cache/tools/vitess-<VITESS_V24_VERSION>/bin/{mysqlctl,mysqlctld,vtctld,vtctldclient,vtgate,vtorc,vttablet}
 #   .cache/tools/vitess-<VITESS_V22_VERSION>/bin/{vtctld,vtctldclient,vttablet,mysqlctld,vtgate,vtorc}
@@ -284,6 +285,9 @@ build_module() {
     log "building $name ($pkg) ..."
     run "build $name" "$module_dir" "${go_env[@]}" go build -mod=readonly -trimpath -buildvcs=false \
       -ldflags="$ldflags" -o "$tmp" "$pkg"
+    if [ "$module_dir" = "$vitess_v9_module" ] && [ "$name" = vttablet ]; then
+      rice_append_v9 "$tmp"
+    fi
     # Quiet unless it fails: Vitess 9 logs to stderr even for -version (no syslog to connect to).
     # shellcheck disable=SC2046 # the version arguments are words
     run_quiet "check that $name runs" "$module_dir" "$tmp" $(version_args_of "$name")
@@ -360,6 +364,20 @@ build_vitess_v22() {
   if [ -n "$(missing_in "$vitess_v22_bin_dir" "${vitess_v22_binaries[@]}")" ]; then
     build_module "$vitess_v22_module" "$vitess_v22_bin_dir" "$ldflags" "${vitess_v22_binaries[@]}"
   fi
+}
+
+# rice_append_v9 BINARY: appends to v9's vttablet the files of its rice box ../../../resources/bin
+# (gh-ost, for online DDL), as v9's `make build` does (Makefile line 62: `rice append` in
+# go/cmd/vttablet). Without them vttablet exits at start: "failed to extract online DDL
+# binaries: could not locate box" (go/cmd/vttablet/vttablet.go lines 85-87 at v0.9.0). rice is
+# the go.rice v1.0.0 of Vitess's own go.mod, pinned in tools/vitess-v9/go.sum.
+rice_append_v9() {
+  local binary=$1 rice vitess_dir
+  rice=$(dirname "$binary")/.rice.tmp.$$
+  run "build rice" "$vitess_v9_module" "${go_env[@]}" go build -mod=readonly -trimpath -o "$rice" github.com/GeertJohan/go.rice/rice
+  vitess_dir=$(cd "$vitess_v9_module" && "${go_env[@]}" go list -m -f '{{.Dir}}' vitess.io/vitess)
+  run "append the online DDL binaries to vttablet" "$vitess_dir/go/cmd/vttablet" "$rice" append --exec="$binary"
+  rm -f "$rice"
 }
 
 build_vitess_v9() {
@@ -923,7 +941,7 @@ build_image_v9() {
     "not installed: percona-xtrabackup-24 (install_dependencies.sh mysql57, from repo.percona.com): no xtrabackup backup engine (the mariadb103 variant has none either)"
     "not added: the apt keys from key servers (install_dependencies.sh lines 139-152) and the lists of repo.mysql.com and repo.percona.com (lines 154-187)"
     "system user mysql ($mysql_ids) is Debian's mariadb-server's, not mysql-community-server's"
-    "/vt/bin has only ${installed[*]}${missing[*]:+; not built: ${missing[*]} (of make install, Makefile line 77)}; built from vitess.io/vitess@$VITESS_V9_VERSION with the installed Go ($(cd "$vitess_v9_module" && "${go_env[@]}" go env GOVERSION)), not Go 1.15 of vitess/bootstrap; vttablet has no gh-ost appended (Makefile line 62: rice append)"
+    "/vt/bin has only ${installed[*]}${missing[*]:+; not built: ${missing[*]} (of make install, Makefile line 77)}; built from vitess.io/vitess@$VITESS_V9_VERSION with the installed Go ($(cd "$vitess_v9_module" && "${go_env[@]}" go env GOVERSION)), not Go 1.15 of vitess/bootstrap"
     "/etc/hosts has the localhost lines (a container runtime mounts its own; mysql_install_db needs localhost to resolve)"
     "the Debian packages are those of the mirror at build time: see packages"
   )

@@ -549,9 +549,14 @@ async function main(): Promise<void> {
   // E2E_VITESS_FLOWS=vreplication (or vtworker) runs one flow only, for the inner loop.
   const flows = (process.env.E2E_VITESS_FLOWS ?? 'vreplication,vtworker').split(',');
   const lines: string[] = [];
-  if (flows.includes('vreplication')) lines.push(await runVReplicationFlow(path.join(workDir, 'vreplication'), env, VitessRelease.V24_0));
-  if (flows.includes('vtworker')) lines.push(await runVtworkerFlow(path.join(workDir, 'vtworker'), env));
-  for (const line of lines) log(line);
+  const done = (line: string) => {
+    log(line);
+    lines.push(line);
+  };
+  if (flows.includes('vreplication')) done(await runVReplicationFlow(path.join(workDir, 'vreplication'), env, VitessRelease.V24_0));
+  if (flows.includes('vtworker')) done(await runVtworkerFlow(path.join(workDir, 'vtworker'), env));
+  // One line per flow, last.
+  for (const line of lines) process.stdout.write(`${line}\n`);
   if (!process.env.E2E_KEEP) fs.rmSync(workDir, { recursive: true, force: true });
 }
 

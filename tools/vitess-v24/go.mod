@@ -1,6 +1,6 @@
 // Tools module that pins the Vitess v24 binaries (mysqlctl, mysqlctld, vtctld, vtctldclient,
 // vtgate, vtorc, vttablet) for the end-to-end test that runs real Vitess. Built by
-// `tools/build.sh vitess` (or `vitess-v24`) only (npm test does not build them); nothing here is
+// `tools/build.sh vitess-v24` (and `image-v24`, which npm test runs); nothing here is
 // part of the cdk8s-vitess library. tools/build.sh also copies them into the root filesystem
 // that models vitess/lite:v24.0.4 (`tools/build.sh image-v24`).
 //

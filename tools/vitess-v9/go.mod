@@ -1,6 +1,6 @@
 // Tools module that pins the Vitess v9 binaries (vtctld, vtctlclient, vttablet, mysqlctld,
 // vtgate, vtworker) of vitess/lite:v9.0.0 for tests that run real Vitess. Built by
-// `tools/build.sh vitess` only (npm test does not build them); nothing here is part of the
+// `tools/build.sh vitess-v9` (and `image-v9`, which npm test runs); nothing here is part of the
 // cdk8s-vitess library.
 //
 // vitess.io/vitess v0.9.0 (release v9.0.0, 2021) replaces no module in its own go.mod, so
