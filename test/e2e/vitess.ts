@@ -14,15 +14,14 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
 import * as mysql from 'mysql2/promise';
-import { buildApps } from '../../main';
+import { ExampleChanges, buildApps } from '../../main';
 import { VitessRelease } from '../../lib';
 import { ImageModel, Pod, PodRuntime } from '../util/pod-runtime';
+import { toolPaths } from '../util/tools';
 import { hashKeyspaceId, shardContains } from '../util/vindex';
 import { Controllers, JobRun } from '../util/workloads';
 
-const REPO = path.resolve(__dirname, '../..');
 const NAMESPACE = 'default';
 const AUTH_SECRET = 'vtgate-test-mysql-auth';
 const MYSQL_USER = 'mysql_user';
@@ -39,17 +38,6 @@ function log(message: string): void {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function printEnv(): Record<string, string> {
-  const result = spawnSync('bash', [path.join(REPO, 'tools', 'build.sh'), '--print-env'], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`tools/build.sh --print-env failed: ${result.stderr}`);
-  const env: Record<string, string> = {};
-  for (const line of result.stdout.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) env[m[1]] = m[2];
-  }
-  return env;
 }
 
 /** vitess/lite, as tools/build.sh image-v24 modelled it (image.json beside rootfs/). */
@@ -168,10 +156,7 @@ class VitessFlow {
 
   /** Applies a file and waits until every Job in it completed; throws with logs when one fails. */
   public async applyAndWait(file: string, during?: (jobs: JobRun[]) => Promise<void>): Promise<JobRun[]> {
-    log(`apply ${path.basename(file)}`);
-    const before = new Set(this.controllers.jobs);
-    this.controllers.apply(file);
-    const jobs = this.controllers.jobs.filter((j) => !before.has(j) && j.file === file);
+    const jobs = this.apply(file);
     const sideTask = during ? during(jobs) : Promise.resolve();
     await this.waitJobs(jobs, path.basename(file));
     await sideTask;
@@ -421,27 +406,43 @@ class VitessFlow {
   }
 }
 
+/**
+ * Synthesizes the example into `workDir`, models the images one flow's files name (`vitess`, and
+ * etcd's), and makes the {@link VitessFlow} that runs them; `file('02-')` finds a file of the flow.
+ */
+function prepareFlow(
+  workDir: string,
+  env: Record<string, string>,
+  flowDir: 'vreplication' | 'vtworker',
+  changes: ExampleChanges,
+  vitess: ImageModel & { mysqld: string },
+  prefix: string,
+): { flow: VitessFlow; vitess: ImageModel & { mysqld: string }; file: (prefix: string) => string } {
+  const outdir = path.join(workDir, 'dist');
+  for (const app of buildApps(outdir, changes)) app.synth();
+  const dir = path.join(outdir, flowDir);
+  const files = yamlFiles(dir);
+  const named = imagesOf(files);
+  assert.ok(named.has(vitess.image), `the files do not name ${vitess.image}: ${[...named].join(', ')}`);
+  const images: ImageModel[] = [vitess];
+  for (const image of named) {
+    if (image.startsWith('quay.io/coreos/etcd:')) images.push(etcdImage(workDir, env.ETCD_BIN_DIR, image));
+  }
+  const flow = new VitessFlow(workDir, images, `${prefix}${process.pid % 1000}`);
+  activeFlow = flow;
+  const file = (filePrefix: string) => {
+    const f = files.find((x) => path.basename(x).startsWith(filePrefix));
+    if (!f) throw new Error(`no file ${filePrefix}* in ${dir}`);
+    return f;
+  };
+  return { flow, vitess, file };
+}
+
 /** The flow that is running, for the signal handlers to stop. */
 let activeFlow: VitessFlow | undefined;
 
 async function runVReplicationFlow(workDir: string, env: Record<string, string>, release: VitessRelease): Promise<string> {
-  const outdir = path.join(workDir, 'dist');
-  for (const app of buildApps(outdir, { modernRelease: release })) app.synth();
-  const dir = path.join(outdir, 'vreplication');
-  const files = yamlFiles(dir);
-  const vitess = vitessImage(env.VITESS_V24_IMAGE_DIR);
-  const images: ImageModel[] = [vitess];
-  for (const image of imagesOf(files)) {
-    if (image.startsWith('quay.io/coreos/etcd:')) images.push(etcdImage(workDir, env.ETCD_BIN_DIR, image));
-  }
-  assert.ok(imagesOf(files).has(vitess.image), `the files do not name ${vitess.image}: ${[...imagesOf(files)].join(', ')}`);
-  const flow = new VitessFlow(workDir, images, `vte${process.pid % 1000}`);
-  activeFlow = flow;
-  const file = (prefix: string) => {
-    const f = files.find((x) => path.basename(x).startsWith(prefix));
-    if (!f) throw new Error(`no file ${prefix}* in ${dir}`);
-    return f;
-  };
+  const { flow, vitess, file } = prepareFlow(workDir, env, 'vreplication', { modernRelease: release }, vitessImage(env.VITESS_V24_IMAGE_DIR), 'vte');
   const started = Date.now();
   flow.start();
   try {
@@ -514,23 +515,7 @@ async function runVReplicationFlow(workDir: string, env: Record<string, string>,
  * not; the migrations after it wait for that one.
  */
 async function runVtworkerFlow(workDir: string, env: Record<string, string>): Promise<string> {
-  const outdir = path.join(workDir, 'dist');
-  for (const app of buildApps(outdir)) app.synth();
-  const dir = path.join(outdir, 'vtworker');
-  const files = yamlFiles(dir);
-  const vitess = vitessImage(env.VITESS_V9_IMAGE_DIR, 'image-v9');
-  const images: ImageModel[] = [vitess];
-  for (const image of imagesOf(files)) {
-    if (image.startsWith('quay.io/coreos/etcd:')) images.push(etcdImage(workDir, env.ETCD_BIN_DIR, image));
-  }
-  assert.ok(imagesOf(files).has(vitess.image), `the files do not name ${vitess.image}: ${[...imagesOf(files)].join(', ')}`);
-  const flow = new VitessFlow(workDir, images, `vtw${process.pid % 1000}`);
-  activeFlow = flow;
-  const file = (prefix: string) => {
-    const f = files.find((x) => path.basename(x).startsWith(prefix));
-    if (!f) throw new Error(`no file ${prefix}* in ${dir}`);
-    return f;
-  };
+  const { flow, vitess, file } = prepareFlow(workDir, env, 'vtworker', {}, vitessImage(env.VITESS_V9_IMAGE_DIR, 'image-v9'), 'vtw');
   const started = Date.now();
   flow.start();
   try {
@@ -573,7 +558,7 @@ async function runVtworkerFlow(workDir: string, env: Record<string, string>): Pr
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('npm run e2e:vitess needs root (network namespaces, mounts, runc)');
-  const env = printEnv();
+  const env = toolPaths();
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vitess-e2e-'));
   const onSignal = () => {
     log('interrupted: stopping every pod');

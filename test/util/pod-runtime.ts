@@ -14,8 +14,9 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
-import * as http from 'http';
+import * as os from 'os';
 import * as path from 'path';
+import { containerPort, expandKubernetesVars, httpGet, runProcess } from './real-etcd';
 
 /** A Kubernetes object as parsed from YAML. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,6 +81,9 @@ class Container {
   public restarts = 0;
   public lastExitCode: number | undefined;
   public ready = false;
+  /** When the readiness probe runs next (ms since the epoch), and its failures in a row. */
+  public probeAt = 0;
+  public probeFailures = 0;
   public readonly logFile: string;
   public runId = '';
 
@@ -240,17 +244,10 @@ export class PodRuntime {
   public exec(pod: Pod, container: string, command: readonly string[], timeoutSeconds: number): Promise<{ code: number; output: string }> {
     const c = pod.containers.find((x) => x.spec.name === container && !x.init);
     if (!c || !c.process || c.process.exitCode !== null) return Promise.resolve({ code: -1, output: 'container not running' });
-    return new Promise((resolve) => {
-      const child = spawn('runc', ['--root', this.runcRoot, 'exec', c.runId, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutSeconds * 1000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, output });
-      });
-    });
+    return runProcess('runc', ['--root', this.runcRoot, 'exec', c.runId, ...command], process.env, timeoutSeconds * 1000).then(
+      (result) => ({ code: result.code ?? -1, output: result.stdout + result.stderr }),
+      (err) => ({ code: -1, output: String(err) }),
+    );
   }
 
   /** Stops every pod and removes every namespace, link and container this runtime made. */
@@ -267,10 +264,7 @@ export class PodRuntime {
       if (ns.startsWith(`${this.options.prefix}-`)) run('ip', ['netns', 'delete', ns], true);
     }
     run('ip', ['link', 'delete', this.bridge], true);
-    for (const mount of fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').reverse()) {
-      const target = mount.split(' ')[1];
-      if (target && target.startsWith(this.options.workDir + '/')) run('umount', ['-l', target], true);
-    }
+    unmountUnder(this.options.workDir);
   }
 
   private setUpNetwork(pod: Pod): void {
@@ -293,10 +287,7 @@ export class PodRuntime {
     for (const c of pod.containers) {
       if (c.runId) run('runc', ['--root', this.runcRoot, 'delete', '--force', c.runId], true);
     }
-    for (const mount of fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').reverse()) {
-      const target = mount.split(' ')[1];
-      if (target && target.startsWith(pod.dir + '/')) run('umount', ['-l', target], true);
-    }
+    unmountUnder(pod.dir);
     run('ip', ['netns', 'delete', pod.netns], true);
   }
 
@@ -382,7 +373,7 @@ export class PodRuntime {
     const env: Record<string, string> = { ...image.env, HOSTNAME: pod.name };
     for (const e of c.env ?? []) {
       if (e.value !== undefined) {
-        env[e.name] = expand(e.value, env);
+        env[e.name] = expandKubernetesVars(e.value, env);
       } else if (e.valueFrom?.fieldRef) {
         const field: string = e.valueFrom.fieldRef.fieldPath;
         const values: Record<string, string> = {
@@ -420,7 +411,7 @@ export class PodRuntime {
     // The image is never written: each container gets its own writable layer, as with a runtime.
     run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${image.rootfs},upperdir=${upper},workdir=${work}`, rootfs]);
     const env = this.resolveEnv(pod, c, image);
-    const argv = [...(c.command ?? []), ...(c.args ?? [])].map((a: string) => expand(a, env));
+    const argv = [...(c.command ?? []), ...(c.args ?? [])].map((a: string) => expandKubernetesVars(a, env));
     if (argv.length === 0) throw new Error(`pod ${pod.name}: container ${c.name} has no command (image CMD not modelled)`);
     const podSec = pod.spec.securityContext ?? {};
     const sec = c.securityContext ?? {};
@@ -491,7 +482,7 @@ export class PodRuntime {
     container.ready = false;
     const exited = new Promise<number>((resolve) => {
       child.on('exit', (code, signal) => {
-        const status = code ?? (signal ? 128 + (require('os').constants.signals[signal] ?? 0) : -1);
+        const status = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : -1);
         container.lastExitCode = status;
         container.ready = false;
         fs.appendFileSync(container.logFile, `=== ${new Date().toISOString()} exit ${status}\n`);
@@ -574,17 +565,16 @@ export class PodRuntime {
             c.ready = true;
             continue;
           }
-          const state = (c as unknown as { probeAt?: number; failures?: number });
-          if ((state.probeAt ?? 0) > now) continue;
-          state.probeAt = now + (probe.periodSeconds ?? 10) * 1000;
+          if (c.probeAt > now) continue;
+          c.probeAt = now + (probe.periodSeconds ?? 10) * 1000;
           checks.push(
             this.probe(pod, c, probe).then((ok) => {
               if (ok) {
-                state.failures = 0;
+                c.probeFailures = 0;
                 c.ready = true;
               } else {
-                state.failures = (state.failures ?? 0) + 1;
-                if (state.failures >= (probe.failureThreshold ?? 3)) c.ready = false;
+                c.probeFailures++;
+                if (c.probeFailures >= (probe.failureThreshold ?? 3)) c.ready = false;
               }
             }),
           );
@@ -599,11 +589,7 @@ export class PodRuntime {
 
   private async probe(pod: Pod, c: Container, probe: KubeObject): Promise<boolean> {
     const timeout = (probe.timeoutSeconds ?? 1) * 1000;
-    const port = (p: KubeObject): number => {
-      if (typeof p === 'number') return p;
-      for (const x of c.spec.ports ?? []) if (x.name === p) return x.containerPort;
-      throw new Error(`named port ${p} not found`);
-    };
+    const port = (p: number | string): number => containerPort(c.spec, p);
     if (probe.exec) {
       const result = await this.exec(pod, c.spec.name, probe.exec.command, timeout / 1000);
       return result.code === 0;
@@ -623,19 +609,20 @@ export class PodRuntime {
       });
     }
     if (probe.httpGet) {
-      return new Promise((resolve) => {
-        const req = http.get({ host: pod.ip, port: port(probe.httpGet.port), path: probe.httpGet.path ?? '/', timeout }, (res) => {
-          res.resume();
-          resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
-        });
-        req.on('error', () => resolve(false));
-        req.on('timeout', () => {
-          req.destroy();
-          resolve(false);
-        });
-      });
+      return httpGet(pod.ip, port(probe.httpGet.port), probe.httpGet.path ?? '/', timeout).then(
+        (answer) => answer.status >= 200 && answer.status < 400,
+        () => false,
+      );
     }
     return false;
+  }
+}
+
+/** Unmounts, innermost first, whatever is mounted below `dir`. */
+function unmountUnder(dir: string): void {
+  for (const mount of fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').reverse()) {
+    const target = mount.split(' ')[1];
+    if (target && target.startsWith(dir + '/')) run('umount', ['-l', target], true);
   }
 }
 
@@ -644,10 +631,3 @@ function backoffMs(restarts: number): number {
   return Math.min(10_000 * 2 ** (restarts - 1), 40_000);
 }
 
-/** Kubernetes' `$(VAR)` expansion of command, args and env values; `$$` stays a single `$`. */
-export function expand(value: string, env: Readonly<Record<string, string>>): string {
-  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name) => {
-    if (match === '$$') return '$';
-    return name in env ? env[name] : match;
-  });
-}

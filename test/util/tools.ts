@@ -19,6 +19,23 @@ export function toolVersions(): Record<string, string> {
   return versions;
 }
 
+/**
+ * Where tools/build.sh puts what it builds, as `tools/build.sh --print-env` prints it
+ * (KUBERNETES_BIN_DIR, ETCD_BIN_DIR, VITESS_V24_BIN_DIR, VITESS_V24_IMAGE_DIR, ...).
+ */
+export function toolPaths(): Record<string, string> {
+  const result = spawnSync('bash', [path.join(REPO, 'tools', 'build.sh'), '--print-env'], { encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`'tools/build.sh --print-env' failed (exit ${result.status}): ${result.stderr}`);
+  }
+  const env: Record<string, string> = {};
+  for (const line of result.stdout.split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (match) env[match[1]] = match[2];
+  }
+  return env;
+}
+
 /** The binaries of the control plane, as tools/build.sh leaves them. */
 export interface ControlPlaneBinaries {
   readonly kubernetesVersion: string;
@@ -35,15 +52,7 @@ export interface ControlPlaneBinaries {
  * tools/build.sh has not run.
  */
 export function controlPlaneBinaries(): ControlPlaneBinaries {
-  const result = spawnSync('bash', [path.join(REPO, 'tools', 'build.sh'), '--print-env'], { encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new Error(`'tools/build.sh --print-env' failed (exit ${result.status}): ${result.stderr}`);
-  }
-  const env: Record<string, string> = {};
-  for (const line of result.stdout.split('\n')) {
-    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (match) env[match[1]] = match[2];
-  }
+  const env = toolPaths();
   const versions = toolVersions();
   const binaries: ControlPlaneBinaries = {
     kubernetesVersion: versions.KUBERNETES_VERSION,
