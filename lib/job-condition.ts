@@ -85,6 +85,30 @@ export class JobCondition {
   }
 
   /**
+   * Every one of the tablets has a row in `_vt.reparent_journal`: it has replicated an election
+   * from a primary. InitShardMaster creates the table on the primary-elect only, writes a row
+   * there and succeeds only once every replica has read that row through replication (v9.0.0
+   * `go/vt/vttablet/tabletmanager/rpc_replication.go` 222-258, 261-320;
+   * `go/vt/wrangler/reparent.go` 246-320; `go/vt/mysqlctl/reparent.go` 42-72). It records the
+   * primary in the shard before the replicas have the row (reparent.go 303-311), so a shard that
+   * has a primary can still have replicas that never replicated; a replica without the table
+   * fails this check (`ExecuteFetchAsDba` fails). vtctl prints the result as JSON with the count
+   * unquoted (v9.0.0 `go/vt/vtctl/vtctl.go` 1172-1200, 3562-3600; `go/sqltypes/result.go` 28-34;
+   * `go/sqltypes/value.go` 346-354). vtctlclient only (releases with InitShardMaster).
+   */
+  public static reparentJournalReplicated(cell: string, aliases: readonly string[]): JobCondition {
+    validateTabletAliases('reparentJournalReplicated', cell, aliases);
+    return new JobCondition(`tablets ${aliases.join(', ')} have replicated an election (a row in _vt.reparent_journal)`, (release) => ({
+      all: aliases.map((alias) => ({
+        command: ['ExecuteFetchAsDba', release.commandFlag('json'), alias, 'SELECT COUNT(*) FROM _vt.reparent_journal'],
+        present: ['"rows":\\[\\[[1-9][0-9]*\\]\\]'],
+        absent: [],
+        ignoreWhitespace: true,
+      })),
+    }));
+  }
+
+  /**
    * The tablet's schema has the table.
    */
   public static tableExists(tabletAlias: string, table: string): JobCondition {
@@ -684,6 +708,14 @@ export interface CommandJobOptions {
    * @default - the Job always acts
    */
   readonly skipIf?: JobCondition;
+  /**
+   * A condition under which the commands would do harm: checked after the waits and after
+   * `skipIf`, before the first try and before each new one; when it holds, the Job fails without
+   * acting and says which condition held (e.g. InitShardMaster `-force` on a shard that has a
+   * primary resets replication and the primary's binary logs).
+   * @default - the Job acts whenever its work is not done
+   */
+  readonly refuseIf?: JobCondition;
   /**
    * How long to wait for all the conditions before the Job fails.
    * @default Duration.minutes(10)

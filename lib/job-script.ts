@@ -37,6 +37,7 @@ export interface ScriptOptions {
   readonly release: VitessRelease;
   readonly waitFor: readonly JobCondition[];
   readonly skipIf?: JobCondition;
+  readonly refuseIf?: JobCondition;
   readonly commands: ReadonlyArray<readonly string[]>;
   readonly waitTimeout: number;
   readonly pollInterval: number;
@@ -53,8 +54,14 @@ export interface ScriptOptions {
 }
 
 /** Every condition a Job checks: its waits, its skip condition, the effects it waits for, its verifications. */
-function everyCondition(options: Pick<ScriptOptions, 'waitFor' | 'skipIf' | 'thenWaitFor' | 'thenVerify'>): JobCondition[] {
-  return [...options.waitFor, ...(options.skipIf ? [options.skipIf] : []), ...(options.thenWaitFor ?? []), ...(options.thenVerify ?? [])];
+function everyCondition(options: Pick<ScriptOptions, 'waitFor' | 'skipIf' | 'refuseIf' | 'thenWaitFor' | 'thenVerify'>): JobCondition[] {
+  return [
+    ...options.waitFor,
+    ...(options.skipIf ? [options.skipIf] : []),
+    ...(options.refuseIf ? [options.refuseIf] : []),
+    ...(options.thenWaitFor ?? []),
+    ...(options.thenVerify ?? []),
+  ];
 }
 
 /** Whether one of the conditions reads a ConfigMap through the Kubernetes API. */
@@ -200,6 +207,23 @@ export function renderScript(options: ScriptOptions): string {
     lines.push('  fi');
     lines.push('}');
   }
+  const refuseIf = options.refuseIf;
+  if (refuseIf) {
+    renderCheck('unsafe', refuseIf._render(options.release));
+    lines.push('refuse_if_unsafe() {');
+    // Right after skip_if_done: the output shows why the work is not done, then why acting is unsafe.
+    if (!skipIf) {
+      lines.push('  : >"$checks/last"');
+    }
+    lines.push('  if unsafe; then');
+    const notDone = skipIf ? `, and the work is not done (it is when: ${skipIf.description})` : '';
+    lines.push(`    echo ${shellQuote(`FAILED: refusing to act: ${refuseIf.description}${notDone}`)} >&2`);
+    lines.push('    echo "output of the checks:" >&2');
+    lines.push('    cat "$checks/last" >&2');
+    lines.push('    exit 1');
+    lines.push('  fi');
+    lines.push('}');
+  }
   const preconditions = options.waitFor.map((condition, i) => {
     const fn = renderCheck(`precondition_${i + 1}`, condition._render(options.release));
     return `wait_for ${fn} ${shellQuote(condition.description)}`;
@@ -212,6 +236,9 @@ export function renderScript(options: ScriptOptions): string {
   lines.push(...preconditions);
   if (skipIf) {
     lines.push('skip_if_done');
+  }
+  if (refuseIf) {
+    lines.push('refuse_if_unsafe');
   }
   if (options.recordOutcome) {
     record('running');
@@ -240,6 +267,9 @@ export function renderScript(options: ScriptOptions): string {
     lines.push('  attempt=$(( attempt + 1 ))');
     if (skipIf) {
       lines.push('  skip_if_done');
+    }
+    if (refuseIf) {
+      lines.push('  refuse_if_unsafe');
     }
     lines.push(`  echo ${shellQuote(`+ ${rendered}`)}`);
     lines.push('done');
@@ -294,7 +324,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
   const waitFor = options.waitFor ?? [JobCondition.vtctldReachable()];
   const thenWaitFor = options.thenWaitFor ?? [];
   const thenVerify = options.thenVerify ?? [];
-  for (const condition of [...waitFor, ...(options.skipIf ? [options.skipIf] : []), ...thenWaitFor, ...thenVerify]) {
+  for (const condition of everyCondition({ waitFor, skipIf: options.skipIf, refuseIf: options.refuseIf, thenWaitFor, thenVerify })) {
     for (const check of commandChecks(condition._render(release))) {
       release.requireVtctlCommand(check.command[0], spec.context);
     }
@@ -303,7 +333,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
   if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
     throw new Error(`${spec.context}: 'retries' must be a whole number from 0 to ${MAX_RETRIES}, got ${retries}`);
   }
-  const conditions = everyCondition({ waitFor, skipIf: options.skipIf, thenWaitFor, thenVerify });
+  const conditions = everyCondition({ waitFor, skipIf: options.skipIf, refuseIf: options.refuseIf, thenWaitFor, thenVerify });
   const storages = new Map<string, BackupStorage>();
   for (const condition of conditions) {
     for (const storage of backupStorages(condition._render(release))) {
@@ -346,6 +376,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     release,
     waitFor,
     skipIf: options.skipIf,
+    refuseIf: options.refuseIf,
     commands: spec.commands,
     waitTimeout,
     pollInterval,

@@ -188,6 +188,7 @@ export class VitessRelease {
       'Backup',
       'CopySchemaShard',
       'DeleteShard',
+      'ExecuteFetchAsDba',
       'GetCellInfoNames',
       'GetKeyspace',
       'GetSchema',

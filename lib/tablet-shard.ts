@@ -530,7 +530,13 @@ export class TabletShard extends Construct {
    * PlannedReparentShard takes a missing policy as `none` and would elect a primary without
    * semi-sync. A failed election is tried again up to 5 times, 10 s to 60 s apart, each time only
    * if the shard still has no primary. `-force` is destructive on a shard that already has a
-   * primary, so the Job does nothing when the shard has one: applying it again does no harm.
+   * primary, so the Job never runs it on one: with PlannedReparentShard the Job does nothing when
+   * the shard has a primary (VTOrc repairs replicas that do not replicate). InitShardMaster
+   * records the primary in the shard before its replicas have replicated the election, and fails
+   * after that when one cannot (v9.0.0 `go/vt/wrangler/reparent.go` 276-320): the Job does
+   * nothing when the shard has a primary and every tablet has replicated an election
+   * ({@link JobCondition.reparentJournalReplicated}), and fails, without acting, when the shard
+   * has a primary but a tablet has not; such a shard needs its replication repaired by hand.
    *
    * With {@link InitPrimaryJobOptions.supersededBy} the Job also does nothing once the cell serves
    * the keyspace's primary from the shards that replaced this one: after resharding, this shard
@@ -550,14 +556,19 @@ export class TabletShard extends Construct {
       ? ['InitShardMaster', release.commandFlag('force'), this.keyspaceShard, this.primaryCandidate]
       : ['PlannedReparentShard', release.commandFlag('new_primary', this.primaryCandidate), this.keyspaceShard];
     const durability = release.vtctlClient === VtctlClient.VTCTLDCLIENT ? [JobCondition.keyspaceDurabilitySet(this.keyspace)] : [];
+    // InitShardMaster records the primary before the replicas have replicated the election, and
+    // -force again would reset the primary's binary logs: done means a primary that every tablet
+    // has replicated, and a primary without that is refused, not elected again.
+    const elected = legacy ? JobCondition.allOf(hasPrimary, JobCondition.reparentJournalReplicated(this.cell, this.aliases)) : hasPrimary;
     return new VtctlJob(scope, id, {
       vtctld,
       jobName: `vtctl-${command[0].toLowerCase()}-${keyspaceObjectName(this.keyspace)}-${shardLabel(this.shard)}`,
       waitFor: [...durability, JobCondition.tabletsReady(this.cell, this.aliases)],
       skipIf:
         supersededBy === undefined
-          ? hasPrimary
-          : JobCondition.anyOf(hasPrimary, JobCondition.servedBy(this.cell, this.keyspace, ServedType.PRIMARY, supersededBy)),
+          ? elected
+          : JobCondition.anyOf(elected, JobCondition.servedBy(this.cell, this.keyspace, ServedType.PRIMARY, supersededBy)),
+      ...(legacy ? { refuseIf: hasPrimary } : {}),
       commands: [command],
       retries: ELECTION_RETRIES,
     });

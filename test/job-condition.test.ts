@@ -2,7 +2,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupStorage, JobCondition, ServedType, VitessRelease } from '../lib';
+import { App, Chart } from 'cdk8s';
+import { BackupStorage, JobCondition, ServedType, VitessRelease, VtctlJob } from '../lib';
 import { CommandCheck, commandChecks } from '../lib/job-condition';
 import { renderScript } from '../lib/job-script';
 
@@ -278,6 +279,31 @@ describe('JobCondition', () => {
         expect(holds(ready, (command) => (command[0] === ping ? undefined : started), release)).toBe(false);
       }
       expect(() => JobCondition.tabletsReady('test', [])).toThrow(/JobCondition.tabletsReady: 'aliases' must name at least one tablet, got none/);
+    });
+
+    test('a tablet has replicated an election once its _vt.reparent_journal has a row', () => {
+      // vtctlclient v9.0.0 ExecuteFetchAsDba -json on MariaDB 10.11 (test/e2e/vitess.ts): the
+      // primary-elect after InitShardMaster, and a replica that never replicated its election.
+      const primary =
+        '{\n  "fields": [\n    {\n      "name": "COUNT(*)",\n      "type": 265,\n      "column_length": 21,\n      "charset": 63,\n' +
+        '      "flags": 32897\n    }\n  ],\n  "rows_affected": 1,\n  "insert_id": 0,\n  "rows": [\n    [\n      1\n    ]\n  ],\n' +
+        '  "session_state_changes": ""\n}\n';
+      const empty = primary.replace('      1\n', '      0\n');
+      const condition = JobCondition.reparentJournalReplicated('test', ['test-0000000100', 'test-0000000101']);
+      expect(commandChecks(condition._render(VitessRelease.V9_0)).map((c) => c.command)).toEqual([
+        ['ExecuteFetchAsDba', '-json', 'test-0000000100', 'SELECT COUNT(*) FROM _vt.reparent_journal'],
+        ['ExecuteFetchAsDba', '-json', 'test-0000000101', 'SELECT COUNT(*) FROM _vt.reparent_journal'],
+      ]);
+      expect(holds(condition, () => primary)).toBe(true);
+      expect(holds(condition, () => empty)).toBe(false);
+      // The replica has no table: the command fails.
+      expect(holds(condition, (command) => (command[2] === 'test-0000000100' ? primary : undefined))).toBe(false);
+      // vtctldclient releases have no ExecuteFetchAsDba (theirs is ExecuteFetchAsDBA, with other output).
+      const vtctld = { release: VitessRelease.V22_0, grpcAddress: 'vtctld:15999' };
+      expect(() => new VtctlJob(new Chart(new App(), 'c'), 'j', { vtctld, jobName: 'j', commands: [['GetTablets']], waitFor: [condition] })).toThrow(
+        /ExecuteFetchAsDba/,
+      );
+      expect(() => JobCondition.reparentJournalReplicated('test', [])).toThrow(/'aliases' must name at least one tablet, got none/);
     });
 
     test('a keyspace created by its first tablet has no durability policy', () => {

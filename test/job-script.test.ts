@@ -124,7 +124,7 @@ test('after the commands: waits for their effect, then verifies once and fails n
 describe('retries', () => {
   const release = VitessRelease.V9_0;
   /** A script whose command fails until the counter file reaches `succeedAt`; pauses shortened. */
-  function retryScript(dir: string, retries: number, succeedAt: number, doneAt?: number): string {
+  function retryScript(dir: string, retries: number, succeedAt: number, doneAt?: number, unsafeAt?: number): string {
     const counter = path.join(dir, 'count');
     fs.writeFileSync(counter, '0');
     const command = [
@@ -141,6 +141,11 @@ describe('retries', () => {
         doneAt === undefined
           ? undefined
           : JobCondition.custom({ description: 'done', command: ['/bin/grep', '-qx', String(doneAt), counter] }),
+      // Acting is unsafe once the counter file reaches `unsafeAt`.
+      refuseIf:
+        unsafeAt === undefined
+          ? undefined
+          : JobCondition.custom({ description: 'unsafe', command: ['/bin/grep', '-qx', String(unsafeAt), counter] }),
       commands: [command],
       waitTimeout: 10,
       pollInterval: 1,
@@ -174,6 +179,29 @@ describe('retries', () => {
       const run = spawnSync('/bin/bash', ['-c', retryScript(dir, 5, 10, 1)], { encoding: 'utf8' });
       expect(run.status).toBe(0);
       expect(run.stdout).toContain('already done (done): nothing to do');
+      expect(fs.readFileSync(path.join(dir, 'count'), 'utf8').trim()).toBe('1');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('before each try, a condition under which acting does harm fails the Job without acting, after the work check', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'retry-'));
+    try {
+      // The first try fails and leaves the state unsafe (counter 1), the work not done (done at 5).
+      const run = spawnSync('/bin/bash', ['-c', retryScript(dir, 5, 10, 5, 1)], { encoding: 'utf8' });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toContain('try 1 failed with exit status 1');
+      expect(run.stderr).toContain('FAILED: refusing to act: unsafe, and the work is not done (it is when: done)');
+      // The output of both checks: why the work is not done, then why acting is unsafe.
+      expect(run.stderr).toMatch(/\$ \/bin\/grep -qx 5 \S+count\n\$ \/bin\/grep -qx 1 \S+count\n/);
+      expect(fs.readFileSync(path.join(dir, 'count'), 'utf8').trim()).toBe('1');
+      // Unsafe from the start (retryScript resets the counter to 0): no try at all.
+      const script = retryScript(dir, 5, 10, 5, 1);
+      fs.writeFileSync(path.join(dir, 'count'), '1');
+      const refused = spawnSync('/bin/bash', ['-c', script], { encoding: 'utf8' });
+      expect(refused.status).toBe(1);
+      expect(refused.stdout).not.toContain('try 1');
       expect(fs.readFileSync(path.join(dir, 'count'), 'utf8').trim()).toBe('1');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

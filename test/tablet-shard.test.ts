@@ -180,7 +180,7 @@ describe('TabletShard', () => {
     const job = construct.initPrimaryJob(chart, 'Init', vtctld, { supersededBy: ['80-', '-80'] });
     const script: string = findObject(Testing.synth(chart), 'Job', job.jobName).spec.template.spec.containers[0].command[2];
     expect(script).toContain(
-      "already done (shard test_keyspace/0 has a primary or cell '\\''test'\\'' serves primary of test_keyspace from shards -80, 80-): nothing to do",
+      "already done ((shard test_keyspace/0 has a primary and tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 have replicated an election (a row in _vt.reparent_journal)) or cell '\\''test'\\'' serves primary of test_keyspace from shards -80, 80-): nothing to do",
     );
     expect(script).toContain('GetSrvKeyspace test test_keyspace');
     expect(script).toContain('already_done_1 || already_done_2');
@@ -188,7 +188,9 @@ describe('TabletShard', () => {
     const plain = shard();
     const plainJob = plain.construct.initPrimaryJob(plain.chart, 'Init', vtctld);
     const plainScript: string = findObject(Testing.synth(plain.chart), 'Job', plainJob.jobName).spec.template.spec.containers[0].command[2];
-    expect(plainScript).toContain("already done (shard test_keyspace/0 has a primary): nothing to do");
+    expect(plainScript).toContain(
+      'already done (shard test_keyspace/0 has a primary and tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 have replicated an election (a row in _vt.reparent_journal)): nothing to do',
+    );
     expect(plainScript).not.toContain('GetSrvKeyspace');
   });
 

@@ -70,6 +70,47 @@ describe('the first primary election waits until every tablet can take part', ()
     expect(cluster.state.shards['test_keyspace/0'].primary).toBeNull();
   });
 
+  test('v9: InitShardMaster that records the primary while the replicas do not replicate: the Job fails and does not run it again', () => {
+    // As on MariaDB 10.11 with Vitess v9.0.0 (test/e2e/vitess.ts): every replica's InitReplica
+    // times out, after the shard has recorded the primary.
+    cluster = new FakeCluster(10);
+    cluster.update((state) => {
+      state.replicasMissElection = true;
+    });
+    cluster.apply(vtworker.get('01-tablets-test-keyspace-0')!);
+    const runs = cluster.apply(jobs(vtworker, '02-init', ['vtctl-addcellinfo-test', 'vtctl-initshardmaster-test-keyspace-0']));
+    expect(statuses(runs)).toEqual([
+      ['vtctl-addcellinfo-test', 0],
+      ['vtctl-initshardmaster-test-keyspace-0', 1],
+    ]);
+    const election = runs[1];
+    expect(election.stderr).toContain('tablet test-0000000101 InitReplica failed: rpc error: code = DeadlineExceeded desc = context deadline exceeded');
+    expect(election.stderr).toContain(
+      'FAILED: refusing to act: shard test_keyspace/0 has a primary, and the work is not done (it is when: ' +
+        '(shard test_keyspace/0 has a primary and tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 ' +
+        'have replicated an election (a row in _vt.reparent_journal)) or cell',
+    );
+    expect(election.stderr).toContain("Table '_vt.reparent_journal' doesn't exist");
+    expect(changingCommands([election])).toEqual(['vtctlclient InitShardMaster -force test_keyspace/0 test-0000000100']);
+    // Applied again, it still refuses: -force would reset the primary's binary logs.
+    const again = cluster.apply(jobs(vtworker, '02-init', ['vtctl-initshardmaster-test-keyspace-0']));
+    expect(statuses(again)).toEqual([['vtctl-initshardmaster-test-keyspace-0', 1]]);
+    expect(again[0].stderr).toContain('FAILED: refusing to act: shard test_keyspace/0 has a primary');
+    expect(changingCommands(again)).toEqual([]);
+  });
+
+  test('v9: once every tablet has replicated the election, the Job applied again does nothing', () => {
+    cluster = new FakeCluster(10);
+    cluster.apply(vtworker.get('01-tablets-test-keyspace-0')!);
+    expectJobsSucceeded(cluster.apply(jobs(vtworker, '02-init', ['vtctl-addcellinfo-test', 'vtctl-initshardmaster-test-keyspace-0'])));
+    expect(cluster.state.tablets['test-0000000104'].journalRows).toBe(1);
+    const again = cluster.apply(jobs(vtworker, '02-init', ['vtctl-initshardmaster-test-keyspace-0']));
+    expectJobsSucceeded(again);
+    expect(again[0].stdout).toContain('already done (');
+    expect(again[0].calls.filter((c) => c.startsWith('vtctlclient ExecuteFetchAsDba -json'))).toHaveLength(5);
+    expect(changingCommands(again)).toEqual([]);
+  });
+
   test('v22: PlannedReparentShard runs once the tablets can take part', () => {
     cluster = new FakeCluster(10, 12);
     cluster.apply(vreplication.get('01-tablets-test-keyspace-0')!);
@@ -297,7 +338,8 @@ describe('after the whole flow, every Job applied again finds its work done', ()
     const runs = rerunEveryJob(vtworker);
     const byName = new Map(runs.map((run) => [run.name, run.stdout]));
     expect(byName.get('vtctl-initshardmaster-test-keyspace-0')).toContain(
-      "already done (shard test_keyspace/0 has a primary or cell 'test' serves primary of test_keyspace from shards -80, 80-)",
+      "already done ((shard test_keyspace/0 has a primary and tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 " +
+        "have replicated an election (a row in _vt.reparent_journal)) or cell 'test' serves primary of test_keyspace from shards -80, 80-)",
     );
     expect(byName.get('vtctl-applyschema-test-keyspace')).toContain('already done (table');
     expect(byName.get('vtctl-rebuildvschemagraph')).toContain("already done (the SrvVSchema of cell 'test' has keyspace 'test_keyspace')");

@@ -16,7 +16,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as mysql from 'mysql2/promise';
 import { ExampleChanges, buildApps } from '../../main';
-import { VitessRelease } from '../../lib';
+import { JobCondition, VitessRelease } from '../../lib';
+import { commandChecks } from '../../lib/job-condition';
 import { ImageModel, Pod, PodRuntime } from '../util/pod-runtime';
 import { toolPaths } from '../util/tools';
 import { hashKeyspaceId, shardContains } from '../util/vindex';
@@ -154,6 +155,26 @@ class VitessFlow {
     return errors;
   }
 
+  /**
+   * Runs the checks of JobCondition.reparentJournalReplicated, as the Job renders them, in
+   * vtctld's pod: which tablets pass, and each one's output.
+   */
+  public async checkReparentJournal(aliases: readonly string[]): Promise<{ holds: string[]; outputs: Record<string, string> }> {
+    const holds: string[] = [];
+    const outputs: Record<string, string> = {};
+    for (const alias of aliases) {
+      const [check] = commandChecks(JobCondition.reparentJournalReplicated('test', [alias])._render(VitessRelease.V9_0));
+      const [pod] = this.controllers.podsOf('Deployment', 'vtctld');
+      assert.ok(pod, 'vtctld has no pod');
+      const result = await this.runtime.exec(pod, 'vtctld', ['/vt/bin/vtctlclient', '-server', 'localhost:15999', ...check.command], 60);
+      outputs[alias] = result.output.trim().slice(0, 600);
+      const compact = result.output.replace(/\s/g, '');
+      if (result.code === 0 && check.present.every((p) => new RegExp(p).test(compact))) holds.push(alias);
+    }
+    log(`  reparent journal check: ${JSON.stringify(outputs)}`);
+    return { holds, outputs };
+  }
+
   /** Applies a file and waits until every Job in it completed; throws with logs when one fails. */
   public async applyAndWait(file: string, during?: (jobs: JobRun[]) => Promise<void>): Promise<JobRun[]> {
     const jobs = this.apply(file);
@@ -166,7 +187,17 @@ class VitessFlow {
   public async waitJobs(jobs: JobRun[], what: string): Promise<void> {
     const deadline = Date.now() + FILE_TIMEOUT_MS;
     for (const job of jobs) {
-      const state = await Promise.race([job.done, sleep(Math.max(0, deadline - Date.now())).then(() => 'Timeout' as const)]);
+      let state: 'Complete' | 'Failed' | 'Timeout' | 'GaveUp' = job.state === 'Active' ? 'Timeout' : job.state;
+      // A pod that gave up waiting for a precondition (the Job script's 600 s) means the cluster
+      // did not get there: the Job's next pods would wait as long again, so stop at the first.
+      for (let polls = 0; job.state === 'Active' && Date.now() < deadline && polls < FILE_TIMEOUT_MS / 2000; polls++) {
+        if (job.pods.some((p) => p.phase !== 'Running' && /FAILED: gave up after/.test(p.logTail(20)))) {
+          state = 'GaveUp';
+          break;
+        }
+        await Promise.race([job.done, sleep(2000)]);
+      }
+      if (job.state !== 'Active') state = job.state;
       if (state !== 'Complete') {
         throw new Error(`${what}: Job ${job.name} ${state}\n${this.jobLogs(job)}\n${this.daemonLogs()}`);
       }
@@ -522,19 +553,38 @@ async function runVtworkerFlow(workDir: string, env: Record<string, string>): Pr
     await flow.applyAndWait(file('00-'));
     await flow.applyAndWait(file('01-'));
     const init = flow.apply(file('02-'));
-    const first = init.filter((j) => /addcellinfo|initshardmaster|applyschema/.test(j.name));
-    await flow.waitJobs(first, '02-init');
-    // The replicas must replicate from the master that InitShardMaster elected.
-    const replication = await flow.replicationErrors(['test-0000000101', 'test-0000000102', 'test-0000000103', 'test-0000000104']);
+    const aliases = ['test-0000000100', 'test-0000000101', 'test-0000000102', 'test-0000000103', 'test-0000000104'];
+    const first = init.filter((j) => /addcellinfo|applyschema/.test(j.name));
+    const election = init.find((j) => /initshardmaster/.test(j.name));
+    assert.ok(election, '02-init has no InitShardMaster Job');
+    const electionState = await Promise.race([election.done, sleep(FILE_TIMEOUT_MS).then(() => 'Timeout' as const)]);
+    log(`  job ${election.name} ${electionState.toLowerCase()} (${election.pods.length} pod${election.pods.length > 1 ? 's' : ''})`);
+    // Which replicas replicate, from MySQL itself; and the Job's own check of that, run here.
+    const replication = await flow.replicationErrors(aliases.slice(1));
+    const journal = await flow.checkReparentJournal(aliases);
+    // The primary always has the row it wrote: the check's pattern matches real output.
+    assert.ok(journal.holds.includes(aliases[0]), `the reparent journal check fails on the primary ${aliases[0]}: ${journal.outputs[aliases[0]]}`);
+    for (const alias of aliases.slice(1)) {
+      const replicates = !replication.some((e) => e.startsWith(`${alias}:`));
+      assert.strictEqual(journal.holds.includes(alias), replicates, `reparent journal check on ${alias}: ${journal.outputs[alias]}; replication: ${replication.join('; ')}`);
+    }
     if (replication.length > 0) {
+      // InitShardMaster recorded the primary, then failed on the replicas: the Job must refuse to
+      // run it again (-force would reset the primary's binary logs) and fail, saying so.
+      assert.strictEqual(electionState, 'Failed', `${election.name} must fail when its replicas do not replicate, got ${electionState}\n${flow.jobLogs(election)}`);
+      const refusal = election.pods.map((p) => p.log('vtctl')).join('\n');
+      assert.match(refusal, /InitReplica failed: .*context deadline exceeded/);
+      assert.match(refusal, /FAILED: refusing to act: shard test_keyspace\/0 has a primary, and the work is not done/);
+      await flow.waitJobs(first, '02-init');
       const minutes = ((Date.now() - started) / 60_000).toFixed(1);
       return (
         `vitess e2e: vtworker on Vitess ${VitessRelease.V9_0.version} with ${vitess.mysqld}: files 00, 01 and 02's ` +
-        `${first.map((j) => j.name).join(', ')} ran (${first.length} of ${first.length} Jobs succeeded); stopped there: ` +
-        `the replicas do not replicate on this mysqld (${replication[0]}), so the Backup Job rightly waits for the table on ` +
-        `its rdonly tablet and nothing after it can run (${minutes} min)`
+        `${first.map((j) => j.name).join(', ')} succeeded; ${election.name} failed as it must: InitShardMaster recorded the ` +
+        `primary but the replicas do not replicate on this mysqld (${replication[0]}), and the Job refused to run it ` +
+        `again; the reparent journal check agreed with MySQL on all ${aliases.length} tablets; nothing after it can run (${minutes} min)`
       );
     }
+    assert.strictEqual(electionState, 'Complete', `${election.name} ${electionState}\n${flow.jobLogs(election)}\n${flow.daemonLogs()}`);
     await flow.waitJobs(init, '02-init');
     const run = ['00-', '01-', '02-'];
     await flow.writeRows(ROWS_BEFORE, 1);
@@ -551,6 +601,9 @@ async function runVtworkerFlow(workDir: string, env: Record<string, string>): Pr
       `${flow.jobCount} of ${flow.jobCount} Jobs succeeded, ${flow.rowsWritten} rows written, ${copied['-80']} + ${copied['80-']} on -80 and 80- after SplitClone; ` +
       `13 to 17 not run (the SplitDiff result ConfigMap needs the Kubernetes API) (${minutes} min)`
     );
+  } catch (err) {
+    log(String((err as Error).stack ?? err));
+    throw err;
   } finally {
     await flow.stop();
   }

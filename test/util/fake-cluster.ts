@@ -227,7 +227,7 @@ export class FakeCluster {
 
 /** The read-only commands the Jobs' checks run, of vtctlclient (v9) and vtctldclient (v22). */
 const READ_ONLY =
-  /^vtctld?client (GetCellInfoNames|ListAllTablets|GetTablets|GetShard|GetSchema|GetSrvKeyspaces?|GetSrvVSchema|GetVSchema|GetKeyspace|ListBackups|GetBackups|GetWorkflows|Ping|PingTablet|ValidateSchemaKeyspace) |^vtctldclient (Reshard|VDiff) .* show /;
+  /^vtctld?client (GetCellInfoNames|ListAllTablets|GetTablets|GetShard|GetSchema|GetSrvKeyspaces?|GetSrvVSchema|GetVSchema|GetKeyspace|ListBackups|GetBackups|GetWorkflows|Ping|PingTablet|ValidateSchemaKeyspace) |^vtctlclient ExecuteFetchAsDba -json \S+ SELECT COUNT\(\*\) FROM _vt\.reparent_journal |^vtctldclient (Reshard|VDiff) .* show /;
 
 /**
  * The commands of the Jobs that change the cluster, in order, without the read-only checks;

@@ -29,6 +29,13 @@ export interface FakeTablet {
    * 733-779). 0 or absent: ready.
    */
   startTicks?: number;
+  /**
+   * The rows of the tablet's `_vt.reparent_journal`; absent: the table does not exist. An
+   * election's primary creates it and writes a row (v9.0.0
+   * go/vt/vttablet/tabletmanager/rpc_replication.go 222-258), its replicas get both only by
+   * replicating.
+   */
+  journalRows?: number;
 }
 
 export interface FakeSourceShard {
@@ -96,6 +103,13 @@ export interface FakeState {
   diffed: string[];
   /** Whether SplitDiff finds a table that differs (vtworker then exits with status 1). */
   splitDiffFindsDifferences?: boolean;
+  /**
+   * Whether the replicas never see the primary's journal row, as on MariaDB 10.11 with Vitess
+   * v9.0.0 in the real-Vitess e2e (and MariaDB 10.4 in vitessio/vitess#7460): InitShardMaster
+   * records the primary in the shard, then fails with every replica's InitReplica timing out
+   * (v9.0.0 go/vt/wrangler/reparent.go 276-320), and the replicas have no `_vt.reparent_journal`.
+   */
+  replicasMissElection?: boolean;
   /** Every invocation, as `<binary> <args without the server flag>`. */
   calls: string[];
   /** The data of the ConfigMaps applied to the cluster, by name (what the Kubernetes API serves). */
@@ -189,6 +203,32 @@ function startKey(shard: string): string {
 
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
+}
+
+/** The query of JobCondition.reparentJournalReplicated. */
+const REPARENT_JOURNAL_COUNT = 'SELECT COUNT(*) FROM _vt.reparent_journal';
+
+/** The error vtctlclient v9.0.0 prints for it where the table does not exist (as run, on MariaDB 10.11). */
+function REPARENT_JOURNAL_MISSING(alias: string): string {
+  const mysqlError = `rpc error: code = Unknown desc = Table '_vt.reparent_journal' doesn't exist (errno 1146) (sqlstate 42S02) during query: ${REPARENT_JOURNAL_COUNT}`;
+  return `rpc error: code = Unknown desc = TabletManager.ExecuteFetchAsDba on ${alias} error: ${mysqlError}: ${mysqlError}`;
+}
+
+/**
+ * What vtctlclient v9.0.0 prints for it with `-json` (as run, on MariaDB 10.11): sqltypes.Result
+ * through json.MarshalIndent, the count unquoted (go/vt/vtctl/vtctl.go 1172-1200, 3562-3600;
+ * go/sqltypes/value.go 346-354).
+ */
+function reparentJournalCountJson(rows: number): string {
+  return (
+    json({
+      fields: [{ name: 'COUNT(*)', type: 265, column_length: 21, charset: 63, flags: 32897 }],
+      rows_affected: 1,
+      insert_id: 0,
+      rows: [[rows]],
+      session_state_changes: '',
+    }) + '\n'
+  );
 }
 
 /** Splits command args into flags (`-name[=value]`) and positional arguments. */
@@ -468,6 +508,12 @@ export class FakeVitess {
     }
     tablet.type = primaryType;
     shard.primary = tablet.alias;
+    // The new primary writes a journal row, which its replicas replicate (v9.0.0
+    // go/vt/wrangler/reparent.go 695).
+    const rows = (tablet.journalRows ?? 0) + 1;
+    for (const t of this.tabletsOf(shard)) {
+      if (t === tablet || t.journalRows !== undefined) t.journalRows = rows;
+    }
     return '';
   }
 
@@ -591,8 +637,31 @@ export class FakeVitess {
           }
         }
         tablet.type = 'master';
+        tablet.journalRows = (tablet.journalRows ?? 0) + 1;
+        // The shard record gets the primary before the replicas have replicated the journal row
+        // (v9.0.0 go/vt/wrangler/reparent.go 303-320).
         shard.primary = tablet.alias;
+        const replicas = this.tabletsOf(shard).filter((t) => t !== tablet);
+        if (this.state.replicasMissElection) {
+          throw new VitessError(
+            'rpc error: code = Unknown desc = ' +
+              replicas.map((t) => `tablet ${t.alias} InitReplica failed: rpc error: code = DeadlineExceeded desc = context deadline exceeded`).join(';'),
+          );
+        }
+        for (const t of replicas) {
+          t.journalRows = tablet.journalRows;
+        }
         return '';
+      }
+      case 'ExecuteFetchAsDba': {
+        const tablet = this.reachableTablet(positional[0]);
+        if (flags.json !== true || positional[1] !== REPARENT_JOURNAL_COUNT) {
+          throw new VitessError(`the fake only runs ExecuteFetchAsDba -json <alias> '${REPARENT_JOURNAL_COUNT}', got: ${args.join(' ')}`);
+        }
+        if (tablet.journalRows === undefined) {
+          throw new VitessError(REPARENT_JOURNAL_MISSING(tablet.alias));
+        }
+        return reparentJournalCountJson(tablet.journalRows);
       }
       case 'ApplySchema': {
         const sql = String(flags.sql);

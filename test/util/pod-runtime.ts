@@ -86,6 +86,8 @@ class Container {
   public probeFailures = 0;
   public readonly logFile: string;
   public runId = '';
+  /** Where runc writes the PID of the container's init, for the current run. */
+  public pidFile = '';
 
   public constructor(public readonly pod: Pod, public readonly spec: KubeObject, public readonly init: boolean) {
     this.logFile = path.join(pod.dir, `${spec.name}.log`);
@@ -476,7 +478,10 @@ export class PodRuntime {
     container.runId = `${this.options.prefix}-${pod.index}-${container.spec.name}-${container.restarts}`;
     const log = fs.openSync(container.logFile, 'a');
     fs.writeSync(log, `=== ${new Date().toISOString()} start ${container.runId}\n`);
-    const child = spawn('runc', ['--root', this.runcRoot, 'run', '--bundle', bundle, container.runId], { stdio: ['ignore', log, log] });
+    container.pidFile = path.join(bundle, 'init.pid');
+    const child = spawn('runc', ['--root', this.runcRoot, 'run', '--pid-file', container.pidFile, '--bundle', bundle, container.runId], {
+      stdio: ['ignore', log, log],
+    });
     fs.closeSync(log);
     container.process = child;
     container.ready = false;
@@ -504,7 +509,13 @@ export class PodRuntime {
     const killed = await Promise.race([c.exited.then(() => true), sleep(Math.max(1000, deadline - Date.now())).then(() => false)]);
     if (!killed) {
       run('runc', ['--root', this.runcRoot, 'kill', '--all', c.runId, 'KILL'], true);
-      await c.exited;
+      // runc cannot signal a container whose state it lost: then its init process is killed
+      // directly, which ends every process of its PID namespace, and `runc run` exits with it.
+      const gone = await Promise.race([c.exited.then(() => true), sleep(10_000).then(() => false)]);
+      if (!gone) {
+        killContainerInit(c);
+        await Promise.race([c.exited, sleep(10_000)]);
+      }
     }
   }
 
@@ -631,3 +642,12 @@ function backoffMs(restarts: number): number {
   return Math.min(10_000 * 2 ** (restarts - 1), 40_000);
 }
 
+/** SIGKILL to the container's init (the first process of its PID namespace), from runc's pid file. */
+function killContainerInit(c: Container): void {
+  try {
+    process.kill(Number(fs.readFileSync(c.pidFile, 'utf8').trim()), 'SIGKILL');
+  } catch {
+    // No pid file (the container never started) or no such process: nothing left to kill.
+  }
+  c.process?.kill('SIGKILL');
+}
