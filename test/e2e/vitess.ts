@@ -184,20 +184,23 @@ class VitessFlow {
     return jobs;
   }
 
+  /**
+   * Waits until the Job has ended, at most until the deadline. A pod that gave up waiting for a
+   * precondition (the Job script's 600 s) means the cluster did not get there: the Job's next
+   * pods would wait as long again, so that ends the wait too ('GaveUp').
+   */
+  public async waitJob(job: JobRun, deadline: number): Promise<'Complete' | 'Failed' | 'Timeout' | 'GaveUp'> {
+    for (let polls = 0; job.state === 'Active' && Date.now() < deadline && polls < FILE_TIMEOUT_MS / 2000; polls++) {
+      if (job.pods.some((p) => p.phase !== 'Running' && /FAILED: gave up after/.test(p.logTail(20)))) return 'GaveUp';
+      await Promise.race([job.done, sleep(2000)]);
+    }
+    return job.state === 'Active' ? 'Timeout' : job.state;
+  }
+
   public async waitJobs(jobs: JobRun[], what: string): Promise<void> {
     const deadline = Date.now() + FILE_TIMEOUT_MS;
     for (const job of jobs) {
-      let state: 'Complete' | 'Failed' | 'Timeout' | 'GaveUp' = job.state === 'Active' ? 'Timeout' : job.state;
-      // A pod that gave up waiting for a precondition (the Job script's 600 s) means the cluster
-      // did not get there: the Job's next pods would wait as long again, so stop at the first.
-      for (let polls = 0; job.state === 'Active' && Date.now() < deadline && polls < FILE_TIMEOUT_MS / 2000; polls++) {
-        if (job.pods.some((p) => p.phase !== 'Running' && /FAILED: gave up after/.test(p.logTail(20)))) {
-          state = 'GaveUp';
-          break;
-        }
-        await Promise.race([job.done, sleep(2000)]);
-      }
-      if (job.state !== 'Active') state = job.state;
+      const state = await this.waitJob(job, deadline);
       if (state !== 'Complete') {
         throw new Error(`${what}: Job ${job.name} ${state}\n${this.jobLogs(job)}\n${this.daemonLogs()}`);
       }
@@ -557,7 +560,10 @@ async function runVtworkerFlow(workDir: string, env: Record<string, string>): Pr
     const first = init.filter((j) => /addcellinfo|applyschema/.test(j.name));
     const election = init.find((j) => /initshardmaster/.test(j.name));
     assert.ok(election, '02-init has no InitShardMaster Job');
-    const electionState = await Promise.race([election.done, sleep(FILE_TIMEOUT_MS).then(() => 'Timeout' as const)]);
+    const electionState = await flow.waitJob(election, Date.now() + FILE_TIMEOUT_MS);
+    if (electionState === 'Timeout' || electionState === 'GaveUp') {
+      throw new Error(`02-init: Job ${election.name} ${electionState}\n${flow.jobLogs(election)}\n${flow.daemonLogs()}`);
+    }
     log(`  job ${election.name} ${electionState.toLowerCase()} (${election.pods.length} pod${election.pods.length > 1 ? 's' : ''})`);
     // Which replicas replicate, from MySQL itself; and the Job's own check of that, run here.
     const replication = await flow.replicationErrors(aliases.slice(1));
