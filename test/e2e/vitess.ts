@@ -17,7 +17,8 @@ import * as path from 'path';
 import * as mysql from 'mysql2/promise';
 import { ExampleChanges, buildApps } from '../../main';
 import { JobCondition, VitessRelease } from '../../lib';
-import { commandChecks } from '../../lib/job-condition';
+import { CommandCheck, commandChecks } from '../../lib/job-condition';
+import { clientPrefix } from '../../lib/job-script';
 import { ImageModel, Pod, PodRuntime } from '../util/pod-runtime';
 import { toolPaths } from '../util/tools';
 import { hashKeyspaceId, shardContains } from '../util/vindex';
@@ -32,6 +33,23 @@ const ROWS_BEFORE = 120;
 const BULK_ROWS = 20_000;
 /** The longest any one file may take until its Jobs are done. */
 const FILE_TIMEOUT_MS = 20 * 60_000;
+
+/** Logs how a Job ended, and with how many pods. */
+function logJob(job: JobRun, state: 'Complete' | 'Failed'): void {
+  log(`  job ${job.name} ${state.toLowerCase()} (${job.pods.length} pod${job.pods.length > 1 ? 's' : ''})`);
+}
+
+/**
+ * Whether a command check holds on a command's exit code and output, judged as the Job's script
+ * judges it (lib/job-script.ts): the exit code, then each pattern on the output, or on the output
+ * without whitespace.
+ */
+function checkHolds(check: CommandCheck, result: { code: number; output: string }): boolean {
+  if (check.commandFails ? result.code === 0 : result.code !== 0) return false;
+  const lines = check.ignoreWhitespace ? [result.output.replace(/\s/g, '')] : result.output.split('\n');
+  const matches = (pattern: string) => lines.some((line) => new RegExp(pattern).test(line));
+  return check.present.every(matches) && !check.absent.some(matches);
+}
 
 function log(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -143,7 +161,7 @@ class VitessFlow {
   public async replicationErrors(aliases: readonly string[]): Promise<string[]> {
     const errors: string[] = [];
     for (const alias of aliases) {
-      const out = await this.inVtctld(['/vt/bin/vtctlclient', '-server', 'localhost:15999', 'ExecuteFetchAsDba', '-json', alias, 'SHOW SLAVE STATUS']);
+      const out = await this.inVtctld([...clientPrefix(VitessRelease.V9_0, 'localhost:15999'), 'ExecuteFetchAsDba', '-json', alias, 'SHOW SLAVE STATUS']);
       const result = JSON.parse(out.slice(out.indexOf('{')));
       const names: string[] = result.fields.map((f: { name: string }) => f.name);
       const row: string[] = result.rows?.[0] ?? [];
@@ -157,19 +175,17 @@ class VitessFlow {
 
   /**
    * Runs the checks of JobCondition.reparentJournalReplicated, as the Job renders them, in
-   * vtctld's pod: which tablets pass, and each one's output.
+   * vtctld's pod, and judges each as the Job's script does: which tablets pass, and each one's
+   * output.
    */
   public async checkReparentJournal(aliases: readonly string[]): Promise<{ holds: string[]; outputs: Record<string, string> }> {
     const holds: string[] = [];
     const outputs: Record<string, string> = {};
     for (const alias of aliases) {
       const [check] = commandChecks(JobCondition.reparentJournalReplicated('test', [alias])._render(VitessRelease.V9_0));
-      const [pod] = this.controllers.podsOf('Deployment', 'vtctld');
-      assert.ok(pod, 'vtctld has no pod');
-      const result = await this.runtime.exec(pod, 'vtctld', ['/vt/bin/vtctlclient', '-server', 'localhost:15999', ...check.command], 60);
+      const result = await this.execInVtctld([...clientPrefix(VitessRelease.V9_0, 'localhost:15999'), ...check.command]);
       outputs[alias] = result.output.trim().slice(0, 600);
-      const compact = result.output.replace(/\s/g, '');
-      if (result.code === 0 && check.present.every((p) => new RegExp(p).test(compact))) holds.push(alias);
+      if (checkHolds(check, result)) holds.push(alias);
     }
     log(`  reparent journal check: ${JSON.stringify(outputs)}`);
     return { holds, outputs };
@@ -201,11 +217,14 @@ class VitessFlow {
     const deadline = Date.now() + FILE_TIMEOUT_MS;
     for (const job of jobs) {
       const state = await this.waitJob(job, deadline);
-      if (state !== 'Complete') {
-        throw new Error(`${what}: Job ${job.name} ${state}\n${this.jobLogs(job)}\n${this.daemonLogs()}`);
-      }
-      log(`  job ${job.name} complete (${job.pods.length} pod${job.pods.length > 1 ? 's' : ''})`);
+      if (state !== 'Complete') throw this.jobError(what, job, state);
+      logJob(job, state);
     }
+  }
+
+  /** The error for a Job that did not end as it must, with its log and the daemons' last lines. */
+  public jobError(what: string, job: JobRun, state: string): Error {
+    return new Error(`${what}: Job ${job.name} ${state}\n${this.jobLogs(job)}\n${this.daemonLogs()}`);
   }
 
   public jobLogs(job: JobRun): string {
@@ -346,11 +365,16 @@ class VitessFlow {
 
   /** Runs a command in vtctld's pod; throws when it fails. */
   public async inVtctld(argv: readonly string[]): Promise<string> {
-    const [pod] = this.controllers.podsOf('Deployment', 'vtctld');
-    assert.ok(pod, 'vtctld has no pod');
-    const result = await this.runtime.exec(pod, 'vtctld', argv, 60);
+    const result = await this.execInVtctld(argv);
     if (result.code !== 0) throw new Error(`${argv.join(' ')} failed in vtctld's pod (${result.code}): ${result.output}`);
     return result.output;
+  }
+
+  /** Runs a command in vtctld's pod (`kubectl exec deploy/vtctld -- ...`): its exit code and output. */
+  public execInVtctld(argv: readonly string[]): Promise<{ code: number; output: string }> {
+    const [pod] = this.controllers.podsOf('Deployment', 'vtctld');
+    assert.ok(pod, 'vtctld has no pod');
+    return this.runtime.exec(pod, 'vtctld', argv, 60);
   }
 
   /** The rows of `messages` on each shard, read through vtgate with shard targeting. */
@@ -561,10 +585,8 @@ async function runVtworkerFlow(workDir: string, env: Record<string, string>): Pr
     const election = init.find((j) => /initshardmaster/.test(j.name));
     assert.ok(election, '02-init has no InitShardMaster Job');
     const electionState = await flow.waitJob(election, Date.now() + FILE_TIMEOUT_MS);
-    if (electionState === 'Timeout' || electionState === 'GaveUp') {
-      throw new Error(`02-init: Job ${election.name} ${electionState}\n${flow.jobLogs(election)}\n${flow.daemonLogs()}`);
-    }
-    log(`  job ${election.name} ${electionState.toLowerCase()} (${election.pods.length} pod${election.pods.length > 1 ? 's' : ''})`);
+    if (electionState === 'Timeout' || electionState === 'GaveUp') throw flow.jobError('02-init', election, electionState);
+    logJob(election, electionState);
     // Which replicas replicate, from MySQL itself; and the Job's own check of that, run here.
     const replication = await flow.replicationErrors(aliases.slice(1));
     const journal = await flow.checkReparentJournal(aliases);
@@ -577,7 +599,7 @@ async function runVtworkerFlow(workDir: string, env: Record<string, string>): Pr
     if (replication.length > 0) {
       // InitShardMaster recorded the primary, then failed on the replicas: the Job must refuse to
       // run it again (-force would reset the primary's binary logs) and fail, saying so.
-      assert.strictEqual(electionState, 'Failed', `${election.name} must fail when its replicas do not replicate, got ${electionState}\n${flow.jobLogs(election)}`);
+      if (electionState !== 'Failed') throw flow.jobError('02-init (the replicas do not replicate, so the Job must fail)', election, electionState);
       const refusal = election.pods.map((p) => p.log('vtctl')).join('\n');
       assert.match(refusal, /InitReplica failed: .*context deadline exceeded/);
       assert.match(refusal, /FAILED: refusing to act: shard test_keyspace\/0 has a primary, and the work is not done/);
@@ -590,7 +612,7 @@ async function runVtworkerFlow(workDir: string, env: Record<string, string>): Pr
         `again; the reparent journal check agreed with MySQL on all ${aliases.length} tablets; nothing after it can run (${minutes} min)`
       );
     }
-    assert.strictEqual(electionState, 'Complete', `${election.name} ${electionState}\n${flow.jobLogs(election)}\n${flow.daemonLogs()}`);
+    if (electionState !== 'Complete') throw flow.jobError('02-init', election, electionState);
     await flow.waitJobs(init, '02-init');
     const run = ['00-', '01-', '02-'];
     await flow.writeRows(ROWS_BEFORE, 1);

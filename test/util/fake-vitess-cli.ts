@@ -209,7 +209,7 @@ function json(value: unknown): string {
 const REPARENT_JOURNAL_COUNT = 'SELECT COUNT(*) FROM _vt.reparent_journal';
 
 /** The error vtctlclient v9.0.0 prints for it where the table does not exist (as run, on MariaDB 10.11). */
-function REPARENT_JOURNAL_MISSING(alias: string): string {
+function reparentJournalMissing(alias: string): string {
   const mysqlError = `rpc error: code = Unknown desc = Table '_vt.reparent_journal' doesn't exist (errno 1146) (sqlstate 42S02) during query: ${REPARENT_JOURNAL_COUNT}`;
   return `rpc error: code = Unknown desc = TabletManager.ExecuteFetchAsDba on ${alias} error: ${mysqlError}: ${mysqlError}`;
 }
@@ -659,7 +659,7 @@ export class FakeVitess {
           throw new VitessError(`the fake only runs ExecuteFetchAsDba -json <alias> '${REPARENT_JOURNAL_COUNT}', got: ${args.join(' ')}`);
         }
         if (tablet.journalRows === undefined) {
-          throw new VitessError(REPARENT_JOURNAL_MISSING(tablet.alias));
+          throw new VitessError(reparentJournalMissing(tablet.alias));
         }
         return reparentJournalCountJson(tablet.journalRows);
       }
