@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
+import { Worker } from 'worker_threads';
 import { FakeState, emptyState } from './fake-vitess-cli';
 
 export interface JobRun {
@@ -31,6 +32,76 @@ function cliScript(): string {
     fs.writeFileSync(compiledCli, outputText);
   }
   return compiledCli;
+}
+
+/**
+ * The fake CLI's server, in a worker thread of the test's own process: each client command (the
+ * `vtctlclient`, `vtctldclient`, `vtworker` and `curl` of a FakeCluster's bin folder, run by bash)
+ * sends its state file, binary and arguments over TCP on loopback and gets back what to print and
+ * its exit status. The worker serves while the test's thread waits for bash in spawnSync, so a
+ * call costs no node process. Request: NUL-terminated fields `<state file> <binary> <argc>
+ * <args...>`; reply: a bash script of two printf and an exit, which the client evaluates.
+ */
+const SERVER_SOURCE = `
+const net = require('net');
+const { workerData } = require('worker_threads');
+const { invoke } = require(workerData.cli);
+const quote = (text) => "'" + text.split("'").join("'\\\\''") + "'";
+const server = net.createServer((socket) => {
+  let buffer = Buffer.alloc(0);
+  let done = false;
+  socket.on('data', (chunk) => {
+    if (done) return;
+    buffer = Buffer.concat([buffer, chunk]);
+    const fields = buffer.toString('utf8').split('\\0');
+    if (fields.length < 4 || fields.length - 1 < 3 + Number(fields[2])) return;
+    done = true;
+    const [stateFile, binary, argc, ...args] = fields;
+    let reply;
+    try {
+      const r = invoke(stateFile, binary, args.slice(0, Number(argc)));
+      reply = 'printf %s ' + quote(r.stdout) + '; printf %s ' + quote(r.stderr) + ' >&2; exit ' + r.status;
+    } catch (error) {
+      reply = 'printf %s ' + quote('fake CLI crashed: ' + (error && error.stack || error) + '\\n') + ' >&2; exit 70';
+    }
+    socket.end(reply);
+  });
+  socket.on('error', () => {});
+});
+server.listen(0, '127.0.0.1', () => {
+  const port = new Int32Array(workerData.port);
+  Atomics.store(port, 0, server.address().port);
+  Atomics.notify(port, 0);
+});
+`;
+
+let serverPort: number | undefined;
+
+/** The port of the fake CLI's server, started on first use (one per test file, ended with it). */
+function cliServerPort(): number {
+  if (serverPort === undefined) {
+    const port = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(SERVER_SOURCE, { eval: true, workerData: { cli: cliScript(), port: port.buffer } });
+    worker.unref();
+    if (Atomics.wait(port, 0, 0, 10_000) === 'timed-out') {
+      throw new Error('fake-cluster: the fake CLI server did not listen within 10 s');
+    }
+    serverPort = Atomics.load(port, 0);
+  }
+  return serverPort;
+}
+
+/** A client command of the fake CLI: bash's /dev/tcp to the server, no process besides bash. */
+function clientScript(stateFile: string, binary: string): string {
+  return [
+    '#!/bin/bash',
+    `exec 3<>/dev/tcp/127.0.0.1/${cliServerPort()} || exit 70`,
+    `printf '%s\\0' '${stateFile}' '${binary}' "$#" "$@" >&3`,
+    "IFS= read -r -d '' reply <&3",
+    'exec 3<&-',
+    'eval "$reply"',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -76,7 +147,7 @@ export class FakeCluster {
     for (const binary of ['vtctlclient', 'vtctldclient', 'vtworker', 'curl']) {
       fs.writeFileSync(
         path.join(this.binDir, binary),
-        `#!/bin/sh\nexec node ${cliScript()} ${this.stateFile} ${binary} "$@"\n`,
+        clientScript(this.stateFile, binary),
         { mode: 0o755 },
       );
     }

@@ -1221,28 +1221,44 @@ function checkFields(value: Record<string, unknown>, allowed: string[], message:
   }
 }
 
-function main(): void {
-  const [stateFile, binary, ...args] = process.argv.slice(2);
+/** What one invocation of the fake CLI printed and its exit status. */
+export interface FakeInvocation {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * One invocation of the fake CLI against the state in `stateFile`, which it reads and writes back:
+ * what `<binary> <args>` prints and its exit status, as the real client's (status 1 and a glog
+ * line for a Vitess error, 22 for curl's HTTP error).
+ */
+export function invoke(stateFile: string, binary: string, args: string[]): FakeInvocation {
   const state: FakeState = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
   state.calls.push([binary, ...args.filter((a) => !/^--?server=/.test(a))].join(' '));
   const fake = new FakeVitess(state);
   fake.syncTablets();
-  let status = 0;
+  let result: FakeInvocation;
   try {
-    process.stdout.write(fake.run(binary, args));
+    result = { status: 0, stdout: fake.run(binary, args), stderr: '' };
   } catch (error) {
     if (!(error instanceof VitessError)) {
       throw error;
     }
-    if (error instanceof CurlError) {
-      process.stderr.write(`${error.message}\n`);
-      status = 22;
-    } else {
-      process.stderr.write(`E1125 12:00:00.000000 fake] ${error.message}\n`);
-      status = 1;
-    }
+    result =
+      error instanceof CurlError
+        ? { status: 22, stdout: '', stderr: `${error.message}\n` }
+        : { status: 1, stdout: '', stderr: `E1125 12:00:00.000000 fake] ${error.message}\n` };
   }
   fs.writeFileSync(stateFile, JSON.stringify(state));
+  return result;
+}
+
+function main(): void {
+  const [stateFile, binary, ...args] = process.argv.slice(2);
+  const { status, stdout, stderr } = invoke(stateFile, binary, args);
+  process.stdout.write(stdout);
+  process.stderr.write(stderr);
   process.exitCode = status;
 }
 
