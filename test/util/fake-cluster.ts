@@ -35,12 +35,13 @@ function cliScript(): string {
 }
 
 /**
- * The fake CLI's server, in a worker thread of the test's own process: each client command (the
- * `vtctlclient`, `vtctldclient`, `vtworker` and `curl` of a FakeCluster's bin folder, run by bash)
- * sends its state file, binary and arguments over TCP on loopback and gets back what to print and
- * its exit status. The worker serves while the test's thread waits for bash in spawnSync, so a
- * call costs no node process. Request: NUL-terminated fields `<state file> <binary> <argc>
- * <args...>`; reply: a bash script of two printf and an exit, which the client evaluates.
+ * The fake CLI's server of one FakeCluster, in a worker thread of the test's own process: each
+ * client command (the `vtctlclient`, `vtctldclient`, `vtworker` and `curl` of the cluster's bin
+ * folder, run by bash) sends its state file, binary and arguments over TCP on loopback and gets
+ * back what to print and its exit status. The worker serves while the test's thread waits for bash
+ * in spawnSync, so a call costs no node process. Request: NUL-terminated fields `<state file>
+ * <binary> <argc> <args...>`; reply: a bash script of two printf and an exit, which the client
+ * evaluates.
  */
 const SERVER_SOURCE = `
 const net = require('net');
@@ -75,27 +76,29 @@ server.listen(0, '127.0.0.1', () => {
 });
 `;
 
-let serverPort: number | undefined;
+/** A running fake CLI server: its port on 127.0.0.1 and the worker thread that serves it. */
+interface CliServer {
+  readonly port: number;
+  readonly worker: Worker;
+}
 
-/** The port of the fake CLI's server, started on first use (one per test file, ended with it). */
-function cliServerPort(): number {
-  if (serverPort === undefined) {
-    const port = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(SERVER_SOURCE, { eval: true, workerData: { cli: cliScript(), port: port.buffer } });
-    worker.unref();
-    if (Atomics.wait(port, 0, 0, 10_000) === 'timed-out') {
-      throw new Error('fake-cluster: the fake CLI server did not listen within 10 s');
-    }
-    serverPort = Atomics.load(port, 0);
+/** Starts a fake CLI server and waits (at most 10 s) until it listens. */
+function startCliServer(): CliServer {
+  const port = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(SERVER_SOURCE, { eval: true, workerData: { cli: cliScript(), port: port.buffer } });
+  worker.unref();
+  if (Atomics.wait(port, 0, 0, 10_000) === 'timed-out') {
+    void worker.terminate();
+    throw new Error('fake-cluster: the fake CLI server did not listen within 10 s');
   }
-  return serverPort;
+  return { port: Atomics.load(port, 0), worker };
 }
 
 /** A client command of the fake CLI: bash's /dev/tcp to the server, no process besides bash. */
-function clientScript(stateFile: string, binary: string): string {
+function clientScript(port: number, stateFile: string, binary: string): string {
   return [
     '#!/bin/bash',
-    `exec 3<>/dev/tcp/127.0.0.1/${cliServerPort()} || exit 70`,
+    `exec 3<>/dev/tcp/127.0.0.1/${port} || exit 70`,
     `printf '%s\\0' '${stateFile}' '${binary}' "$#" "$@" >&3`,
     "IFS= read -r -d '' reply <&3",
     'exec 3<&-',
@@ -118,6 +121,8 @@ export class FakeCluster {
   private readonly dir: string;
   private readonly stateFile: string;
   private readonly binDir: string;
+  /** The fake CLI's server of this cluster, ended by {@link dispose}. */
+  private readonly server: CliServer;
 
   /** The folder that stands for the shared backup volume, mounted at /vt/backups in the pods. */
   public readonly backupRoot: string;
@@ -137,6 +142,7 @@ export class FakeCluster {
     this.binDir = path.join(this.dir, 'bin');
     this.backupRoot = path.join(this.dir, 'backups');
     fs.mkdirSync(this.binDir);
+    this.server = startCliServer();
     fs.mkdirSync(this.backupRoot);
     // The service account files a pod with a token sees, for the Jobs that call the Kubernetes API.
     this.serviceAccountDir = path.join(this.dir, 'serviceaccount');
@@ -147,7 +153,7 @@ export class FakeCluster {
     for (const binary of ['vtctlclient', 'vtctldclient', 'vtworker', 'curl']) {
       fs.writeFileSync(
         path.join(this.binDir, binary),
-        clientScript(this.stateFile, binary),
+        clientScript(this.server.port, this.stateFile, binary),
         { mode: 0o755 },
       );
     }
@@ -209,6 +215,7 @@ export class FakeCluster {
   }
 
   public dispose(): void {
+    void this.server.worker.terminate();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -8,7 +8,8 @@
 // fake does so on purpose. It also enforces the preconditions that Vitess itself checks,
 // with Vitess's error messages, so a test can show what happens when a guard is missing.
 //
-// Run as `node fake-vitess-cli.js <state file> <binary> <args...>`.
+// Called through `invoke(<state file>, <binary>, <args>)`, which fake-cluster.ts serves to the
+// Jobs' scripts.
 import * as fs from 'fs';
 
 export interface FakeTablet {
@@ -1252,16 +1253,4 @@ export function invoke(stateFile: string, binary: string, args: string[]): FakeI
   }
   fs.writeFileSync(stateFile, JSON.stringify(state));
   return result;
-}
-
-function main(): void {
-  const [stateFile, binary, ...args] = process.argv.slice(2);
-  const { status, stdout, stderr } = invoke(stateFile, binary, args);
-  process.stdout.write(stdout);
-  process.stderr.write(stderr);
-  process.exitCode = status;
-}
-
-if (require.main === module) {
-  main();
 }
