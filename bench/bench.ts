@@ -202,7 +202,7 @@ function runOnce(benchCase: Case, keep: (apps: App[]) => void): Run {
       files: files.length,
       objects: objects.length,
       bytes,
-      tabletStatefulSets: objects.filter((o: any) => o.kind === 'StatefulSet' && o.metadata.name.startsWith('vttablet-')).length,
+      tabletStatefulSets: objects.filter((o) => o.kind === 'StatefulSet' && o.metadata.name.startsWith('vttablet-')).length,
     };
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });

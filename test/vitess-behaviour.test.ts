@@ -43,7 +43,7 @@ describe('the first primary election waits until every tablet can take part', ()
   test('v9: InitShardMaster runs once the tablets answer and report their MySQL port', () => {
     // Registered right away, ready only after 12 invocations of the fake: the first polls see
     // MySQL port 0 and failing pings.
-    cluster = new FakeCluster(10, 12);
+    cluster = new FakeCluster(50, 12);
     cluster.apply(vtworker.get('01-tablets-test-keyspace-0')!);
     const runs = cluster.apply(jobs(vtworker, '02-init', ['vtctl-addcellinfo-test', 'vtctl-initshardmaster-test-keyspace-0']));
     expectJobsSucceeded(runs);
@@ -57,7 +57,7 @@ describe('the first primary election waits until every tablet can take part', ()
   });
 
   test('v9: tablets that never get ready make the Job give up without electing', () => {
-    cluster = new FakeCluster(1, 1000);
+    cluster = new FakeCluster(5, 1000);
     cluster.apply(vtworker.get('01-tablets-test-keyspace-0')!);
     const runs = cluster.apply(jobs(vtworker, '02-init', ['vtctl-addcellinfo-test', 'vtctl-initshardmaster-test-keyspace-0']));
     expect(statuses(runs)).toEqual([
@@ -73,7 +73,7 @@ describe('the first primary election waits until every tablet can take part', ()
   test('v9: InitShardMaster that records the primary while the replicas do not replicate: the Job fails and does not run it again', () => {
     // As on MariaDB 10.11 with Vitess v9.0.0 (test/e2e/vitess.ts): every replica's InitReplica
     // times out, after the shard has recorded the primary.
-    cluster = new FakeCluster(10);
+    cluster = new FakeCluster(50);
     cluster.update((state) => {
       state.replicasMissElection = true;
     });
@@ -100,7 +100,7 @@ describe('the first primary election waits until every tablet can take part', ()
   });
 
   test('v9: once every tablet has replicated the election, the Job applied again does nothing', () => {
-    cluster = new FakeCluster(10);
+    cluster = new FakeCluster(50);
     cluster.apply(vtworker.get('01-tablets-test-keyspace-0')!);
     expectJobsSucceeded(cluster.apply(jobs(vtworker, '02-init', ['vtctl-addcellinfo-test', 'vtctl-initshardmaster-test-keyspace-0'])));
     expect(cluster.state.tablets['test-0000000104'].journalRows).toBe(1);
@@ -112,7 +112,7 @@ describe('the first primary election waits until every tablet can take part', ()
   });
 
   test('v22: PlannedReparentShard runs once the tablets can take part', () => {
-    cluster = new FakeCluster(10, 12);
+    cluster = new FakeCluster(50, 12);
     cluster.apply(vreplication.get('01-tablets-test-keyspace-0')!);
     const runs = cluster.apply(
       jobs(vreplication, '02-init', [
@@ -131,7 +131,7 @@ describe('the first primary election waits until every tablet can take part', ()
 });
 
 test('v22: PlannedReparentShard waits for the keyspace durability policy; a missing one would mean none', () => {
-  cluster = new FakeCluster(1);
+  cluster = new FakeCluster();
   cluster.apply(vreplication.get('01-tablets-test-keyspace-0')!);
   const prs = job(vreplication, '02-init', 'vtctl-plannedreparentshard-test-keyspace-0');
   // The election applied before the policy (Jobs of one file run at once): it waits, gives up, elects nothing.
@@ -149,7 +149,7 @@ test('v22: PlannedReparentShard waits for the keyspace durability policy; a miss
 });
 
 test('v22: the create Job waits past the streams picking their source tablet and copying', () => {
-  cluster = new FakeCluster(1);
+  cluster = new FakeCluster();
   for (const file of ['01-tablets-test-keyspace-0', '02-init', '10-reshard-new-shards']) {
     expectJobsSucceeded(cluster.apply(vreplication.get(file)!));
   }
@@ -166,7 +166,7 @@ describe('a backup counts once its MANIFEST exists', () => {
   const before = ['vtctl-addcellinfo-test', 'vtctl-initshardmaster-test-keyspace-0', 'vtctl-applyschema-test-keyspace'];
 
   test('v9: a backup directory without a MANIFEST (running or aborted) does not make the Backup Job skip', () => {
-    cluster = new FakeCluster(1);
+    cluster = new FakeCluster();
     cluster.apply(vtworker.get(initFiles[0])!);
     expectJobsSucceeded(cluster.apply(jobs(vtworker, '02-init', before)));
     // What a backup that is still running, or was aborted, leaves: ListBackups lists it.
@@ -183,7 +183,7 @@ describe('a backup counts once its MANIFEST exists', () => {
   });
 
   test('v9: after an aborted backup, the next Job waits instead of going on', () => {
-    cluster = new FakeCluster(1);
+    cluster = new FakeCluster();
     cluster.apply(vtworker.get(initFiles[0])!);
     expectJobsSucceeded(cluster.apply(jobs(vtworker, '02-init', before)));
     cluster.update((state) => {
@@ -219,7 +219,7 @@ describe('a backup counts once its MANIFEST exists', () => {
 describe('v9: serving rdonly from the new shards waits for SplitDiff to have found no differences', () => {
   /** The cluster resharded up to the copy: the files before SplitDiff applied. */
   function beforeSplitDiff(): FakeCluster {
-    const fake = new FakeCluster(1);
+    const fake = new FakeCluster();
     for (const file of ['01-tablets-test-keyspace-0', '02-init', '10-reshard-new-shards', '11-reshard-copy-schema', '12-reshard-split-clone']) {
       expectJobsSucceeded(fake.apply(vtworker.get(file)!));
     }

@@ -129,12 +129,13 @@ export class FakeCluster {
   private readonly serviceAccountDir: string;
 
   /**
-   * @param waitSeconds how long a Job waits for its preconditions (instead of its own timeout)
+   * @param waitPolls how many failed polls a Job's wait for its preconditions takes before it gives
+   *   up (instead of its timeout in seconds), and how often a tablet's preStop hook tries its hand-off
    * @param tabletStartTicks how many invocations of the fake pass after a tablet registers (or
    *   restarts) before it can take part in a reparent, as a tablet whose mysqld is still starting
    */
   public constructor(
-    private readonly waitSeconds = 1,
+    private readonly waitPolls = 5,
     private readonly tabletStartTicks = 2,
   ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-cluster-'));
@@ -269,6 +270,8 @@ export class FakeCluster {
   private runScript(name: string, command: string[]): JobRun {
     expect(command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
     const script: string = command[2];
+    // The fake changes only when it is invoked, never with time, so the waits count failed polls
+    // instead of seconds and do not sleep: a test takes the same path however busy the machine is.
     let deadlines = 0;
     const local = script
       .split('/vt/bin/')
@@ -278,17 +281,19 @@ export class FakeCluster {
       .split('/var/run/secrets/kubernetes.io/serviceaccount')
       .join(this.serviceAccountDir)
       .replace(/^retry_delay=\d+$/gm, 'retry_delay=0')
-      // The waits in milliseconds, so that a wait of 1 s is never shorter (whole seconds would round):
-      // the preconditions' wait as given, the wait for the commands' effect (the copy) 10 s.
+      // The preconditions' wait as given, the wait for the commands' effect (the copy) 50 polls.
       .replace(/^deadline=\$\(\( \$\(date \+%s\) \+ \d+ \)\)$/gm, () => {
         deadlines += 1;
-        return `deadline=$(( $(date +%s%3N) + ${deadlines === 1 ? this.waitSeconds * 1000 : 10000} ))`;
+        return `polls=0; max_polls=${deadlines === 1 ? this.waitPolls : EFFECT_WAIT_POLLS}`;
       })
-      .split('[ "$(date +%s)" -ge "$deadline" ]')
-      .join('[ "$(date +%s%3N)" -ge "$deadline" ]')
-      .replace(/^    sleep \d+$/m, '    sleep 0.2')
-      .replace(/^deadline=\$\(\(SECONDS \+ \d+\)\)$/m, `deadline=$((SECONDS + ${this.waitSeconds}))`)
-      .replace(/^  sleep \d+$/m, '  sleep 0.2');
+      .split('    if [ "$(date +%s)" -ge "$deadline" ]; then')
+      .join('    if polls=$((polls + 1)); [ "$polls" -gt "$max_polls" ]; then')
+      .replace(/^ {4}sleep \d+$/m, '    :')
+      // The tablets' preStop hand-off: tried as often as a Job's wait polls.
+      .replace(/^deadline=\$\(\(SECONDS \+ \d+\)\)$/m, `polls=0; max_polls=${this.waitPolls}`)
+      .split('  if [ "$SECONDS" -ge "$deadline" ]; then')
+      .join('  if polls=$((polls + 1)); [ "$polls" -gt "$max_polls" ]; then')
+      .replace(/^ {2}sleep \d+$/m, '  :');
     const before = this.state.calls.length;
     // curl is the fake's: the Kubernetes API of the simulated cluster.
     const env = { ...process.env, PATH: `${this.binDir}:${process.env.PATH}`, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
@@ -302,6 +307,9 @@ export class FakeCluster {
     };
   }
 }
+
+/** The failed polls of a Job's wait for the effect of its commands (the copy) before it gives up. */
+const EFFECT_WAIT_POLLS = 50;
 
 /** The read-only commands the Jobs' checks run, of vtctlclient (v9) and vtctldclient (v22). */
 const READ_ONLY =

@@ -19,7 +19,6 @@ import * as path from 'path';
 import { containerPort, expandKubernetesVars, httpGet, runProcess } from './real-etcd';
 
 /** A Kubernetes object as parsed from YAML. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KubeObject = any;
 
 /** The root filesystem and configuration of one container image. */
