@@ -1,14 +1,21 @@
+// The public API, re-exported from the layers of lib/. Each layer imports only itself and the
+// layers before it (test/layering.test.ts): the shared vocabulary in lib/ itself with the private
+// helpers of internal/, then the command Jobs (jobs/), the components (constructs/) and the
+// resharding flows (flows/).
 export * from './release';
-export * from './backup-storage';
-export * from './etcd-cell';
-export * from './vtctld';
-export * from './tablet-shard';
-export * from './vtgate';
-export * from './job-condition';
-export * from './vtctl-job';
-export * from './vtworker-job';
-export * from './vtworker-resharding';
-export * from './vtorc';
-export * from './vreplication-resharding';
 export * from './key-range';
 export * from './workload-options';
+export * from './backup-storage';
+export * from './interfaces';
+export * from './topology-server';
+export * from './jobs/job-condition';
+export * from './jobs/vtctl-job';
+export * from './jobs/vtworker-job';
+export * from './jobs/add-cell-info-job';
+export * from './constructs/etcd-cell';
+export * from './constructs/vtctld';
+export * from './constructs/tablet-shard';
+export * from './constructs/vtgate';
+export * from './constructs/vtorc';
+export * from './flows/vtworker-resharding';
+export * from './flows/vreplication-resharding';

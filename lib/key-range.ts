@@ -1,4 +1,4 @@
-import { keyRangeOf, validateShardName } from './names';
+import { keyRangeOf, validateShardName } from './internal/names';
 
 /** The most shards `KeyRange.equalShards` and `KeyRange.equalShardsOf` make. */
 const MAX_COUNT = 65536;

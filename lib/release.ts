@@ -413,9 +413,13 @@ export class VitessRelease {
     return `${this.topoCellRootPrefix}${cell}`;
   }
 
-  /** A topology server address as this release's flags and commands expect it. */
+  /**
+   * A topology server address (`host:port`, or a comma-separated list of them) as this release's
+   * flags and commands expect it: with `http://` before each `host:port` where the release's
+   * addresses carry a scheme, else as it is.
+   */
   public topoServerAddress(hostPort: string): string {
-    return this.topoAddressScheme ? `http://${hostPort}` : hostPort;
+    return this.topoAddressScheme ? hostPort.split(',').map((address) => `http://${address}`).join(',') : hostPort;
   }
 
   /**

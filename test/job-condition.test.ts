@@ -4,8 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { BackupStorage, JobCondition, ServedType, VitessRelease, VtctlJob } from '../lib';
-import { CommandCheck, commandChecks } from '../lib/job-condition';
-import { renderScript } from '../lib/job-script';
+import { CommandCheck, commandChecks } from '../lib/jobs/job-condition';
+import { renderScript } from '../lib/jobs/job-script';
 
 /** The single command check of a condition. */
 function render(condition: JobCondition, release = VitessRelease.V9_0): CommandCheck {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { JobCondition, VitessRelease } from '../lib';
-import { clientPrefix, renderScript } from '../lib/job-script';
+import { clientPrefix, renderScript } from '../lib/jobs/job-script';
 
 describe('the command Job script', () => {
   const release = VitessRelease.V9_0;

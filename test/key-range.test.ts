@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { KeyRange } from '../lib';
-import { compareShardStarts, validateKeyRangeTiling, validateShardName } from '../lib/names';
+import { compareShardStarts, validateKeyRangeTiling, validateShardName } from '../lib/internal/names';
 
 /** A shard name's two bounds, read with a pattern of this test's own ('0' and '-' are the full range). */
 function bounds(shard: string): { start: string; end: string } {

@@ -9,7 +9,7 @@ import {
   validateKeyRangeTiling,
   validateObjectName,
   validateShardName,
-} from '../lib/names';
+} from '../lib/internal/names';
 
 describe('names', () => {
   test('tablet aliases pad the UID to 10 digits', () => {

@@ -26,7 +26,7 @@ import {
   validateResources,
   vitessPodSecurityContext,
   workloadPodSpec,
-} from '../lib/pod';
+} from '../lib/internal/pod';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { container, findObject, testChart } from './util/synth';
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { shellCommand, shellQuote } from '../lib/shell';
+import { shellCommand, shellQuote } from '../lib/internal/shell';
 
 describe('shell quoting', () => {
   test('leaves plain words bare', () => {

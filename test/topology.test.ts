@@ -1,5 +1,5 @@
 import { EtcdCell, VitessRelease } from '../lib';
-import { topologyFlags } from '../lib/topology';
+import { topologyFlags } from '../lib/internal/topology';
 import { testChart } from './util/synth';
 
 test('the global topology flags of the guide release', () => {

@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
-import { BackupStorage } from './backup-storage';
-import { validateCellName, validateDataKey, validateKeyspaceName, validateShardName, validateSubdomainName } from './names';
-import { VitessRelease, VtctlClient } from './release';
+import type { BackupStorage } from '../backup-storage';
+import { validateCellName, validateDataKey, validateKeyspaceName, validateShardName, validateSubdomainName } from '../internal/names';
+import { VitessRelease, VtctlClient } from '../release';
 
 /**
  * A state of the cluster that a command Job can wait for, or take as "already done", checked by

@@ -1,7 +1,7 @@
 // Checks shared by the resharding flows. Not part of the public API.
-import { compareShardStarts, validateKeyRangeTiling } from './names';
-import { VitessRelease } from './release';
-import { TabletShard } from './tablet-shard';
+import type { TabletShard } from '../constructs/tablet-shard';
+import { compareShardStarts, validateKeyRangeTiling } from '../internal/names';
+import type { VitessRelease } from '../release';
 
 /**
  * Throws unless the source and targets run `release`, the targets are in the source's keyspace and

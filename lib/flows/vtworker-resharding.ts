@@ -1,16 +1,15 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { EtcdCell } from './etcd-cell';
-import { k8s } from '../imports/k8s';
-import { JobCondition, ServedType } from './job-condition';
-import { OUTCOME_SUCCEEDED, createConfigMapAccount } from './job-script';
-import { claimObjectName, keyspaceObjectName, shardLabel, validateObjectName } from './names';
-import { APP_LABEL } from './pod';
+import { k8s } from '../../imports/k8s';
+import type { TabletShard } from '../constructs/tablet-shard';
+import type { ITopologyServer, IVtctld } from '../interfaces';
+import { claimObjectName, keyspaceObjectName, shardLabel, validateObjectName } from '../internal/names';
+import { APP_LABEL } from '../internal/pod';
+import { JobCondition, ServedType } from '../jobs/job-condition';
+import { OUTCOME_SUCCEEDED, createConfigMapAccount } from '../jobs/job-script';
+import { VtctlJob } from '../jobs/vtctl-job';
+import { VtworkerJob } from '../jobs/vtworker-job';
 import { validateReshardingShards } from './resharding';
-import { TabletShard } from './tablet-shard';
-import { VtctlJob } from './vtctl-job';
-import { IVtctld } from './vtctld';
-import { VtworkerJob } from './vtworker-job';
 
 /**
  * Props of {@link VtworkerResharding}.
@@ -18,8 +17,11 @@ import { VtworkerJob } from './vtworker-job';
 export interface VtworkerReshardingProps {
   /** The cluster's vtctld; its release must ship vtworker (Vitess before v15). */
   readonly vtctld: IVtctld;
-  /** The etcd cluster of the global topology (vtworker reads it). */
-  readonly globalTopology: EtcdCell;
+  /**
+   * The global topology, which vtworker reads: its {@link EtcdCell}, or
+   * {@link TopologyServer.fromAddress} for an etcd cluster that the library does not run.
+   */
+  readonly globalTopology: ITopologyServer;
   /** The shard to split, e.g. `test_keyspace/0`. */
   readonly source: TabletShard;
   /**

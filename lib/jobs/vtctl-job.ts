@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import { CommandJobOptions } from './job-condition';
+import { k8s } from '../../imports/k8s';
+import type { IVtctld } from '../interfaces';
+import { validateObjectName } from '../internal/names';
+import { resources, validateResources } from '../internal/pod';
+import type { CommandJobOptions } from './job-condition';
 import { clientPrefix, createCommandJob } from './job-script';
-import { validateObjectName } from './names';
-import { resources, validateResources } from './pod';
-import { IVtctld } from './vtctld';
 
 /**
  * Props of {@link VtctlJob}.

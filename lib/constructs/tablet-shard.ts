@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import { BackupStorage } from './backup-storage';
-import { EtcdCell } from './etcd-cell';
+import { k8s } from '../../imports/k8s';
+import type { BackupStorage } from '../backup-storage';
+import type { ITopologyServer, IVtctld } from '../interfaces';
 import {
   MAX_TABLET_UID,
   claimObjectName,
@@ -17,9 +17,10 @@ import {
   validateDataKey,
   validateKeyRangeCover,
   validateSubdomainName,
-} from './names';
+} from '../internal/names';
 import {
   APP_LABEL,
+  DAEMON_READINESS_TIMING,
   TMP_MOUNT,
   TMP_VOLUME,
   VITESS_PODS,
@@ -28,21 +29,17 @@ import {
   httpProbe,
   ingressRule,
   resources,
-  restrictedContainerSecurityContext,
-  scrapeAnnotations,
-  spreadConstraints,
   validateQuantity,
   validateResources,
-  workloadPodSpec,
-} from './pod';
-import { VitessRelease, VtctlClient } from './release';
-import { topologyFlags } from './topology';
-import { IVtctld } from './vtctld';
-import { JobCondition, ServedType } from './job-condition';
-import { VtctlJob } from './vtctl-job';
-import { clientPrefix } from './job-script';
-import { shellCommand } from './shell';
-import { WorkloadOptions } from './workload-options';
+} from '../internal/pod';
+import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
+import { shellCommand } from '../internal/shell';
+import { topologyFlags } from '../internal/topology';
+import { JobCondition, ServedType } from '../jobs/job-condition';
+import { clientPrefix } from '../jobs/job-script';
+import { VtctlJob } from '../jobs/vtctl-job';
+import { VitessRelease, VtctlClient } from '../release';
+import type { WorkloadOptions } from '../workload-options';
 
 /** vttablet's HTTP port (the legacy Kubernetes example's). */
 export const VTTABLET_WEB_PORT = 15002;
@@ -120,8 +117,11 @@ export interface TabletShardProps extends WorkloadOptions {
    * @default VitessRelease.V9_0 (the source guide's release)
    */
   readonly release?: VitessRelease;
-  /** The etcd cluster of the global topology. */
-  readonly globalTopology: EtcdCell;
+  /**
+   * The global topology: its {@link EtcdCell}, or {@link TopologyServer.fromAddress} for an etcd
+   * cluster that the library does not run.
+   */
+  readonly globalTopology: ITopologyServer;
   /**
    * The vtctld that a stopping replica asks to move the primary role away from it
    * (`PlannedReparentShard` avoiding itself, a preStop hook), so that deleting or evicting the
@@ -328,7 +328,6 @@ export class TabletShard extends Construct {
       },
     });
 
-    const podSpecOptions = workloadPodSpec('TabletShard', props);
     const myCnfName = `${serviceName}-mycnf`;
     if (myCnf !== undefined) {
       new k8s.KubeConfigMap(this, 'MyCnf', {
@@ -396,80 +395,69 @@ export class TabletShard extends Construct {
           selector: { matchLabels: { app: 'vitess', component: 'vttablet', tablet: alias } },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
           updateStrategy: { type: 'OnDelete' },
-          template: {
-            metadata: { labels, annotations: scrapeAnnotations(VTTABLET_WEB_PORT) },
-            spec: {
-              automountServiceAccountToken: false,
-              ...podSpecOptions,
-              topologySpreadConstraints: spreadConstraints(shardSelector),
-              terminationGracePeriodSeconds: TABLET_GRACE_SECONDS,
-              containers: [
-                {
-                  name: 'vttablet',
-                  image: release.image,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['/vt/bin/vttablet'],
-                  args: vttabletArgs,
-                  env: hostname.env,
-                  ports: [
-                    { name: 'web', containerPort: VTTABLET_WEB_PORT },
-                    { name: 'grpc', containerPort: VTTABLET_GRPC_PORT },
-                  ],
-                  // A restore from backup can take long: up to an hour before liveness applies.
-                  startupProbe: httpProbe('/debug/vars', VTTABLET_WEB_PORT, {
-                    periodSeconds: 10,
-                    timeoutSeconds: 5,
-                    failureThreshold: 360,
-                  }),
-                  readinessProbe: httpProbe('/healthz', VTTABLET_WEB_PORT, {
-                    periodSeconds: 10,
-                    timeoutSeconds: 5,
-                    failureThreshold: 3,
-                  }),
-                  livenessProbe: httpProbe('/debug/vars', VTTABLET_WEB_PORT, {
-                    periodSeconds: 10,
-                    timeoutSeconds: 10,
-                    failureThreshold: 30,
-                  }),
-                  lifecycle: handOff ? { preStop: handOff } : undefined,
-                  resources: props.vttabletResources ?? resources('250m', '256Mi', '1Gi'),
-                  securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts: [dataMount, TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
+          template: vitessPodTemplate('TabletShard', props, {
+            labels,
+            metricsPort: VTTABLET_WEB_PORT,
+            spreadAcross: shardSelector,
+            terminationGracePeriodSeconds: TABLET_GRACE_SECONDS,
+            containers: [
+              {
+                name: 'vttablet',
+                image: release.image,
+                command: ['/vt/bin/vttablet'],
+                args: vttabletArgs,
+                env: hostname.env,
+                ports: [
+                  { name: 'web', containerPort: VTTABLET_WEB_PORT },
+                  { name: 'grpc', containerPort: VTTABLET_GRPC_PORT },
+                ],
+                // A restore from backup can take long: up to an hour before liveness applies.
+                startupProbe: httpProbe('/debug/vars', VTTABLET_WEB_PORT, {
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 360,
+                }),
+                readinessProbe: httpProbe('/healthz', VTTABLET_WEB_PORT, DAEMON_READINESS_TIMING),
+                livenessProbe: httpProbe('/debug/vars', VTTABLET_WEB_PORT, {
+                  periodSeconds: 10,
+                  timeoutSeconds: 10,
+                  failureThreshold: 30,
+                }),
+                lifecycle: handOff ? { preStop: handOff } : undefined,
+                resources: props.vttabletResources ?? resources('250m', '256Mi', '1Gi'),
+                volumeMounts: [dataMount, TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
+              },
+              {
+                name: 'mysql',
+                image: release.image,
+                command: ['/vt/bin/mysqlctld'],
+                args: mysqlctldArgs,
+                env: myCnf !== undefined ? [{ name: 'EXTRA_MY_CNF', value: `${EXTRA_MY_CNF_DIR}/extra.cnf` }] : undefined,
+                ports: [{ name: 'mysql', containerPort: MYSQL_PORT }],
+                readinessProbe: {
+                  tcpSocket: { port: k8s.IntOrString.fromNumber(MYSQL_PORT) },
+                  periodSeconds: 2,
+                  timeoutSeconds: 1,
+                  failureThreshold: 3,
                 },
-                {
-                  name: 'mysql',
-                  image: release.image,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['/vt/bin/mysqlctld'],
-                  args: mysqlctldArgs,
-                  env: myCnf !== undefined ? [{ name: 'EXTRA_MY_CNF', value: `${EXTRA_MY_CNF_DIR}/extra.cnf` }] : undefined,
-                  ports: [{ name: 'mysql', containerPort: MYSQL_PORT }],
-                  readinessProbe: {
-                    tcpSocket: { port: k8s.IntOrString.fromNumber(MYSQL_PORT) },
-                    periodSeconds: 2,
-                    timeoutSeconds: 1,
-                    failureThreshold: 3,
-                  },
-                  lifecycle: { preStop: waitForVttabletHook() },
-                  resources: props.mysqldResources ?? resources('500m', '1Gi', '1Gi'),
-                  securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts: [
-                    dataMount,
-                    TMP_MOUNT,
-                    ...(backup ? [backup.volumeMount] : []),
-                    ...(myCnf !== undefined ? [{ name: 'mycnf', mountPath: EXTRA_MY_CNF_DIR, readOnly: true }] : []),
-                    ...(initDbSqlVolume !== undefined ? [{ name: initDbSqlVolume.name, mountPath: INIT_DB_SQL_DIR, readOnly: true }] : []),
-                  ],
-                },
-              ],
-              volumes: [
-                TMP_VOLUME,
-                ...(backup ? [backup.volume] : []),
-                ...(myCnf !== undefined ? [{ name: 'mycnf', configMap: { name: myCnfName } }] : []),
-                ...(initDbSqlVolume !== undefined ? [initDbSqlVolume] : []),
-              ],
-            },
-          },
+                lifecycle: { preStop: waitForVttabletHook() },
+                resources: props.mysqldResources ?? resources('500m', '1Gi', '1Gi'),
+                volumeMounts: [
+                  dataMount,
+                  TMP_MOUNT,
+                  ...(backup ? [backup.volumeMount] : []),
+                  ...(myCnf !== undefined ? [{ name: 'mycnf', mountPath: EXTRA_MY_CNF_DIR, readOnly: true }] : []),
+                  ...(initDbSqlVolume !== undefined ? [{ name: initDbSqlVolume.name, mountPath: INIT_DB_SQL_DIR, readOnly: true }] : []),
+                ],
+              },
+            ],
+            volumes: [
+              TMP_VOLUME,
+              ...(backup ? [backup.volume] : []),
+              ...(myCnf !== undefined ? [{ name: 'mycnf', configMap: { name: myCnfName } }] : []),
+              ...(initDbSqlVolume !== undefined ? [initDbSqlVolume] : []),
+            ],
+          }),
           volumeClaimTemplates: [
             {
               metadata: { name: 'vtdataroot', labels },
@@ -486,13 +474,7 @@ export class TabletShard extends Construct {
     }
     this.tablets = tablets;
 
-    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: { name: serviceName, labels: shardLabels },
-      spec: {
-        maxUnavailable: k8s.IntOrString.fromNumber(1),
-        selector: { matchLabels: shardSelector },
-      },
-    });
+    createDisruptionBudget(this, serviceName, shardLabels, shardSelector);
 
     if (props.networkPolicy ?? true) {
       createNetworkPolicy(this, serviceName, shardLabels, shardSelector, [

@@ -1,8 +1,14 @@
 // The bash script and the Job object of command Jobs. Not part of the public API.
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import { BackupStorage } from './backup-storage';
+import { k8s } from '../../imports/k8s';
+import type { BackupStorage } from '../backup-storage';
+import type { IVtctld, JobPodOptions } from '../interfaces';
+import { claimObjectName, validateDataKey, validateObjectName } from '../internal/names';
+import { APP_LABEL, TMP_MOUNT, TMP_VOLUME } from '../internal/pod';
+import { vitessPodTemplate } from '../internal/pod-skeleton';
+import { shellCommand, shellQuote } from '../internal/shell';
+import type { VitessRelease } from '../release';
 import {
   CommandJobOptions,
   ConditionCheck,
@@ -12,11 +18,6 @@ import {
   commandChecks,
   configMapChecks,
 } from './job-condition';
-import { APP_LABEL, TMP_MOUNT, TMP_VOLUME, restrictedContainerSecurityContext, workloadPodSpec } from './pod';
-import { claimObjectName, validateDataKey, validateObjectName } from './names';
-import { VitessRelease } from './release';
-import { shellCommand, shellQuote } from './shell';
-import { IVtctld, JobPodOptions } from './vtctld';
 
 /** How long one check command may take. */
 const CHECK_TIMEOUT_SECONDS = 30;
@@ -394,29 +395,22 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     spec: {
       backoffLimit: spec.backoffLimit,
       ttlSecondsAfterFinished: (options.ttlAfterFinished ?? Duration.days(1)).toSeconds(),
-      template: {
-        metadata: { labels },
-        spec: {
-          restartPolicy: 'Never',
-          ...(options.serviceAccountName !== undefined
-            ? { serviceAccountName: options.serviceAccountName, automountServiceAccountToken: true }
-            : { automountServiceAccountToken: false }),
-          ...workloadPodSpec(spec.context, jobPodOptions(spec.vtctld.jobOptions)),
-          containers: [
-            {
-              name: spec.containerName,
-              image: release.image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/bash', '-c', script],
-              ports: spec.ports,
-              resources: spec.resources,
-              securityContext: restrictedContainerSecurityContext(),
-              volumeMounts: [TMP_MOUNT, ...backupMounts],
-            },
-          ],
-          volumes: [TMP_VOLUME, ...backupVolumes],
-        },
-      },
+      template: vitessPodTemplate(spec.context, jobPodOptions(spec.vtctld.jobOptions), {
+        labels,
+        restartPolicy: 'Never',
+        serviceAccountName: options.serviceAccountName,
+        containers: [
+          {
+            name: spec.containerName,
+            image: release.image,
+            command: ['/bin/bash', '-c', script],
+            ports: spec.ports,
+            resources: spec.resources,
+            volumeMounts: [TMP_MOUNT, ...backupMounts],
+          },
+        ],
+        volumes: [TMP_VOLUME, ...backupVolumes],
+      }),
     },
   });
 }

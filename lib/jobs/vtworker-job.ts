@@ -1,8 +1,6 @@
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import { EtcdCell } from './etcd-cell';
-import { CommandJobOptions } from './job-condition';
-import { createCommandJob } from './job-script';
+import { k8s } from '../../imports/k8s';
+import type { ITopologyServer, IVtctld } from '../interfaces';
 import {
   keyspaceObjectName,
   shardLabel,
@@ -10,10 +8,11 @@ import {
   validateKeyspaceName,
   validateObjectName,
   validateShardName,
-} from './names';
-import { resources, validateResources } from './pod';
-import { topologyFlags } from './topology';
-import { IVtctld } from './vtctld';
+} from '../internal/names';
+import { resources, validateResources } from '../internal/pod';
+import { topologyFlags } from '../internal/topology';
+import type { CommandJobOptions } from './job-condition';
+import { createCommandJob } from './job-script';
 
 /** vtworker's HTTP status port in batch mode (the legacy example's). */
 export const VTWORKER_WEB_PORT = 15003;
@@ -26,8 +25,11 @@ export interface VtworkerJobProps extends CommandJobOptions {
    * The cluster's vtctld: the Job runs its release's image, and checks its preconditions through it.
    */
   readonly vtctld: IVtctld;
-  /** The etcd cluster of the global topology. */
-  readonly globalTopology: EtcdCell;
+  /**
+   * The global topology: its {@link EtcdCell}, or {@link TopologyServer.fromAddress} for an etcd
+   * cluster that the library does not run.
+   */
+  readonly globalTopology: ITopologyServer;
   /** The cell vtworker runs in (its `-cell` flag); it reads the rdonly tablets of this cell. */
   readonly cell: string;
   /**

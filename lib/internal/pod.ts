@@ -1,9 +1,9 @@
 // Pod and container building blocks shared by the constructs. Not part of the public API.
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
+import { k8s } from '../../imports/k8s';
 import { validateSubdomainName } from './names';
 import { shellQuote } from './shell';
-import { UserIds, WorkloadOptions } from './workload-options';
+import { UserIds, WorkloadOptions } from '../workload-options';
 
 /** The numeric UID and GID of the `vitess` user in the vitess/lite images. */
 export const VITESS_USER_ID = 999;

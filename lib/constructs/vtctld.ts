@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import { BackupStorage } from './backup-storage';
-import { EtcdCell } from './etcd-cell';
-import { claimObjectName, validateCellName, validateObjectName } from './names';
+import { k8s } from '../../imports/k8s';
+import type { BackupStorage } from '../backup-storage';
+import type { ITopologyServer, IVtctld, JobPodOptions } from '../interfaces';
+import { claimObjectName, validateCellName, validateObjectName } from '../internal/names';
 import {
   APP_LABEL,
   TMP_MOUNT,
@@ -13,39 +13,17 @@ import {
   debugHealthBodyProbe,
   ingressRule,
   resources,
-  restrictedContainerSecurityContext,
-  scrapeAnnotations,
-  spreadConstraints,
   validateResources,
-  workloadPodSpec,
-} from './pod';
-import { VitessRelease, VtctlClient } from './release';
-import { topologyFlags } from './topology';
-import { WorkloadOptions } from './workload-options';
+} from '../internal/pod';
+import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
+import { topologyFlags } from '../internal/topology';
+import { VitessRelease, VtctlClient } from '../release';
+import type { WorkloadOptions } from '../workload-options';
 
 /** vtctld's HTTP port (web UI and `/api`). */
 export const VTCTLD_WEB_PORT = 15000;
 /** vtctld's gRPC port (vtctlclient and vtctldclient). */
 export const VTCTLD_GRPC_PORT = 15999;
-
-/**
- * What command Jobs need to know about a vtctld: the release it runs and where its gRPC port is.
- */
-export interface IVtctld {
-  /** The Vitess release vtctld runs; command Jobs run the same image. */
-  readonly release: VitessRelease;
-  /** `host:port` of vtctld's gRPC service, e.g. `vtctld:15999`. */
-  readonly grpcAddress: string;
-  /**
-   * The pod options of the command Jobs that talk to this vtctld (node selector, tolerations,
-   * priority class, image pull secrets, user IDs; not affinity).
-   * @default - none: the defaults of {@link WorkloadOptions}
-   */
-  readonly jobOptions?: JobPodOptions;
-}
-
-/** The pod options of command Jobs: {@link WorkloadOptions} without affinity and NetworkPolicy. */
-export type JobPodOptions = Omit<WorkloadOptions, 'affinity' | 'networkPolicy'>;
 
 /**
  * Props of {@link Vtctld}.
@@ -56,8 +34,11 @@ export interface VtctldProps extends WorkloadOptions {
    * @default VitessRelease.V9_0 (the source guide's release)
    */
   readonly release?: VitessRelease;
-  /** The etcd cluster of the global topology. */
-  readonly globalTopology: EtcdCell;
+  /**
+   * The global topology: its {@link EtcdCell}, or {@link TopologyServer.fromAddress} for an etcd
+   * cluster that the library does not run.
+   */
+  readonly globalTopology: ITopologyServer;
   /**
    * The cell vtctld runs in (its `-cell` flag, which releases without
    * {@link VitessRelease.vtctldCellFlag}, v24 on, are not given).
@@ -129,7 +110,6 @@ export class Vtctld extends Construct implements IVtctld {
     this.webAddress = `${this.name}:${VTCTLD_WEB_PORT}`;
 
     const release = this.release;
-    const podSpecOptions = workloadPodSpec('Vtctld', props);
     this.jobOptions = {
       nodeSelector: props.nodeSelector,
       tolerations: props.tolerations,
@@ -158,47 +138,39 @@ export class Vtctld extends Construct implements IVtctld {
       spec: {
         replicas,
         selector: { matchLabels: selector },
-        template: {
-          metadata: { labels, annotations: scrapeAnnotations(VTCTLD_WEB_PORT) },
-          spec: {
-            automountServiceAccountToken: false,
-            ...podSpecOptions,
-            topologySpreadConstraints: spreadConstraints(selector),
-            containers: [
-              {
-                name: 'vtctld',
-                image: release.image,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/vt/bin/vtctld'],
-                args: [
-                  ...topologyFlags(release, props.globalTopology),
-                  ...(release.vtctldCellFlag ? [release.flag('cell', props.cell)] : []),
-                  release.flag('port', VTCTLD_WEB_PORT),
-                  release.flag('grpc_port', VTCTLD_GRPC_PORT),
-                  release.flag('service_map', vtctldServices(release).join(',')),
-                  ...(backup ? backup.flags(release) : []),
-                  ...release.logFlags(),
-                ],
-                ports: [
-                  { name: 'web', containerPort: VTCTLD_WEB_PORT },
-                  { name: 'grpc', containerPort: VTCTLD_GRPC_PORT },
-                ],
-                ...daemonProbes(VTCTLD_WEB_PORT, debugHealthBodyProbe(VTCTLD_WEB_PORT)),
-                resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
-                securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
-              },
-            ],
-            volumes: [TMP_VOLUME, ...(backup ? [backup.volume] : [])],
-          },
-        },
+        template: vitessPodTemplate('Vtctld', props, {
+          labels,
+          metricsPort: VTCTLD_WEB_PORT,
+          spreadAcross: selector,
+          containers: [
+            {
+              name: 'vtctld',
+              image: release.image,
+              command: ['/vt/bin/vtctld'],
+              args: [
+                ...topologyFlags(release, props.globalTopology),
+                ...(release.vtctldCellFlag ? [release.flag('cell', props.cell)] : []),
+                release.flag('port', VTCTLD_WEB_PORT),
+                release.flag('grpc_port', VTCTLD_GRPC_PORT),
+                release.flag('service_map', vtctldServices(release).join(',')),
+                ...(backup ? backup.flags(release) : []),
+                ...release.logFlags(),
+              ],
+              ports: [
+                { name: 'web', containerPort: VTCTLD_WEB_PORT },
+                { name: 'grpc', containerPort: VTCTLD_GRPC_PORT },
+              ],
+              ...daemonProbes(VTCTLD_WEB_PORT, debugHealthBodyProbe(VTCTLD_WEB_PORT)),
+              resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
+              volumeMounts: [TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
+            },
+          ],
+          volumes: [TMP_VOLUME, ...(backup ? [backup.volume] : [])],
+        }),
       },
     });
 
-    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: { name: this.name, labels },
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-    });
+    createDisruptionBudget(this, this.name, labels, selector);
 
     if (props.networkPolicy ?? true) {
       createNetworkPolicy(this, this.name, labels, selector, [

@@ -1,22 +1,12 @@
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import { EtcdCell } from './etcd-cell';
-import { claimObjectName, validateKeyspaceName, validateObjectName } from './names';
-import {
-  APP_LABEL,
-  TMP_MOUNT,
-  TMP_VOLUME,
-  daemonProbes,
-  debugHealthStatusProbe,
-  resources,
-  restrictedContainerSecurityContext,
-  scrapeAnnotations,
-  validateResources,
-  workloadPodSpec,
-} from './pod';
-import { VitessRelease } from './release';
-import { topologyFlags } from './topology';
-import { WorkloadOptions } from './workload-options';
+import { k8s } from '../../imports/k8s';
+import type { ITopologyServer } from '../interfaces';
+import { claimObjectName, validateKeyspaceName, validateObjectName } from '../internal/names';
+import { APP_LABEL, TMP_MOUNT, TMP_VOLUME, daemonProbes, debugHealthStatusProbe, resources, validateResources } from '../internal/pod';
+import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
+import { topologyFlags } from '../internal/topology';
+import type { VitessRelease } from '../release';
+import type { WorkloadOptions } from '../workload-options';
 
 /** VTOrc's HTTP port (its API, `/debug/health` and `/debug/vars`). */
 export const VTORC_WEB_PORT = 15000;
@@ -30,8 +20,11 @@ const FIRST_VTORC_RELEASE = 16;
 export interface VtorcProps extends WorkloadOptions {
   /** The Vitess release (v16 or later: earlier releases elect primaries with vtctl commands). */
   readonly release: VitessRelease;
-  /** The etcd cluster of the global topology. */
-  readonly globalTopology: EtcdCell;
+  /**
+   * The global topology: its {@link EtcdCell}, or {@link TopologyServer.fromAddress} for an etcd
+   * cluster that the library does not run.
+   */
+  readonly globalTopology: ITopologyServer;
   /**
    * The keyspaces VTOrc watches (`--clusters_to_watch`). VTOrc only manages keyspaces that have a
    * durability policy (`CreateKeyspace --durability-policy`).
@@ -87,39 +80,32 @@ export class Vtorc extends Construct {
       spec: {
         replicas: 1,
         selector: { matchLabels: selector },
-        template: {
-          metadata: { labels, annotations: scrapeAnnotations(VTORC_WEB_PORT) },
-          spec: {
-            automountServiceAccountToken: false,
-            ...workloadPodSpec('Vtorc', props),
-            containers: [
-              {
-                name: 'vtorc',
-                image: release.image,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/vt/bin/vtorc'],
-                args: [
-                  ...topologyFlags(release, props.globalTopology),
-                  release.flag('port', VTORC_WEB_PORT),
-                  ...(keyspaces.length > 0 ? [release.flag('clusters_to_watch', keyspaces.join(','))] : []),
-                  ...release.logFlags(),
-                ],
-                ports: [{ name: 'web', containerPort: VTORC_WEB_PORT }],
-                ...daemonProbes(VTORC_WEB_PORT, debugHealthStatusProbe(VTORC_WEB_PORT), '/debug/liveness'),
-                resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
-                securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [TMP_MOUNT],
-              },
-            ],
-            volumes: [TMP_VOLUME],
-          },
-        },
+        // One replica: no spread across nodes and zones.
+        template: vitessPodTemplate('Vtorc', props, {
+          labels,
+          metricsPort: VTORC_WEB_PORT,
+          containers: [
+            {
+              name: 'vtorc',
+              image: release.image,
+              command: ['/vt/bin/vtorc'],
+              args: [
+                ...topologyFlags(release, props.globalTopology),
+                release.flag('port', VTORC_WEB_PORT),
+                ...(keyspaces.length > 0 ? [release.flag('clusters_to_watch', keyspaces.join(','))] : []),
+                ...release.logFlags(),
+              ],
+              ports: [{ name: 'web', containerPort: VTORC_WEB_PORT }],
+              ...daemonProbes(VTORC_WEB_PORT, debugHealthStatusProbe(VTORC_WEB_PORT), '/debug/liveness'),
+              resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
+              volumeMounts: [TMP_MOUNT],
+            },
+          ],
+          volumes: [TMP_VOLUME],
+        }),
       },
     });
 
-    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: { name: this.name, labels },
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-    });
+    createDisruptionBudget(this, this.name, labels, selector);
   }
 }

@@ -1,8 +1,8 @@
 import { isIPv4, isIPv6 } from 'net';
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
-import { EtcdCell } from './etcd-cell';
-import { claimObjectName, validateCellName, validateObjectName } from './names';
+import { k8s } from '../../imports/k8s';
+import type { ITopologyServer } from '../interfaces';
+import { claimObjectName, validateCellName, validateObjectName } from '../internal/names';
 import {
   APP_LABEL,
   DAEMON_READINESS_TIMING,
@@ -13,15 +13,12 @@ import {
   httpBodyProbe,
   ingressRule,
   resources,
-  restrictedContainerSecurityContext,
-  scrapeAnnotations,
-  spreadConstraints,
   validateResources,
-  workloadPodSpec,
-} from './pod';
-import { VitessRelease } from './release';
-import { topologyFlags } from './topology';
-import { WorkloadOptions } from './workload-options';
+} from '../internal/pod';
+import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
+import { topologyFlags } from '../internal/topology';
+import { VitessRelease } from '../release';
+import type { WorkloadOptions } from '../workload-options';
 
 /** vtgate's HTTP port (the legacy Kubernetes example's). */
 export const VTGATE_WEB_PORT = 15001;
@@ -119,8 +116,11 @@ export interface VtgateProps extends WorkloadOptions {
    * @default VitessRelease.V9_0 (the source guide's release)
    */
   readonly release?: VitessRelease;
-  /** The etcd cluster of the global topology. */
-  readonly globalTopology: EtcdCell;
+  /**
+   * The global topology: its {@link EtcdCell}, or {@link TopologyServer.fromAddress} for an etcd
+   * cluster that the library does not run.
+   */
+  readonly globalTopology: ITopologyServer;
   /** The cell vtgate serves (its `-cell` flag). */
   readonly cell: string;
   /**
@@ -321,63 +321,52 @@ export class Vtgate extends Construct {
       spec: {
         replicas,
         selector: { matchLabels: selector },
-        template: {
-          metadata: { labels, annotations: scrapeAnnotations(VTGATE_WEB_PORT) },
-          spec: {
-            automountServiceAccountToken: false,
-            ...workloadPodSpec('Vtgate', props),
-            topologySpreadConstraints: spreadConstraints(selector),
-            containers: [
-              {
-                name: 'vtgate',
-                image: release.image,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/vt/bin/vtgate'],
-                args: [
-                  ...topologyFlags(release, props.globalTopology),
-                  release.flag('cell', props.cell),
-                  release.flag('cells_to_watch', cellsToWatch.join(',')),
-                  release.flag('tablet_types_to_wait', `${primary},REPLICA`),
-                  ...(release.vtgateGatewayFlag ? [release.flag('gateway_implementation', 'discoverygateway')] : []),
-                  ...bufferArgs,
-                  release.flag('port', VTGATE_WEB_PORT),
-                  release.flag('grpc_port', VTGATE_GRPC_PORT),
-                  release.flag('mysql_server_port', VTGATE_MYSQL_PORT),
-                  release.flag('service_map', 'grpc-vtgateservice'),
-                  release.flag('mysql_auth_server_impl', 'static'),
-                  release.flag('mysql_auth_server_static_file', `${AUTH_MOUNT_PATH}/users.json`),
-                  ...release.logFlags(),
-                ],
-                ports: [
-                  { name: 'web', containerPort: VTGATE_WEB_PORT },
-                  { name: 'grpc', containerPort: VTGATE_GRPC_PORT },
-                  { name: 'mysql', containerPort: VTGATE_MYSQL_PORT },
-                ],
-                ...daemonProbes(
-                  VTGATE_WEB_PORT,
-                  httpBodyProbe(VTGATE_WEB_PORT, '/debug/vars', SERVING_TABLETS_PATTERN, DAEMON_READINESS_TIMING),
-                ),
-                resources: props.resources ?? resources('500m', '512Mi', '512Mi'),
-                securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [TMP_MOUNT, { name: 'mysql-auth', mountPath: AUTH_MOUNT_PATH, readOnly: true }],
-              },
-            ],
-            volumes: [
-              TMP_VOLUME,
-              { name: 'mysql-auth', secret: { secretName, items: [{ key: 'users.json', path: 'users.json' }] } },
-            ],
-          },
-        },
+        template: vitessPodTemplate('Vtgate', props, {
+          labels,
+          metricsPort: VTGATE_WEB_PORT,
+          spreadAcross: selector,
+          containers: [
+            {
+              name: 'vtgate',
+              image: release.image,
+              command: ['/vt/bin/vtgate'],
+              args: [
+                ...topologyFlags(release, props.globalTopology),
+                release.flag('cell', props.cell),
+                release.flag('cells_to_watch', cellsToWatch.join(',')),
+                release.flag('tablet_types_to_wait', `${primary},REPLICA`),
+                ...(release.vtgateGatewayFlag ? [release.flag('gateway_implementation', 'discoverygateway')] : []),
+                ...bufferArgs,
+                release.flag('port', VTGATE_WEB_PORT),
+                release.flag('grpc_port', VTGATE_GRPC_PORT),
+                release.flag('mysql_server_port', VTGATE_MYSQL_PORT),
+                release.flag('service_map', 'grpc-vtgateservice'),
+                release.flag('mysql_auth_server_impl', 'static'),
+                release.flag('mysql_auth_server_static_file', `${AUTH_MOUNT_PATH}/users.json`),
+                ...release.logFlags(),
+              ],
+              ports: [
+                { name: 'web', containerPort: VTGATE_WEB_PORT },
+                { name: 'grpc', containerPort: VTGATE_GRPC_PORT },
+                { name: 'mysql', containerPort: VTGATE_MYSQL_PORT },
+              ],
+              ...daemonProbes(
+                VTGATE_WEB_PORT,
+                httpBodyProbe(VTGATE_WEB_PORT, '/debug/vars', SERVING_TABLETS_PATTERN, DAEMON_READINESS_TIMING),
+              ),
+              resources: props.resources ?? resources('500m', '512Mi', '512Mi'),
+              volumeMounts: [TMP_MOUNT, { name: 'mysql-auth', mountPath: AUTH_MOUNT_PATH, readOnly: true }],
+            },
+          ],
+          volumes: [
+            TMP_VOLUME,
+            { name: 'mysql-auth', secret: { secretName, items: [{ key: 'users.json', path: 'users.json' }] } },
+          ],
+        }),
       },
     });
 
-    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: { name: this.name, labels },
-      spec: {
-        maxUnavailable: k8s.IntOrString.fromNumber(1),
-        selector: { matchLabels: selector },
-      },
-    });
+    createDisruptionBudget(this, this.name, labels, selector);
 
     if (props.networkPolicy ?? true) {
       createNetworkPolicy(this, this.name, labels, selector, [

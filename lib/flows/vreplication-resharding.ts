@@ -1,12 +1,12 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { JobCondition, ServedType } from './job-condition';
-import { keyspaceObjectName, shardLabel } from './names';
+import type { TabletShard } from '../constructs/tablet-shard';
+import type { IVtctld } from '../interfaces';
+import { keyspaceObjectName, shardLabel } from '../internal/names';
+import { JobCondition, ServedType } from '../jobs/job-condition';
+import { VtctlJob } from '../jobs/vtctl-job';
+import { VtctlClient } from '../release';
 import { validateReshardingShards } from './resharding';
-import { VtctlClient } from './release';
-import { TabletShard } from './tablet-shard';
-import { VtctlJob } from './vtctl-job';
-import { IVtctld } from './vtctld';
 
 /**
  * Props of {@link VReplicationResharding}.

@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
-import { k8s } from '../imports/k8s';
+import { k8s } from '../../imports/k8s';
+import type { ITopologyServer, IVtctld } from '../interfaces';
+import { claimObjectName, validateCellName } from '../internal/names';
 import {
   APP_LABEL,
   VITESS_PODS,
@@ -7,18 +9,13 @@ import {
   httpProbe,
   ingressRule,
   resources,
-  restrictedContainerSecurityContext,
-  scrapeAnnotations,
-  spreadConstraints,
   validateQuantity,
   validateResources,
-  workloadPodSpec,
-} from './pod';
-import { claimObjectName, validateCellName } from './names';
-import { IVtctld } from './vtctld';
-import { JobCondition } from './job-condition';
-import { VtctlJob } from './vtctl-job';
-import { WorkloadOptions } from './workload-options';
+} from '../internal/pod';
+import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
+import { AddCellInfoJob } from '../jobs/add-cell-info-job';
+import type { VtctlJob } from '../jobs/vtctl-job';
+import type { WorkloadOptions } from '../workload-options';
 
 /** The etcd client port. */
 export const ETCD_CLIENT_PORT = 2379;
@@ -71,7 +68,7 @@ export interface EtcdCellProps extends WorkloadOptions {
  * and zones, and a NetworkPolicy that admits clients only from Vitess pods, peers only from the
  * cluster's own members, and metrics scrapers (port 2381) from anywhere.
  */
-export class EtcdCell extends Construct {
+export class EtcdCell extends Construct implements ITopologyServer {
   /** The cell name (`global` or a cell). */
   public readonly cell: string;
   /** The StatefulSet name and the headless peer Service name, `etcd-<cell>`. */
@@ -140,64 +137,59 @@ export class EtcdCell extends Construct {
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: selector },
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-        template: {
-          metadata: { labels, annotations: scrapeAnnotations(ETCD_METRICS_PORT) },
-          spec: {
-            automountServiceAccountToken: false,
-            ...workloadPodSpec('EtcdCell', props),
-            topologySpreadConstraints: spreadConstraints(selector),
-            containers: [
-              {
-                name: 'etcd',
-                image: props.image ?? 'quay.io/coreos/etcd:v3.5.17',
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/usr/local/bin/etcd'],
-                args: [
-                  '--name=$(POD_NAME)',
-                  '--data-dir=/var/lib/etcd/data',
-                  `--listen-peer-urls=http://$(POD_IP):${ETCD_PEER_PORT}`,
-                  `--listen-client-urls=http://$(POD_IP):${ETCD_CLIENT_PORT}`,
-                  `--listen-metrics-urls=http://$(POD_IP):${ETCD_METRICS_PORT}`,
-                  `--advertise-client-urls=http://$(POD_NAME).${this.name}:${ETCD_CLIENT_PORT}`,
-                  `--initial-advertise-peer-urls=http://$(POD_NAME).${this.name}:${ETCD_PEER_PORT}`,
-                  `--initial-cluster=${initialCluster}`,
-                  `--initial-cluster-token=${this.name}`,
-                  '--initial-cluster-state=new',
-                  '--auto-compaction-mode=revision',
-                  '--auto-compaction-retention=1000',
-                  '--quota-backend-bytes=8589934592',
-                  '--max-request-bytes=8388608',
-                ],
-                env: [
-                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                  { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-                ],
-                ports: [
-                  { name: 'client', containerPort: ETCD_CLIENT_PORT },
-                  { name: 'peer', containerPort: ETCD_PEER_PORT },
-                  { name: 'metrics', containerPort: ETCD_METRICS_PORT },
-                ],
-                readinessProbe: httpProbe('/health', ETCD_CLIENT_PORT, {
-                  initialDelaySeconds: 1,
-                  periodSeconds: 5,
-                  timeoutSeconds: 5,
-                  failureThreshold: 3,
-                }),
-                // /health fails without a quorum; /version answers while the process serves, so a
-                // lost quorum does not restart every member.
-                livenessProbe: httpProbe('/version', ETCD_CLIENT_PORT, {
-                  initialDelaySeconds: 30,
-                  periodSeconds: 10,
-                  timeoutSeconds: 5,
-                  failureThreshold: 30,
-                }),
-                resources: props.resources ?? resources('100m', '256Mi', '256Mi'),
-                securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }],
-              },
-            ],
-          },
-        },
+        template: vitessPodTemplate('EtcdCell', props, {
+          labels,
+          metricsPort: ETCD_METRICS_PORT,
+          spreadAcross: selector,
+          containers: [
+            {
+              name: 'etcd',
+              image: props.image ?? 'quay.io/coreos/etcd:v3.5.17',
+              command: ['/usr/local/bin/etcd'],
+              args: [
+                '--name=$(POD_NAME)',
+                '--data-dir=/var/lib/etcd/data',
+                `--listen-peer-urls=http://$(POD_IP):${ETCD_PEER_PORT}`,
+                `--listen-client-urls=http://$(POD_IP):${ETCD_CLIENT_PORT}`,
+                `--listen-metrics-urls=http://$(POD_IP):${ETCD_METRICS_PORT}`,
+                `--advertise-client-urls=http://$(POD_NAME).${this.name}:${ETCD_CLIENT_PORT}`,
+                `--initial-advertise-peer-urls=http://$(POD_NAME).${this.name}:${ETCD_PEER_PORT}`,
+                `--initial-cluster=${initialCluster}`,
+                `--initial-cluster-token=${this.name}`,
+                '--initial-cluster-state=new',
+                '--auto-compaction-mode=revision',
+                '--auto-compaction-retention=1000',
+                '--quota-backend-bytes=8589934592',
+                '--max-request-bytes=8388608',
+              ],
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              ],
+              ports: [
+                { name: 'client', containerPort: ETCD_CLIENT_PORT },
+                { name: 'peer', containerPort: ETCD_PEER_PORT },
+                { name: 'metrics', containerPort: ETCD_METRICS_PORT },
+              ],
+              readinessProbe: httpProbe('/health', ETCD_CLIENT_PORT, {
+                initialDelaySeconds: 1,
+                periodSeconds: 5,
+                timeoutSeconds: 5,
+                failureThreshold: 3,
+              }),
+              // /health fails without a quorum; /version answers while the process serves, so a
+              // lost quorum does not restart every member.
+              livenessProbe: httpProbe('/version', ETCD_CLIENT_PORT, {
+                initialDelaySeconds: 30,
+                periodSeconds: 10,
+                timeoutSeconds: 5,
+                failureThreshold: 30,
+              }),
+              resources: props.resources ?? resources('100m', '256Mi', '256Mi'),
+              volumeMounts: [{ name: 'data', mountPath: '/var/lib/etcd' }],
+            },
+          ],
+        }),
         volumeClaimTemplates: [
           {
             metadata: { name: 'data', labels },
@@ -211,14 +203,8 @@ export class EtcdCell extends Construct {
       },
     });
 
-    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: { name: this.name, labels },
-      spec: {
-        // Keep a quorum: at most (n-1)/2 members down, and never more than one at a time.
-        maxUnavailable: k8s.IntOrString.fromNumber(Math.min(1, (replicas - 1) / 2)),
-        selector: { matchLabels: selector },
-      },
-    });
+    // Keep a quorum: at most (n-1)/2 members down, and never more than one at a time.
+    createDisruptionBudget(this, this.name, labels, selector, Math.min(1, (replicas - 1) / 2));
 
     if (props.networkPolicy ?? true) {
       createNetworkPolicy(this, this.name, labels, selector, [
@@ -232,26 +218,14 @@ export class EtcdCell extends Construct {
   /**
    * A Job that registers this cell in the global topology with `AddCellInfo` (root and client
    * address as the release spells them) once vtctld answers, and does nothing when the cell is
-   * already registered. Tablets of the cell cannot start until it has run.
+   * already registered. Tablets of the cell cannot start until it has run. It is the
+   * {@link AddCellInfoJob} of this cell; a cell whose etcd the library does not run is registered
+   * with an AddCellInfoJob of {@link TopologyServer.fromAddress}.
    */
   public addCellInfoJob(scope: Construct, id: string, vtctld: IVtctld): VtctlJob {
     if (this.cell === 'global') {
       throw new Error("EtcdCell.addCellInfoJob: the 'global' topology is not a cell and is not registered");
     }
-    const release = vtctld.release;
-    return new VtctlJob(scope, id, {
-      vtctld,
-      jobName: `vtctl-addcellinfo-${this.cell}`,
-      waitFor: [JobCondition.vtctldReachable()],
-      skipIf: JobCondition.cellRegistered(this.cell),
-      commands: [
-        [
-          'AddCellInfo',
-          release.commandFlag('root', release.cellRoot(this.cell)),
-          release.commandFlag('server_address', release.topoServerAddress(this.clientAddress)),
-          this.cell,
-        ],
-      ],
-    });
+    return new AddCellInfoJob(scope, id, { vtctld, topology: this });
   }
 }

@@ -1,0 +1,40 @@
+// How the constructs refer to one another: by what they need of each other, not by class, so that
+// a component the library does not run (an external etcd, a vtctld elsewhere) can stand in.
+import type { VitessRelease } from './release';
+import type { WorkloadOptions } from './workload-options';
+
+/**
+ * What the other constructs need of a topology server: the etcd cluster of the global topology or
+ * of a cell, and where its clients reach it. {@link EtcdCell} is one; {@link TopologyServer.fromAddress}
+ * gives one for an etcd cluster that the library does not run.
+ */
+export interface ITopologyServer {
+  /** The topology cell it serves: `global` for the global topology, or a cell name such as `test`. */
+  readonly cell: string;
+  /**
+   * The client address: `host:port`, or a comma-separated list of them, without a scheme, e.g.
+   * `etcd-global-client:2379`. It becomes the Vitess servers' `topo_global_server_address` and a
+   * cell's `AddCellInfo` server address, as the release spells them
+   * ({@link VitessRelease.topoServerAddress}).
+   */
+  readonly clientAddress: string;
+}
+
+/**
+ * What command Jobs need to know about a vtctld: the release it runs and where its gRPC port is.
+ */
+export interface IVtctld {
+  /** The Vitess release vtctld runs; command Jobs run the same image. */
+  readonly release: VitessRelease;
+  /** `host:port` of vtctld's gRPC service, e.g. `vtctld:15999`. */
+  readonly grpcAddress: string;
+  /**
+   * The pod options of the command Jobs that talk to this vtctld (node selector, tolerations,
+   * priority class, image pull secrets, user IDs; not affinity).
+   * @default - none: the defaults of {@link WorkloadOptions}
+   */
+  readonly jobOptions?: JobPodOptions;
+}
+
+/** The pod options of command Jobs: {@link WorkloadOptions} without affinity and NetworkPolicy. */
+export type JobPodOptions = Omit<WorkloadOptions, 'affinity' | 'networkPolicy'>;

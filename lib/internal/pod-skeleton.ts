@@ -1,0 +1,101 @@
+// The skeleton every pod of the library shares, so that each construct states only what differs:
+// its containers (with their probes, built from the blocks of pod.ts), volumes and labels. Not part
+// of the public API.
+import { Construct } from 'constructs';
+import { k8s } from '../../imports/k8s';
+import type { WorkloadOptions } from '../workload-options';
+import { restrictedContainerSecurityContext, scrapeAnnotations, spreadConstraints, workloadPodSpec } from './pod';
+
+/**
+ * A container as a construct states it: everything but the image pull policy and the security
+ * context, which {@link vitessPodTemplate} sets alike in every container.
+ */
+export type ContainerSpec = Omit<k8s.Container, 'imagePullPolicy' | 'securityContext'>;
+
+/** What a construct states of its pods; {@link vitessPodTemplate} adds the rest. */
+export interface VitessPodSpec {
+  /** The pods' labels. */
+  readonly labels: { [key: string]: string };
+  /**
+   * The port on which the pods serve Prometheus metrics at `/metrics` (the scrape annotations).
+   * @default - no scrape annotations
+   */
+  readonly metricsPort?: number;
+  /**
+   * The labels of the pods to spread across nodes and zones ({@link spreadConstraints}), usually
+   * the selector of the construct's pods.
+   * @default - not spread
+   */
+  readonly spreadAcross?: { [key: string]: string };
+  /**
+   * The service account the pods run as, with its token mounted.
+   * @default - the namespace's default account, without a token
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * The restart policy (`Never` for Job pods).
+   * @default - Kubernetes' default (`Always`)
+   */
+  readonly restartPolicy?: string;
+  /**
+   * How long the pods may take to stop, in seconds.
+   * @default - Kubernetes' default (30)
+   */
+  readonly terminationGracePeriodSeconds?: number;
+  /** The containers. */
+  readonly containers: readonly ContainerSpec[];
+  /**
+   * The pods' volumes.
+   * @default - none
+   */
+  readonly volumes?: readonly k8s.Volume[];
+}
+
+/**
+ * The pod template of every pod the library creates: the pod spec fields of {@link WorkloadOptions}
+ * (the security context of the `vitess` user, scheduling, image pull secrets), validated under
+ * `context`; no service account token unless the pods run as a service account; the Prometheus
+ * scrape annotations and the spread across nodes and zones where `pod` asks for them; and in every
+ * container the image pulled only when the node lacks it and the restricted container security
+ * context (no privilege escalation, no capabilities, a read-only root filesystem).
+ */
+export function vitessPodTemplate(context: string, options: WorkloadOptions, pod: VitessPodSpec): k8s.PodTemplateSpec {
+  return {
+    metadata: {
+      labels: pod.labels,
+      annotations: pod.metricsPort !== undefined ? scrapeAnnotations(pod.metricsPort) : undefined,
+    },
+    spec: {
+      restartPolicy: pod.restartPolicy,
+      ...(pod.serviceAccountName !== undefined
+        ? { serviceAccountName: pod.serviceAccountName, automountServiceAccountToken: true }
+        : { automountServiceAccountToken: false }),
+      ...workloadPodSpec(context, options),
+      topologySpreadConstraints: pod.spreadAcross !== undefined ? spreadConstraints(pod.spreadAcross) : undefined,
+      terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
+      containers: pod.containers.map((container) => ({
+        ...container,
+        imagePullPolicy: 'IfNotPresent',
+        securityContext: restrictedContainerSecurityContext(),
+      })),
+      volumes: pod.volumes !== undefined ? [...pod.volumes] : undefined,
+    },
+  };
+}
+
+/**
+ * A PodDisruptionBudget `name` (id `DisruptionBudget`) that lets at most `maxUnavailable` of the
+ * pods `selector` matches be down at a time through evictions (a node drain).
+ */
+export function createDisruptionBudget(
+  scope: Construct,
+  name: string,
+  labels: { [key: string]: string },
+  selector: { [key: string]: string },
+  maxUnavailable = 1,
+): k8s.KubePodDisruptionBudget {
+  return new k8s.KubePodDisruptionBudget(scope, 'DisruptionBudget', {
+    metadata: { name, labels },
+    spec: { maxUnavailable: k8s.IntOrString.fromNumber(maxUnavailable), selector: { matchLabels: selector } },
+  });
+}
