@@ -3,7 +3,7 @@
 // election, a keyspace without a durability policy, a workflow's streams before they have picked
 // their source, a backup directory without its MANIFEST, and `Reshard complete` dropping the source
 // shard. Each behaviour is cited from the Vitess source of the release (v9.0.0, and v22.0.4 with
-// v22.0.1 alike, around the image's v22.0.3) in test/util/fake-vitess-cli.ts and lib/job-condition.ts.
+// v22.0.1 alike, around the image's v22.0.3) in test/util/fake-vitess-cli.ts and lib/jobs/job-condition.ts.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

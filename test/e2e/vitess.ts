@@ -41,7 +41,7 @@ function logJob(job: JobRun, state: 'Complete' | 'Failed'): void {
 
 /**
  * Whether a command check holds on a command's exit code and output, judged as the Job's script
- * judges it (lib/job-script.ts): the exit code, then each pattern on the output, or on the output
+ * judges it (lib/jobs/job-script.ts): the exit code, then each pattern on the output, or on the output
  * without whitespace.
  */
 function checkHolds(check: CommandCheck, result: { code: number; output: string }): boolean {
