@@ -1,6 +1,7 @@
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EtcdCell, TabletShard, VitessRelease, VtctlJob, Vtctld, Vtgate, Vtorc } from '../lib';
+import { testChart } from './util/synth';
 import {
   claimObjectName,
   keyspaceObjectName,
@@ -70,7 +71,7 @@ describe('key-range tiling', () => {
 
 describe('object names are unique in an app', () => {
   function app() {
-    const a = Testing.app();
+    const a = testChart().node.scope as App;
     const chart = (id: string) => new Chart(a, id, { disableResourceNameHashes: true });
     const first = chart('first');
     const globalTopology = new EtcdCell(first, 'Global', { cell: 'global' });
@@ -88,7 +89,7 @@ describe('object names are unique in an app', () => {
       "Thing two/B: Service 'x' is already created by one/A; object names must be unique in an app (its files are applied to one namespace)",
     );
     // Another app is another set of files.
-    expect(() => claimObjectName(new Construct(new Chart(Testing.app(), 'c'), 'C'), 'Thing', 'Service', 'x')).not.toThrow();
+    expect(() => claimObjectName(new Construct(testChart(), 'C'), 'Thing', 'Service', 'x')).not.toThrow();
   });
 
   test.each([

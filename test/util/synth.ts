@@ -1,8 +1,14 @@
-import { Chart, Testing } from 'cdk8s';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Chart } from 'cdk8s';
 
-/** A chart in a fresh app, with names exactly as the constructs set them. */
+/**
+ * A chart in a fresh app, with names exactly as the constructs set them. The tests read it with
+ * `toJson()` and never write it: the app's outdir is a path that is not created (cdk8s's
+ * `Testing.app()` would make a temporary directory per chart and leave it behind).
+ */
 export function testChart(): Chart {
-  return new Chart(Testing.app(), 'test', { disableResourceNameHashes: true });
+  return new Chart(new App({ outdir: path.join(os.tmpdir(), 'cdk8s-vitess-test-chart-never-written') }), 'test', { disableResourceNameHashes: true });
 }
 
 /** The synthesized object of a kind and name; fails the test when it is missing. */
