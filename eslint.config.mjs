@@ -21,9 +21,10 @@ export default defineConfig(
     languageOptions: { sourceType: 'commonjs' },
   },
   {
-    files: ['test/**'],
+    files: ['test/**', 'validation/**'],
     rules: {
-      // The tests read synthesized manifests and parsed YAML and JSON as untyped objects.
+      // The tests and the validation plugin read manifests, parsed YAML and JSON, schemas and ajv's
+      // errors as untyped objects.
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },

@@ -1,5 +1,6 @@
 /**
- * CLI synthesis speed: the wall time of `npm run synth` of the example (both flows, every phase
+ * CLI synthesis speed: the wall time of `cdk8s synth --no-check-upgrade` (what `npm run synth` runs
+ * after `npm run build`, which this benchmark runs once first) of the example (both flows, every phase
  * chart, the rollbacks, and the validation plugin of cdk8s.yaml) against that of a minimal cdk8s
  * app with one Deployment, synthesized the same way: the same `synth` script (`cdk8s synth
  * --no-check-upgrade`), the same CLI and node_modules (linked from this repository), no
@@ -31,8 +32,10 @@ import { commandEnv } from '../test/util/npm-env';
 import { median, runsArg, yamlFiles } from './util';
 
 const REPO = path.resolve(__dirname, '..');
-/** The goal: the example's `npm run synth` within this many times the minimal app's. */
+/** The goal: the example's `cdk8s synth` within this many times the minimal app's. */
 const GOAL_RATIO = 1.2;
+/** The synth command of every subject: this repository's cdk8s CLI. */
+const SYNTH = `${path.join(REPO, 'node_modules', '.bin', 'cdk8s')} synth --no-check-upgrade`;
 
 /** The example's app command, the `app:` of this repository's cdk8s.yaml. */
 function exampleAppCommand(): string {
@@ -68,11 +71,10 @@ app.synth();
 
 /** A minimal app in a temporary directory that uses this repository's node_modules and runs `appCommand`. */
 function createMinimalApp(dir: string, appCommand: string): void {
-  const repoPackage = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-  const repoTsconfig = JSON.parse(fs.readFileSync(path.join(REPO, 'tsconfig.json'), 'utf8'));
+    const repoTsconfig = JSON.parse(fs.readFileSync(path.join(REPO, 'tsconfig.json'), 'utf8'));
   fs.writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'minimal-app', version: '0.0.0', private: true, scripts: { synth: repoPackage.scripts.synth } }, null, 2),
+    JSON.stringify({ name: 'minimal-app', version: '0.0.0', private: true, scripts: { synth: SYNTH } }, null, 2),
   );
   fs.writeFileSync(
     path.join(dir, 'tsconfig.json'),
@@ -94,6 +96,41 @@ function timed(command: string, cwd: string, env: NodeJS.ProcessEnv = commandEnv
   return seconds;
 }
 
+/** The goal: the validation plugin's own time on the example, module loading included. */
+const PLUGIN_GOAL_MS = 50;
+
+/**
+ * Prints the validation plugin's own time on the manifests: in a fresh node process each run, from
+ * before the built plugin (build/validation) is loaded to the end of its `validate`, with the CLI's
+ * validation context.
+ */
+function pluginTime(manifests: string[], runs: number): void {
+  const script = [
+    "const { ValidationContext } = require('cdk8s-cli/plugins');",
+    `const manifests = ${JSON.stringify(manifests)};`,
+    'const context = new ValidationContext(manifests, "cdk8s-vitess", "0.1.0");',
+    'const start = process.hrtime.bigint();',
+    `const { ManifestValidation } = require(${JSON.stringify(path.join(REPO, 'build', 'validation'))});`,
+    'new ManifestValidation().validate(context).then(() => {',
+    '  const ms = Number(process.hrtime.bigint() - start) / 1e6;',
+    '  if (!context.report.success) { console.error("the plugin found problems"); process.exit(1); }',
+    '  process.stdout.write(String(ms));',
+    '});',
+  ].join('\n');
+  const times = Array.from({ length: runs + 1 }, () => {
+    const result = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8' });
+    if (result.status !== 0) {
+      throw new Error(`synth-speed: the plugin's timing run failed:\n${result.stdout}\n${result.stderr}`);
+    }
+    return Number(result.stdout);
+  }).slice(1);
+  const ms = median(times);
+  console.log(
+    `${ms <= PLUGIN_GOAL_MS ? 'PASS' : 'FAIL'} the validation plugin takes ${ms.toFixed(1)} ms on the example's ${manifests.length} files, ` +
+      `loading included (goal <= ${PLUGIN_GOAL_MS} ms; runs: ${times.map((t) => t.toFixed(1)).join(' ')})`,
+  );
+}
+
 interface Subject {
   readonly name: string;
   readonly dir: string;
@@ -104,14 +141,16 @@ interface Subject {
 }
 
 /**
- * Measures and prints the example's `npm run synth` against the minimal app's, and the goal check.
+ * Measures and prints the example's `cdk8s synth` against the minimal app's, and the goal check.
  * @param args `--runs N` (default 5) and `--breakdown`.
  */
 export function synthSpeed(args: string[]): void {
   const runs = runsArg(args);
+  // The example's cdk8s.yaml names the built plugin (build/validation).
+  timed('npm run --silent build', REPO);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-vitess-synth-speed-'));
   try {
-    const example: Subject = { name: 'example (npm run synth)', dir: REPO, outdir: path.join(workDir, 'example-out'), flags: '', times: [] };
+    const example: Subject = { name: 'example (cdk8s synth)', dir: REPO, outdir: path.join(workDir, 'example-out'), flags: '', times: [] };
     const minimals: Subject[] = minimalAppCommands().map((command, i) => {
       const dir = path.join(workDir, `minimal-${i}`);
       fs.mkdirSync(dir);
@@ -127,10 +166,10 @@ export function synthSpeed(args: string[]): void {
     };
     const subjects = [example, ...minimals, exampleNoValidate];
     const synth = (subject: Subject): number =>
-      timed(`npm run --silent synth -- --output ${subject.outdir}${subject.flags}`, subject.dir);
+      timed(`${SYNTH} --output ${subject.outdir}${subject.flags}`, subject.dir);
 
     console.log(`cdk8s synth wall time (Node ${process.version}, ${os.cpus().length} CPUs, ${runs} runs each, alternating, medians)`);
-    console.log(`all: npm run synth -> cdk8s synth --no-check-upgrade; the example's app: ${exampleAppCommand()}`);
+    console.log(`all: ${SYNTH} (the plugin built once by npm run build); the example's app: ${exampleAppCommand()}`);
     console.log('');
     for (const subject of subjects) {
       synth(subject);
@@ -169,6 +208,7 @@ export function synthSpeed(args: string[]): void {
     );
     goal('the fastest minimal app with ts-node transpile-only', fastest(minimals.filter((m) => m.name.includes('ts-node'))));
     goal('the fastest minimal app of all', baseline);
+    pluginTime(yamlFiles(example.outdir), runs);
 
     if (args.includes('--breakdown')) {
       const appCommand = exampleAppCommand();
@@ -185,9 +225,9 @@ export function synthSpeed(args: string[]): void {
       }
       const empty = path.join(workDir, 'empty-out');
       const cliAlone = Array.from({ length: runs }, () =>
-        timed(`npm run --silent synth -- --output ${empty} --app 'mkdir -p $CDK8S_OUTDIR'`, sameCommand.dir),
+        timed(`${SYNTH} --output ${empty} --app 'mkdir -p $CDK8S_OUTDIR'`, sameCommand.dir),
       );
-      console.log(`  ${'CLI alone'.padEnd(width)}  npm run synth with an app that only creates the output directory: ${median(cliAlone).toFixed(2)} s`);
+      console.log(`  ${'CLI alone'.padEnd(width)}  cdk8s synth with an app that only creates the output directory: ${median(cliAlone).toFixed(2)} s`);
     }
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });

@@ -45,7 +45,58 @@ function readmeSample(): string {
   }
   return sample[1];
 }
-const CONSUMER_MAIN = readmeSample();
+/**
+ * The app: the README's sample, with one more chart of kinds the library does not create (an HPA
+ * for vtgate and a CronJob that runs vtctldclient), which the validation plugin must check against
+ * their schemas without false errors.
+ */
+const README_MAIN = readmeSample();
+const EXTRAS = `
+// extras.k8s.yaml: kinds the library does not create
+const extras = new Chart(app, 'extras', { disableResourceNameHashes: true });
+new k8s.KubeHorizontalPodAutoscalerV2(extras, 'VtgateAutoscaler', {
+  metadata: { name: 'vtgate-zone1' },
+  spec: {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'vtgate-zone1' },
+    minReplicas: 2,
+    maxReplicas: 6,
+    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+  },
+});
+new k8s.KubeCronJob(extras, 'Backup', {
+  metadata: { name: 'backup-commerce-0' },
+  spec: {
+    schedule: '0 3 * * *',
+    concurrencyPolicy: 'Forbid',
+    jobTemplate: {
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'backup', image: 'vitess/lite:v9.0.0', command: ['/vt/bin/vtctlclient', '-server=vtctld:15999', 'Backup', 'zone1-0000000104'] }],
+          },
+        },
+      },
+    },
+  },
+});
+`;
+if (!README_MAIN.includes('\napp.synth();')) {
+  throw new Error("README.md's ```ts sample does not end with app.synth()");
+}
+const CONSUMER_MAIN = `import { k8s } from 'cdk8s-plus-27';\n${README_MAIN.replace('\napp.synth();', `${EXTRAS}\napp.synth();`)}`;
+
+/** The ```yaml block of the README's section 'Using the constructs in your own app': the plugin's lines of a cdk8s.yaml. */
+function readmeValidations(): string {
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Using the constructs in your own app\n'));
+  const block = section && /```yaml\n([\s\S]*?)```/.exec(section);
+  if (!block) {
+    throw new Error("README.md has no ```yaml block in its section 'Using the constructs in your own app'");
+  }
+  return block[1];
+}
+const CONSUMER_VALIDATIONS = readmeValidations();
 
 const CONSUMER_TSCONFIG = {
   compilerOptions: {
@@ -113,7 +164,8 @@ describe('the packed package in a fresh cdk8s app', () => {
     };
     fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify(appPackage, null, 2));
     fs.writeFileSync(path.join(appDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
-    fs.writeFileSync(path.join(appDir, 'cdk8s.yaml'), 'language: typescript\napp: npx ts-node --transpile-only main.ts\noutput: dist\n');
+    // its cdk8s.yaml with the README's lines for the validation plugin, as written there
+    fs.writeFileSync(path.join(appDir, 'cdk8s.yaml'), `language: typescript\napp: npx ts-node --transpile-only main.ts\noutput: dist\n${CONSUMER_VALIDATIONS}`);
     fs.writeFileSync(path.join(appDir, 'main.ts'), CONSUMER_MAIN);
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], appDir);
   }, 10 * 60_000);
@@ -132,13 +184,30 @@ describe('the packed package in a fresh cdk8s app', () => {
     expect(packedFiles).toContain('build/lib/index.d.ts');
     expect(packedFiles).toContain('build/imports/k8s.js');
     expect(packedFiles).toContain('build/imports/k8s.d.ts');
-    for (const source of fs.readdirSync(path.join(REPO, 'lib')).filter((f) => f.endsWith('.ts'))) {
+    const sources = (dir: string): string[] =>
+      fs.readdirSync(path.join(REPO, dir), { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? sources(`${dir}/${entry.name}`) : entry.name.endsWith('.ts') ? [`${dir}/${entry.name}`] : [],
+      );
+    for (const source of [...sources('lib'), ...sources('validation')]) {
       const compiled = source.replace(/\.ts$/, '');
-      expect(packedFiles).toContain(`build/lib/${compiled}.js`);
-      expect(packedFiles).toContain(`build/lib/${compiled}.d.ts`);
+      expect(packedFiles).toContain(`build/${compiled}.js`);
+      expect(packedFiles).toContain(`build/${compiled}.d.ts`);
     }
+    // the validation plugin's generated data, built by npm run build
+    expect(packedFiles).toEqual(
+      expect.arrayContaining([
+        'build/validation/data/kubernetes-v1.27.0.js',
+        'build/validation/data/kubernetes-v1.27.0-other.js',
+        'build/validation/data/kubernetes-v1.34.0.js',
+        'build/validation/data/kubernetes-v1.34.0-other.js',
+        'build/validation/data/vitess.json',
+      ]),
+    );
     const unexpected = packedFiles.filter(
-      (f) => !['package.json', 'README.md', 'LICENSE'].includes(f) && !/^build\/(lib|imports)\/[^/]+\.(js|d\.ts)$/.test(f),
+      (f) =>
+        !['package.json', 'README.md', 'LICENSE'].includes(f) &&
+        !/^build\/(lib|imports|validation)\/([a-z-]+\/)*[^/]+\.(js|d\.ts)$/.test(f) &&
+        f !== 'build/validation/data/vitess.json',
     );
     expect(unexpected).toEqual([]);
   });
@@ -158,12 +227,13 @@ describe('the packed package in a fresh cdk8s app', () => {
     expect(fs.existsSync(path.join(installed, 'node_modules'))).toBe(false);
     const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
     expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-27', 'constructs']);
-    expect(manifest.dependencies).toBeUndefined();
+    // the validation plugin's one dependency
+    expect(manifest.dependencies).toEqual({ 'js-yaml': REPO_PACKAGE.dependencies['js-yaml'] });
   });
 
   test("the app is the README's sample and builds the cluster from the package's constructs", () => {
     // THEN
-    const imported = /import \{([^}]*)\} from 'cdk8s-vitess';/.exec(CONSUMER_MAIN);
+    const imported = /import \{([^}]*)\} from 'cdk8s-vitess';/.exec(README_MAIN);
     expect(imported).not.toBeNull();
     const names = imported![1].split(',').map((n) => n.trim());
     expect(names).toEqual(expect.arrayContaining(['EtcdCell', 'Vtctld', 'TabletShard', 'Vtgate', 'VtworkerJob']));
@@ -199,14 +269,20 @@ describe('the packed package in a fresh cdk8s app', () => {
     }
   });
 
-  test('the cdk8s CLI synthesizes the cluster, the cell and primary Jobs, and the vtworker Job', () => {
+  test('the cdk8s CLI synthesizes the cluster, the cell and primary Jobs, the vtworker Job and the extras, validated by the shipped plugin', () => {
     // WHEN
     const output = run('npx', ['cdk8s', 'synth', '--no-check-upgrade'], appDir);
 
-    // THEN
+    // THEN the plugin of the installed package checked every object and found nothing
     expect(output).toMatch(/Synthesizing application/);
+    expect(output).toContain('Performing validations');
+    expect(output).toContain('Validations ended succesfully');
+    expect(output).toMatch(/Objects checked\s*│\s*\d+/);
+    expect(output).toMatch(/Problems\s*│\s*0\b/);
+    // AND dist/ holds the manifests only: no construct-metadata.json
+    expect(fs.readdirSync(path.join(appDir, 'dist')).sort()).toEqual(['cluster.k8s.yaml', 'extras.k8s.yaml', 'init.k8s.yaml', 'split.k8s.yaml']);
     const objects = objectsByFile(path.join(appDir, 'dist'));
-    expect([...objects.keys()]).toEqual(['cluster.k8s.yaml', 'init.k8s.yaml', 'split.k8s.yaml']);
+    expect(objects.get('extras.k8s.yaml')).toEqual(['HorizontalPodAutoscaler/vtgate-zone1', 'CronJob/backup-commerce-0']);
     const cluster = objects.get('cluster.k8s.yaml')!;
     expect(cluster).toEqual(
       expect.arrayContaining([

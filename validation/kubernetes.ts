@@ -1,37 +1,58 @@
-'use strict';
 /**
- * Checks Kubernetes objects against the API schemas of the Kubernetes releases in
- * `data/kubernetes-<version>.js` (strict: like `kubectl --validate=strict`, an unknown or misspelled
- * field is an error), with the precompiled validators that generate.js writes. A version's module is
- * loaded on first use.
+ * Checks Kubernetes objects against the API schemas of the Kubernetes releases (strict: like
+ * `kubectl --validate=strict`, an unknown or misspelled field is an error), with the precompiled
+ * validators that generate.ts writes into `data/`: per version one module of the kinds the
+ * library creates (`kubernetes-<version>.js`, the only one a cluster of the library loads) and one
+ * of every other kind the release serves (`kubernetes-<version>-other.js`, loaded on the first
+ * object of such a kind: a HorizontalPodAutoscaler, a CronJob, an Ingress). A kind that no version
+ * has a schema for (a custom resource) is not checked.
  *
  * The same check as test/util/k8s-schema.ts, which compiles shared/kubernetes-schemas at test time.
  */
-const { closest } = require('./closest');
+import * as path from 'path';
+import { closest } from './closest';
 
 /** The Kubernetes releases every object must be valid in: the cdk8s-plus-27 level and a current one. */
-const KUBERNETES_VERSIONS = ['v1.27.0', 'v1.34.0'];
+export const KUBERNETES_VERSIONS = ['v1.27.0', 'v1.34.0'];
 
-/** @type {Map<string, Record<string, any>>} */
-const modules = new Map();
+/** An ajv standalone validator. */
+type Validator = ((data: unknown) => boolean) & { errors?: any[] | null };
 
-/** The validators of a version, by `<apiVersion> <kind>`. */
-function validators(version) {
-  let found = modules.get(version);
+/** The two modules of a version: the library's kinds, and every other kind. */
+const MODULE_SUFFIXES = ['', '-other'];
+
+const modules = new Map<string, Record<string, Validator>>();
+
+/** The validators of one module, by `<apiVersion> <kind>`, loaded on first use. */
+function moduleOf(dataDir: string, version: string, suffix: string): Record<string, Validator> {
+  const file = path.join(dataDir, `kubernetes-${version}${suffix}.js`);
+  let found = modules.get(file);
   if (!found) {
-    found = require(`./data/kubernetes-${version}.js`);
-    modules.set(version, /** @type {Record<string, any>} */ (found));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    found = require(file) as Record<string, Validator>;
+    modules.set(file, found);
   }
-  return /** @type {Record<string, any>} */ (found);
+  return found;
+}
+
+/** The validator of a kind in a version, or undefined when the version has no schema for it. */
+function validatorOf(dataDir: string, version: string, kind: string): Validator | undefined {
+  for (const suffix of MODULE_SUFFIXES) {
+    const validators = moduleOf(dataDir, version, suffix);
+    if (Object.prototype.hasOwnProperty.call(validators, kind)) {
+      return validators[kind];
+    }
+  }
+  return undefined;
 }
 
 /** One JSON pointer segment. */
-function pointerSegment(name) {
+function pointerSegment(name: string): string {
   return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** The field a JSON pointer ends at, for a rule: `'replicas'`, `'args[3]'`, `the object`. */
-function fieldAt(pointer) {
+function fieldAt(pointer: string): string {
   const segments = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (segments.length === 0) return 'the object';
   const last = segments[segments.length - 1];
@@ -40,38 +61,43 @@ function fieldAt(pointer) {
 }
 
 /** The JSON type of a value, as schemas name it. */
-function typeOf(value) {
+function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
   return typeof value;
 }
 
-/**
- * A schema finding of one version.
- * @typedef {object} Finding
- * @property {string} location
- * @property {string} rule
- * @property {string} recommendation
- * @property {string} fix
- * @property {{ field: string, subject: string, allowed: string[] }} [unknownField] for an unknown field: the fields allowed there
- */
+/** What is wrong, where, and what is allowed. */
+export interface Finding {
+  /** The JSON pointer of the offending value. */
+  readonly location: string;
+  /** What is wrong. */
+  readonly rule: string;
+  /** What is allowed. */
+  readonly recommendation: string;
+  /** How to fix it. */
+  readonly fix: string;
+}
+
+/** A schema finding of one version; for an unknown field, the fields allowed there. */
+interface VersionFinding extends Finding {
+  readonly unknownField?: { readonly field: string; readonly subject: string; readonly allowed: string[] };
+}
 
 /** `in Container` for a titled schema. */
-function inTitle(schema) {
+function inTitle(schema: any): string {
   return schema && schema.title ? ` in ${schema.title}` : '';
 }
 
 /**
  * Ajv's errors of one object as findings (without the version), the branch errors of a oneOf
  * folded into it.
- * @param {any[]} errors
- * @returns {Finding[]}
  */
-function describeErrors(errors) {
+function describeErrors(errors: any[]): VersionFinding[] {
   const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
-  const branchOf = (e) => oneOfs.find((o) => o !== e && o.instancePath === e.instancePath && e.schemaPath.startsWith(`${o.schemaPath}/`));
-  const findings = [];
+  const branchOf = (e: any): any => oneOfs.find((o) => o !== e && o.instancePath === e.instancePath && e.schemaPath.startsWith(`${o.schemaPath}/`));
+  const findings: VersionFinding[] = [];
   for (const e of errors) {
     const at = e.instancePath || '/';
     switch (e.keyword) {
@@ -102,8 +128,8 @@ function describeErrors(errors) {
       case 'enum':
         findings.push({
           location: `${at} (is ${JSON.stringify(e.data)})`,
-          rule: `${fieldAt(e.instancePath)} must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
-          recommendation: `Allowed values: ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}.`,
+          rule: `${fieldAt(e.instancePath)} must be one of ${e.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}`,
+          recommendation: `Allowed values: ${e.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}.`,
           fix: 'Use one of the allowed values.',
         });
         break;
@@ -141,30 +167,31 @@ function describeErrors(errors) {
 /**
  * The schema findings of one object in every version, merged: a finding of several versions
  * names them all, e.g. `unknown field 'foo' in Container (Kubernetes v1.27.0, v1.34.0)`.
- * @param {any} obj a Kubernetes object
- * @returns {Array<{ location: string, rule: string, recommendation: string, fix: string }>}
+ * Undefined when no version has a schema for the object's kind (a custom resource): it is not
+ * checked. A kind that only some versions serve is an error in the others.
+ * @param dataDir the folder of the generated validators
+ * @param obj a Kubernetes object
  */
-function kubernetesFindings(obj) {
-  /** @type {Map<string, Array<{ version: string, finding: Finding }>>} */
-  const merged = new Map();
-  const add = (version, finding) => {
+export function kubernetesFindings(dataDir: string, obj: { apiVersion: string; kind: string }): Finding[] | undefined {
+  const merged = new Map<string, Array<{ version: string; finding: VersionFinding }>>();
+  const add = (version: string, finding: VersionFinding): void => {
     const key = JSON.stringify([finding.location, finding.rule, finding.fix]);
     merged.set(key, [...(merged.get(key) || []), { version, finding }]);
   };
-  for (const version of KUBERNETES_VERSIONS) {
-    const byKind = validators(version);
-    const kind = `${obj.apiVersion} ${obj.kind}`;
-    if (!Object.prototype.hasOwnProperty.call(byKind, kind)) {
+  const kind = `${obj.apiVersion} ${obj.kind}`;
+  const validators = KUBERNETES_VERSIONS.map((version) => ({ version, validate: validatorOf(dataDir, version, kind) }));
+  if (validators.every(({ validate }) => validate === undefined)) {
+    return undefined;
+  }
+  for (const { version, validate } of validators) {
+    if (validate === undefined) {
       add(version, {
         location: '/kind',
-        rule: `no schema for ${kind}`,
-        recommendation: `The plugin has the schemas of ${Object.keys(byKind).join(', ')}.`,
-        fix: 'Add the kind to EXTRA_KINDS in validation/generate.js and run node validation/generate.js.',
+        rule: `Kubernetes ${version} does not serve ${kind}`,
+        recommendation: `${kind} is in the schemas of Kubernetes ${validators.filter((v) => v.validate).map((v) => v.version).join(', ')} only.`,
+        fix: 'Use an API version of the kind that every Kubernetes release checked serves.',
       });
-      continue;
-    }
-    const validate = byKind[kind];
-    if (!validate(obj)) {
+    } else if (!validate(obj)) {
       for (const finding of describeErrors(validate.errors || [])) add(version, finding);
     }
   }
@@ -182,12 +209,11 @@ function kubernetesFindings(obj) {
 /**
  * The recommendation of one finding in several versions: the fields allowed in every version
  * (and those only some versions allow), or the versions' recommendations where they differ.
- * @param {Array<{ version: string, finding: Finding }>} entries
  */
-function mergedRecommendation(entries) {
+function mergedRecommendation(entries: Array<{ version: string; finding: VersionFinding }>): string {
   const unknown = entries[0].finding.unknownField;
   if (unknown) {
-    const allowedIn = entries.map((e) => ({ version: e.version, allowed: /** @type {any} */ (e.finding.unknownField).allowed }));
+    const allowedIn = entries.map((e) => ({ version: e.version, allowed: e.finding.unknownField!.allowed }));
     const common = allowedIn[0].allowed.filter((field) => allowedIn.every((v) => v.allowed.includes(field)));
     const extras = allowedIn
       .map(({ version, allowed }) => ({ version, only: allowed.filter((field) => !common.includes(field)) }))
@@ -204,4 +230,4 @@ function mergedRecommendation(entries) {
     .join(' ');
 }
 
-module.exports = { KUBERNETES_VERSIONS, kubernetesFindings };
+

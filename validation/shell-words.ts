@@ -1,4 +1,3 @@
-'use strict';
 /**
  * A small tokenizer for the bash scripts the library writes into Job containers: it splits a
  * script into simple commands (lists of words, quotes removed), each with the line it starts on,
@@ -9,37 +8,32 @@
  * test/util/shell-words.ts gives the tests its words without the lines.
  */
 
-/**
- * @typedef {object} SimpleCommand
- * @property {string[]} words the words, quotes removed
- * @property {number} line the 1-based line of the script that the command's first word is on
- */
+/** One simple command of a script. */
+export interface SimpleCommand {
+  /** The words, quotes removed. */
+  readonly words: string[];
+  /** The 1-based line of the script that the command's first word is on. */
+  readonly line: number;
+}
 
-/**
- * The simple commands of a script, in order.
- * @param {string} script
- * @returns {SimpleCommand[]}
- */
-function simpleCommands(script) {
-  /** @type {SimpleCommand[]} */
-  const commands = [];
-  /** @type {string[]} */
-  let words = [];
-  /** @type {string | undefined} */
-  let word;
+/** The simple commands of a script, in order. */
+export function simpleCommands(script: string): SimpleCommand[] {
+  const commands: SimpleCommand[] = [];
+  let words: string[] = [];
+  let word: string | undefined;
   let redirecting = false;
   let line = 1;
   let counted = 0;
   let commandLine = 0;
 
   // The line of position i; positions only move forward.
-  const lineAt = (i) => {
+  const lineAt = (i: number): number => {
     for (; counted < i; counted++) {
       if (script[counted] === '\n') line++;
     }
     return line;
   };
-  const startWord = (i) => {
+  const startWord = (i: number): void => {
     if (word === undefined && words.length === 0 && !redirecting) {
       commandLine = lineAt(i);
     }
@@ -125,4 +119,4 @@ function simpleCommands(script) {
   return commands;
 }
 
-module.exports = { simpleCommands };
+

@@ -1,33 +1,47 @@
-'use strict';
 /**
- * Generates the data of the validation plugin (`validation/data/`) from the reference data beside
- * the repository (`../shared/kubernetes-schemas`, `../shared/vitess-reference`) and in it
- * (`reference/`, Vitess v24.0.4), so that
- * `cdk8s synth` validates with nothing but the repository and `npm ci`:
+ * Generates the data of the validation plugin from the reference data beside the repository
+ * (`../shared/kubernetes-schemas`, `../shared/vitess-reference`) and in it (`reference/`, Vitess
+ * v24.0.4), so that the plugin validates with nothing but the package and js-yaml:
  *
- * - `data/kubernetes-<version>.js`: ajv standalone validators, one export per `<apiVersion> <kind>`
- *   that `lib/` creates (found from its `k8s.Kube*` classes) plus {@link EXTRA_KINDS}, built from the
- *   definitions those kinds reach, made strict (an object schema that lists `properties` rejects
- *   any other field) and titled with their definition's short name;
- * - `data/vitess.json`: per Vitess release, the flag names of the binaries the library runs and the
+ * - `kubernetes-<version>.js`: ajv standalone validators, one export per `<apiVersion> <kind>`
+ *   that `lib/` creates (found from its `k8s.Kube*` classes), built from the definitions those
+ *   kinds reach, made strict (an object schema that lists `properties` rejects any other field)
+ *   and titled with their definition's short name;
+ * - `kubernetes-<version>-other.js`: the same for every other kind of the release that is an
+ *   object with metadata (not a List), loaded only for an object of such a kind;
+ * - `vitess.json`: per Vitess release, the flag names of the binaries the library runs and the
  *   command names (and their flags) of its command-line clients.
  *
- * Run `node validation/generate.js` after `lib/` creates a new kind, after the reference data or
- * ajv changes, or after adding a release or binary below; test/validation.test.ts fails while the
- * files differ from what this script writes.
+ * `npm run build` runs it into `build/validation/data/` (shipped in the package, ignored by git);
+ * the tests run it into `validation/data/` (ignored by git) when its inputs changed
+ * (test/util/validation-data.ts). Usage: `node build/validation/generate.js <output folder>`.
  */
-const fs = require('fs');
-const path = require('path');
-const { KUBERNETES_VERSIONS } = require('./kubernetes');
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv from 'ajv';
+import standaloneCode from 'ajv/dist/standalone';
+import { KUBERNETES_VERSIONS } from './kubernetes';
 
-const REPO_DIR = path.resolve(__dirname, '..');
-/** Where the generated files go. */
-const DATA_DIR = path.join(__dirname, 'data');
+/** The repository: the folder above this module's that holds lib/index.ts (from validation/ or build/validation/). */
+function repoDir(): string {
+  for (let dir = path.dirname(__dirname); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'lib', 'index.ts')) && fs.existsSync(path.join(dir, 'package.json'))) {
+      return dir;
+    }
+  }
+  throw new Error(`generate: no repository (a folder with lib/index.ts) above ${__dirname}`);
+}
+const REPO_DIR = repoDir();
 /** shared/ sits beside the repository (locally and in CI). */
-const DEFAULT_SHARED_DIR = path.resolve(REPO_DIR, '../shared');
+export const DEFAULT_SHARED_DIR = path.resolve(REPO_DIR, '../shared');
 
-/** Kinds to validate besides those `lib/` creates, as `<apiVersion> <kind>` (e.g. `v1 Secret`). */
-const EXTRA_KINDS = [];
+/** A Vitess release's reference file and flag syntax. */
+interface VitessReleaseSource {
+  readonly version: string;
+  readonly file?: string;
+  readonly repoFile?: string;
+  readonly flagSyntax: 'go' | 'pflag';
+}
 
 /**
  * The Vitess releases the library supports, each with its reference file and how its binaries
@@ -35,7 +49,7 @@ const EXTRA_KINDS = [];
  * in shared/vitess-reference; `repoFile` is in the repository (reference/, written by
  * tools/reference/generate-vitess-v24.ts).
  */
-const VITESS_RELEASES = [
+const VITESS_RELEASES: VitessReleaseSource[] = [
   { version: 'v9.0.0', file: 'legacy.json', flagSyntax: 'go' },
   { version: 'v22.0.3', file: 'modern.json', flagSyntax: 'pflag' },
   { version: 'v24.0.4', repoFile: 'reference/vitess-v24.0.4.json', flagSyntax: 'pflag' },
@@ -51,10 +65,11 @@ const VITESS_BINARIES = ['mysqlctld', 'vtctlclient', 'vtctld', 'vtgate', 'vtorc'
 const KEPT_KEYWORDS = ['$ref', 'type', 'enum', 'required', 'properties', 'additionalProperties', 'items', 'oneOf', 'anyOf', 'allOf'];
 
 /** `<apiVersion> <kind>` of every `k8s.Kube*` class that a file under `lib/` names, sorted. */
-function libKinds(repoDir = REPO_DIR) {
-  const { k8s } = require('cdk8s-plus-27');
-  const classes = new Set();
-  const walk = (dir) => {
+export function libKinds(repoDir: string = REPO_DIR): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { k8s } = require('cdk8s-plus-27') as { k8s: Record<string, any> };
+  const classes = new Set<string>();
+  const walk = (dir: string): void => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const file = path.join(dir, entry.name);
       if (entry.isDirectory()) {
@@ -78,16 +93,16 @@ function libKinds(repoDir = REPO_DIR) {
 }
 
 /** A copy of a definition with only {@link KEPT_KEYWORDS}, strict objects, recursively. */
-function strictSchema(schema) {
+function strictSchema(schema: any): any {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
     return schema;
   }
-  const copy = {};
+  const copy: Record<string, any> = {};
   for (const keyword of KEPT_KEYWORDS) {
     const value = schema[keyword];
     if (value === undefined) continue;
     if (keyword === 'properties') {
-      copy.properties = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, strictSchema(sub)]));
+      copy.properties = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([name, sub]) => [name, strictSchema(sub)]));
     } else if (keyword === 'items' || keyword === 'additionalProperties') {
       copy[keyword] = strictSchema(value);
     } else if (keyword === 'oneOf' || keyword === 'anyOf' || keyword === 'allOf') {
@@ -103,16 +118,16 @@ function strictSchema(schema) {
 }
 
 /** The definitions of one Kubernetes release that the kinds reach, strict and titled, by name. */
-function reachableDefinitions(definitions, rootNames) {
-  const reached = new Set();
-  const visit = (name) => {
+function reachableDefinitions(definitions: Record<string, any>, rootNames: string[]): Record<string, any> {
+  const reached = new Set<string>();
+  const visit = (name: string): void => {
     if (reached.has(name)) return;
     if (!definitions[name]) {
       throw new Error(`generate: no definition ${name}`);
     }
     reached.add(name);
-    JSON.stringify(definitions[name], (key, value) => {
-      if (key === '$ref') visit(value.replace('#/definitions/', ''));
+    JSON.stringify(definitions[name], (key: string, value: any) => {
+      if (key === '$ref' && typeof value === 'string') visit(value.replace('#/definitions/', ''));
       return value;
     });
   };
@@ -122,20 +137,39 @@ function reachableDefinitions(definitions, rootNames) {
   );
 }
 
-/** The ajv standalone module that validates `kinds` against one Kubernetes release. */
-function kubernetesModule(sharedDir, version, kinds) {
-  const Ajv = require('ajv').default;
-  const standaloneCode = require('ajv/dist/standalone').default;
+/** The definitions of one Kubernetes release, by name. */
+function kubernetesDefinitions(sharedDir: string, version: string): Record<string, any> {
   const file = path.join(sharedDir, 'kubernetes-schemas', version, '_definitions.json');
-  const { definitions } = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const definitionByKind = new Map();
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { definitions: Record<string, any> }).definitions;
+}
+
+/** The definition name of each `<apiVersion> <kind>` of a release. */
+function definitionsByKind(definitions: Record<string, any>): Map<string, string> {
+  const byKind = new Map<string, string>();
   for (const [name, definition] of Object.entries(definitions)) {
     for (const gvk of definition['x-kubernetes-group-version-kind'] || []) {
-      definitionByKind.set(`${gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version} ${gvk.kind}`, name);
+      byKind.set(`${gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version} ${gvk.kind}`, name);
     }
   }
+  return byKind;
+}
+
+/**
+ * The kinds of a release that users create as objects: those whose definition has `metadata`,
+ * without the Lists and the API machinery's own (Status, DeleteOptions, WatchEvent, ...), sorted.
+ */
+function objectKinds(definitions: Record<string, any>): string[] {
+  return [...definitionsByKind(definitions)]
+    .filter(([kind, name]) => !kind.endsWith('List') && !name.startsWith('io.k8s.apimachinery.') && definitions[name].properties?.metadata)
+    .map(([kind]) => kind)
+    .sort();
+}
+
+/** The ajv standalone module that validates `kinds` against one Kubernetes release. */
+function kubernetesModule(definitions: Record<string, any>, version: string, kinds: string[]): string {
+  const byKind = definitionsByKind(definitions);
   const roots = kinds.map((kind) => {
-    const name = definitionByKind.get(kind);
+    const name = byKind.get(kind);
     if (!name) {
       throw new Error(`generate: Kubernetes ${version} has no ${kind}`);
     }
@@ -158,14 +192,14 @@ function kubernetesModule(sharedDir, version, kinds) {
     throw new Error('generate: the standalone validators require an ajv runtime module; they must be self-contained');
   }
   return (
-    `// Generated by validation/generate.js from shared/kubernetes-schemas/${version}/_definitions.json: do not edit.\n` +
+    `// Generated by validation/generate.ts from shared/kubernetes-schemas/${version}/_definitions.json: do not edit.\n` +
     `// Strict validators (unknown fields rejected) of: ${kinds.join(', ')}.\n` +
     `${code}\n`
   );
 }
 
 /** JSON with objects indented and lists of names on one line, so that a diff shows what changed. */
-function formatJson(value, indent = '') {
+function formatJson(value: unknown, indent = ''): string {
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
     return JSON.stringify(value);
   }
@@ -179,8 +213,8 @@ function formatJson(value, indent = '') {
 }
 
 /** The flags of each binary in {@link VITESS_BINARIES} that the reference lists, by binary. */
-function binaryFlags(reference) {
-  const binaries = {};
+function binaryFlags(reference: any): Record<string, string[]> {
+  const binaries: Record<string, string[]> = {};
   for (const binary of VITESS_BINARIES) {
     const flags = (reference.binaries && reference.binaries[binary]) || (reference.extraBinaries && reference.extraBinaries[binary]);
     if (flags) binaries[binary] = [...flags].sort();
@@ -189,13 +223,13 @@ function binaryFlags(reference) {
 }
 
 /** The reference data of one release, reduced to what the plugin checks. */
-function vitessRelease(sharedDir, release) {
-  const file = release.repoFile ? path.join(REPO_DIR, release.repoFile) : path.join(sharedDir, 'vitess-reference', release.file);
+function vitessRelease(sharedDir: string, release: VitessReleaseSource): Record<string, unknown> {
+  const file = release.repoFile ? path.join(REPO_DIR, release.repoFile) : path.join(sharedDir, 'vitess-reference', release.file ?? '');
   const reference = JSON.parse(fs.readFileSync(file, 'utf8'));
   if (!String(reference.release).startsWith(release.version)) {
     throw new Error(`generate: ${file} is release '${reference.release}', expected ${release.version}`);
   }
-  const data = {
+  const data: Record<string, unknown> = {
     source: release.repoFile ?? `shared/vitess-reference/${release.file}`,
     flagSyntax: release.flagSyntax,
     binaries: binaryFlags(reference),
@@ -208,8 +242,8 @@ function vitessRelease(sharedDir, release) {
   }
   if (reference.vtctldclient) {
     const client = reference.vtctldclient;
-    const commands = {};
-    for (const [name, spec] of Object.entries(client.commands)) {
+    const commands: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(client.commands as Record<string, any>)) {
       // persistentFlags are already part of each subcommand's list.
       commands[name] = Array.isArray(spec)
         ? spec
@@ -225,37 +259,43 @@ function vitessRelease(sharedDir, release) {
 }
 
 /**
- * Every generated file, by path relative to `validation/`, with its content.
- * @param {string} [sharedDir] the reference data directory; defaults to `../shared` beside the repository
- * @returns {Record<string, string>}
+ * Every generated file, by name in the data folder, with its content.
+ * @param sharedDir the reference data directory
+ * @default sharedDir `../shared` beside the repository
  */
-function generatedFiles(sharedDir = DEFAULT_SHARED_DIR) {
-  const kinds = [...new Set([...libKinds(), ...EXTRA_KINDS])].sort();
-  /** @type {Record<string, string>} */
-  const files = {};
+export function generatedFiles(sharedDir: string = DEFAULT_SHARED_DIR): Record<string, string> {
+  const kinds = libKinds();
+  const files: Record<string, string> = {};
   for (const version of KUBERNETES_VERSIONS) {
-    files[`data/kubernetes-${version}.js`] = kubernetesModule(sharedDir, version, kinds);
+    const definitions = kubernetesDefinitions(sharedDir, version);
+    files[`kubernetes-${version}.js`] = kubernetesModule(definitions, version, kinds);
+    const others = objectKinds(definitions).filter((kind) => !kinds.includes(kind));
+    files[`kubernetes-${version}-other.js`] = kubernetesModule(definitions, version, others);
   }
   const vitess = Object.fromEntries(VITESS_RELEASES.map((release) => [release.version, vitessRelease(sharedDir, release)]));
-  files['data/vitess.json'] = `${formatJson(vitess)}\n`;
+  files['vitess.json'] = `${formatJson(vitess)}\n`;
   return files;
 }
 
-/** Writes the generated files into `validation/data/`, removing any that are no longer generated. */
-function main() {
-  const files = generatedFiles(process.argv[2] ? path.resolve(process.argv[2]) : DEFAULT_SHARED_DIR);
-  fs.mkdirSync(DATA_DIR, { recursive: true });
-  for (const name of fs.readdirSync(DATA_DIR)) {
-    if (!(`data/${name}` in files)) fs.rmSync(path.join(DATA_DIR, name));
-  }
+/** Writes the generated files into `outDir`, removing any other file there. */
+export function writeData(outDir: string, sharedDir: string = DEFAULT_SHARED_DIR): Record<string, string> {
+  const files = generatedFiles(sharedDir);
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
   for (const [name, content] of Object.entries(files)) {
-    fs.writeFileSync(path.join(__dirname, name), content);
-    console.log(`wrote validation/${name} (${content.length} bytes)`);
+    fs.writeFileSync(path.join(outDir, name), content);
   }
+  return files;
 }
 
-module.exports = { DATA_DIR, generatedFiles, libKinds };
-
 if (require.main === module) {
-  main();
+  const outDir = process.argv[2];
+  if (!outDir) {
+    console.error('usage: node build/validation/generate.js <output folder> [<shared folder>]');
+    process.exit(2);
+  }
+  const files = writeData(path.resolve(outDir), process.argv[3] ? path.resolve(process.argv[3]) : DEFAULT_SHARED_DIR);
+  for (const [name, content] of Object.entries(files)) {
+    console.log(`wrote ${path.join(outDir, name)} (${content.length} bytes)`);
+  }
 }
