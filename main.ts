@@ -2,17 +2,20 @@ import * as path from 'path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import {
   BackupStorage,
-  EtcdCell,
+  CellTopology,
+  GlobalTopology,
   JobCondition,
+  Partitioning,
   ServedType,
   TabletShard,
+  TabletPoolSpec,
+  TabletPoolType,
   TabletShardProps,
+  VitessCluster,
   VitessRelease,
   VtctlJob,
   Vtctld,
-  Vtgate,
   VtworkerResharding,
-  Vtorc,
   VReplicationResharding,
 } from './lib';
 import { k8s } from './imports/k8s';
@@ -113,28 +116,50 @@ export interface ExampleChanges {
   readonly modernRelease?: VitessRelease;
 }
 
-/** The old shard's props that {@link ExampleChanges} can change. */
-function shardChanges(changes: ExampleChanges): Partial<TabletShardProps> {
-  return {
+/**
+ * The tablet pools of `test_keyspace/0` in cell `test`: 3 replicas and 2 rdonly tablets, as
+ * {@link ExampleChanges} changes them.
+ */
+function examplePools(changes: ExampleChanges): TabletPoolSpec[] {
+  const common = {
+    cell: 'test',
     ...(changes.vttabletMemoryRequest !== undefined
       ? { vttabletResources: { requests: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString(changes.vttabletMemoryRequest) }, limits: { memory: k8s.Quantity.fromString('1Gi') } } }
       : {}),
-    ...(changes.rdonlyCount !== undefined ? { rdonlyCount: changes.rdonlyCount } : {}),
     ...(changes.tabletStorageSize !== undefined ? { storageSize: changes.tabletStorageSize } : {}),
   };
+  return [
+    { ...common, type: TabletPoolType.REPLICA, replicas: 3 },
+    { ...common, type: TabletPoolType.RDONLY, replicas: changes.rdonlyCount ?? 2 },
+  ];
 }
 
 /**
- * The cluster's long-running parts in `scope`: etcd for the global topology and for cell `test`,
- * vtctld and vtgate.
+ * The guide's cluster as a {@link VitessCluster} in `app`: etcd for `global` and `test`, vtctld,
+ * vtgate (and VTOrc on releases that have it) in `00-cluster`, the tablets of `test_keyspace/0`
+ * (UIDs 100-104) in `01-tablets-test-keyspace-0`, and in `02-init` the cell's registration, the
+ * keyspace's Jobs where the release uses them (durability `semi_sync`) and the election,
+ * followed by the guide's ApplySchema, Backup and RebuildVSchemaGraph.
  */
-function addCluster(scope: Chart, release: VitessRelease, backup: BackupStorage, changes: ExampleChanges) {
-  const cell = 'test';
-  const globalTopology = new EtcdCell(scope, 'EtcdGlobal', { cell: 'global' });
-  const testCell = new EtcdCell(scope, 'EtcdTest', { cell });
-  const vtctld = new Vtctld(scope, 'Vtctld', { release, globalTopology, cell, backup });
-  new Vtgate(scope, 'VtgateTest', { release, globalTopology, cell, replicas: changes.vtgateReplicas });
-  return { globalTopology, testCell, vtctld };
+function addExampleCluster(app: App, release: VitessRelease, backup: BackupStorage, changes: ExampleChanges, vtorc: boolean): VitessCluster {
+  const cluster = new VitessCluster(app, 'Cluster', {
+    release,
+    vtorc,
+    globalTopology: GlobalTopology.managed(),
+    cells: [{ name: 'test', topology: CellTopology.managed(), vtgate: { replicas: changes.vtgateReplicas } }],
+    backup,
+    keyspaces: [
+      {
+        name: 'test_keyspace',
+        durabilityPolicy: 'semi_sync',
+        supersededBy: TARGET_SHARDS,
+        partitionings: [Partitioning.equal(1)],
+        tabletPools: examplePools(changes),
+      },
+    ],
+  });
+  addSchemaAndBackupJobs(cluster.initChart, cluster.vtctld, cluster.shards[0].tabletShards[0], backup);
+  return cluster;
 }
 
 /**
@@ -181,21 +206,9 @@ export function buildVtworkerFlow(outdir: string, changes: ExampleChanges = {}):
   const cell = 'test';
   const backup = BackupStorage.nfs(EXAMPLE_NFS);
 
-  const cluster = chart('00-cluster');
-  const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup, changes);
-
+  const { vtctld, globalTopology, shards } = addExampleCluster(app, release, backup, changes, false);
+  const shard0 = shards[0].tabletShards[0];
   const shardProps = { release, globalTopology, vtctld, cell, keyspace, backup };
-  const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {
-    ...shardProps,
-    shard: '0',
-    uidBase: 100,
-    ...shardChanges(changes),
-  });
-
-  const init = chart('02-init');
-  testCell.addCellInfoJob(init, 'AddCellInfoTest', vtctld);
-  shard0.initPrimaryJob(init, 'InitShardMaster', vtctld, { supersededBy: TARGET_SHARDS });
-  addSchemaAndBackupJobs(init, vtctld, shard0, backup);
 
   // (a) the sharded VSchema, the new shards' tablets and their masters.
   const newShards = chart('10-reshard-new-shards');
@@ -237,44 +250,10 @@ export function buildVReplicationFlow(outdir: string, changes: ExampleChanges = 
   const release = changes.modernRelease ?? VitessRelease.V22_0;
   const keyspace = 'test_keyspace';
   const cell = 'test';
-  const durability = 'semi_sync';
   const backup = BackupStorage.nfs(EXAMPLE_NFS);
 
-  const cluster = chart('00-cluster');
-  const { globalTopology, testCell, vtctld } = addCluster(cluster, release, backup, changes);
-  new Vtorc(cluster, 'Vtorc', { release, globalTopology });
-
-  const shard0 = new TabletShard(chart('01-tablets-test-keyspace-0'), 'TestKeyspaceShard0', {
-    release,
-    globalTopology,
-    cell,
-    keyspace,
-    backup,
-    shard: '0',
-    uidBase: 100,
-    ...shardChanges(changes),
-  });
-
-  const init = chart('02-init');
-  testCell.addCellInfoJob(init, 'AddCellInfoTest', vtctld);
-  // The first tablet to register creates the keyspace without a durability policy, so the policy
-  // is set by a Job of its own, whoever created the keyspace; VTOrc manages the shards once it is.
-  new VtctlJob(init, 'CreateKeyspace', {
-    vtctld,
-    jobName: 'vtctl-createkeyspace-test-keyspace',
-    waitFor: [JobCondition.cellRegistered(cell)],
-    skipIf: JobCondition.keyspaceExists(keyspace),
-    commands: [['CreateKeyspace', release.commandFlag('durability_policy', durability), keyspace]],
-  });
-  new VtctlJob(init, 'SetKeyspaceDurabilityPolicy', {
-    vtctld,
-    jobName: 'vtctl-setkeyspacedurabilitypolicy-test-keyspace',
-    waitFor: [JobCondition.keyspaceExists(keyspace)],
-    skipIf: JobCondition.keyspaceDurability(keyspace, durability),
-    commands: [['SetKeyspaceDurabilityPolicy', release.commandFlag('durability_policy', durability), keyspace]],
-  });
-  shard0.initPrimaryJob(init, 'PlannedReparentShard', vtctld, { supersededBy: TARGET_SHARDS });
-  addSchemaAndBackupJobs(init, vtctld, shard0, backup);
+  const { vtctld, globalTopology, shards } = addExampleCluster(app, release, backup, changes, true);
+  const shard0 = shards[0].tabletShards[0];
 
   // The sharded VSchema, the new shards' tablets and their primaries.
   const newShards = chart('10-reshard-new-shards');

@@ -1,7 +1,7 @@
 // The public API, re-exported from the layers of lib/. Each layer imports only itself and the
 // layers before it (test/layering.test.ts): the shared vocabulary in lib/ itself with the private
-// helpers of internal/, then the command Jobs (jobs/), the components (constructs/) and the
-// resharding flows (flows/).
+// helpers of internal/, then the command Jobs (jobs/), the components (constructs/), the
+// resharding flows (flows/) and the whole-cluster model (cluster/).
 export * from './release';
 export * from './key-range';
 export * from './workload-options';
@@ -19,3 +19,4 @@ export * from './constructs/vtgate';
 export * from './constructs/vtorc';
 export * from './flows/vtworker-resharding';
 export * from './flows/vreplication-resharding';
+export * from './cluster/vitess-cluster';

@@ -6,10 +6,11 @@ const LIB = path.resolve(__dirname, '..', 'lib');
 /**
  * The layers of lib/, in order: a file may import files of its own layer and of the layers before
  * it, never of a later one. The shared vocabulary (the files directly in lib/) and the private
- * helpers (internal/) come first, then the command Jobs, the components and the resharding flows.
+ * helpers (internal/) come first, then the command Jobs, the components, the resharding flows and
+ * the whole-cluster model (cluster/).
  * lib/index.ts re-exports every layer and belongs to none.
  */
-const LAYERS: readonly (readonly string[])[] = [['', 'internal'], ['jobs'], ['constructs'], ['flows']];
+const LAYERS: readonly (readonly string[])[] = [['', 'internal'], ['jobs'], ['constructs'], ['flows'], ['cluster']];
 
 /** Every .ts file under `dir`, relative to lib/ with '/' separators, sorted. */
 function libFiles(dir = LIB): string[] {

@@ -1,0 +1,644 @@
+import { App, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { k8s } from '../../imports/k8s';
+import type { BackupStorage } from '../backup-storage';
+import type { ITopologyServer } from '../interfaces';
+import { KeyRange } from '../key-range';
+import { VitessRelease, VtctlClient } from '../release';
+import { TopologyServer } from '../topology-server';
+import { AddCellInfoJob } from '../jobs/add-cell-info-job';
+import { JobCondition } from '../jobs/job-condition';
+import { VtctlJob } from '../jobs/vtctl-job';
+import { EtcdCell } from '../constructs/etcd-cell';
+import { TabletShard } from '../constructs/tablet-shard';
+import { Vtctld } from '../constructs/vtctld';
+import { Vtgate, VtgateServiceType } from '../constructs/vtgate';
+import { Vtorc } from '../constructs/vtorc';
+
+/** The first release with VTOrc and vtctldclient, where the cluster runs VTOrc. */
+const FIRST_VTORC_RELEASE = 16;
+/** Each shard and cell gets a block of this many tablet UIDs. */
+const UID_BLOCK = 100;
+/** The first UID of the first block. */
+const FIRST_UID = 100;
+/** Tablet UIDs are uint32. */
+const MAX_TABLET_UID = 4294967295;
+
+/** The size, storage and resources of an etcd cluster the library runs. */
+export interface ManagedEtcdOptions {
+  /**
+   * etcd members.
+   * @default 3
+   */
+  readonly replicas?: number;
+  /**
+   * The size of each member's data volume.
+   * @default - the EtcdCell default
+   */
+  readonly storageSize?: string;
+  /**
+   * The StorageClass of the data volumes.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+  /**
+   * The etcd container's resources.
+   * @default - the EtcdCell default
+   */
+  readonly resources?: k8s.ResourceRequirements;
+}
+
+/** Where the global topology lives: an etcd the cluster runs, or one it only reaches. */
+export class GlobalTopology {
+  /** An etcd cluster `etcd-global` in the cluster's first chart. */
+  public static managed(options: ManagedEtcdOptions = {}): GlobalTopology {
+    return new GlobalTopology(options, undefined);
+  }
+
+  /** An etcd cluster the library does not run, at `address` (`host:port`, comma-separated). */
+  public static external(address: string): GlobalTopology {
+    return new GlobalTopology(undefined, address);
+  }
+
+  private constructor(
+    /** @internal */ public readonly _managed: ManagedEtcdOptions | undefined,
+    /** @internal */ public readonly _address: string | undefined,
+  ) {}
+}
+
+/** Where a cell's topology lives. */
+export class CellTopology {
+  /** Inside the global topology's etcd (the operator's default): no etcd of the cell's own. */
+  public static global(): CellTopology {
+    return new CellTopology('global', undefined, undefined);
+  }
+
+  /** An etcd cluster `etcd-<cell>` of the cell's own, in the cluster's first chart. */
+  public static managed(options: ManagedEtcdOptions = {}): CellTopology {
+    return new CellTopology('managed', options, undefined);
+  }
+
+  /** An etcd cluster the library does not run, at `address` (`host:port`, comma-separated). */
+  public static external(address: string): CellTopology {
+    return new CellTopology('external', undefined, address);
+  }
+
+  private constructor(
+    /** @internal */ public readonly _kind: 'global' | 'managed' | 'external',
+    /** @internal */ public readonly _managed: ManagedEtcdOptions | undefined,
+    /** @internal */ public readonly _address: string | undefined,
+  ) {}
+}
+
+/** A cell's vtgate. */
+export interface CellVtgateSpec {
+  /**
+   * vtgate replicas.
+   * @default - the Vtgate default
+   */
+  readonly replicas?: number;
+  /**
+   * The vtgate Service's type.
+   * @default VtgateServiceType.CLUSTER_IP
+   */
+  readonly serviceType?: VtgateServiceType;
+  /**
+   * The Secret holding vtgate's MySQL users (see {@link VtgateProps.mysqlAuthSecretName}).
+   * @default - no MySQL authentication
+   */
+  readonly mysqlAuthSecretName?: string;
+}
+
+/** A cell of the cluster. */
+export interface CellSpec {
+  /** The cell's name, e.g. `zone1`. */
+  readonly name: string;
+  /**
+   * The zone the cell's pods run in: a required node affinity on `topology.kubernetes.io/zone`.
+   * @default - no zone: the pods run on any node
+   */
+  readonly zone?: string;
+  /**
+   * The cell-local topology.
+   * @default CellTopology.global()
+   */
+  readonly topology?: CellTopology;
+  /**
+   * The cell's vtgate.
+   * @default - one vtgate with the Vtgate defaults
+   */
+  readonly vtgate?: CellVtgateSpec;
+}
+
+/** The shards of a keyspace. Its shards must tile the whole key space, without gap or overlap. */
+export class Partitioning {
+  /** `parts` equal shards ({@link KeyRange.equalShards}): 1 is the unsharded `0`. */
+  public static equal(parts: number): Partitioning {
+    return new Partitioning(KeyRange.equalShards(parts));
+  }
+
+  /** Explicit key ranges, e.g. `['-40', '40-80', '80-']`. */
+  public static keyRanges(shards: readonly string[]): Partitioning {
+    return new Partitioning([...shards]);
+  }
+
+  private constructor(/** The shard names, as given. */ public readonly shards: readonly string[]) {}
+}
+
+/** The tablet types a pool can hold. */
+export enum TabletPoolType {
+  /** Primary-eligible replicas. */
+  REPLICA = 'replica',
+  /** Read-only tablets (batch, backups, resharding's copies). */
+  RDONLY = 'rdonly',
+}
+
+/** Tablets of one type in one cell, for every shard of the keyspace. */
+export interface TabletPoolSpec {
+  /** The cell, one of the cluster's `cells`. */
+  readonly cell: string;
+  /** The tablet type. */
+  readonly type: TabletPoolType;
+  /** Tablets of this type per shard in the cell. */
+  readonly replicas: number;
+  /**
+   * The vttablet container's resources. Pools of one cell must agree on it.
+   * @default - the TabletShard default
+   */
+  readonly vttabletResources?: k8s.ResourceRequirements;
+  /**
+   * The mysqld container's resources. Pools of one cell must agree on it.
+   * @default - the TabletShard default
+   */
+  readonly mysqldResources?: k8s.ResourceRequirements;
+  /**
+   * The size of each tablet's data volume. Pools of one cell must agree on it.
+   * @default - the TabletShard default
+   */
+  readonly storageSize?: string;
+  /**
+   * The StorageClass of the data volumes. Pools of one cell must agree on it.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+}
+
+/** A keyspace of the cluster. */
+export interface KeyspaceSpec {
+  /** The keyspace's name, e.g. `commerce`. */
+  readonly name: string;
+  /**
+   * The durability policy, set by the CreateKeyspace and SetKeyspaceDurabilityPolicy Jobs on
+   * releases with vtctldclient (v22 and the later profiles); releases before have no such Jobs.
+   * @default 'semi_sync'
+   */
+  readonly durabilityPolicy?: string;
+  /**
+   * Schema SQL by table name, each applied to the keyspace by an ApplySchema Job once every
+   * shard has a primary; it does nothing once the table exists on the primary candidate of the
+   * keyspace's first shard.
+   * @default - none
+   */
+  readonly schema?: { readonly [table: string]: string };
+  /**
+   * The shards that replace the keyspace's shard once it is resharded outside the model (as
+   * {@link InitPrimaryJobOptions.supersededBy}): the election Job also does nothing once the cell
+   * serves the primary from them, so that it can be applied again after resharding. For a keyspace
+   * of one shard (its targets must cover the shard's key range).
+   * @default - the election Job does nothing only when the shard has a primary
+   */
+  readonly supersededBy?: readonly string[];
+  /** The keyspace's shards; each partitioning must tile the key space. */
+  readonly partitionings: readonly Partitioning[];
+  /** The tablets of every shard, per cell. Each cell with pools needs a replica pool. */
+  readonly tabletPools: readonly TabletPoolSpec[];
+  /**
+   * The UID of the keyspace's first tablet; its blocks follow from there (see {@link VitessCluster}).
+   * @default - the next free block after the keyspaces declared before it
+   */
+  readonly uidBase?: number;
+}
+
+/** The props of a {@link VitessCluster}. */
+export interface VitessClusterProps {
+  /** The Vitess release of every component. */
+  readonly release: VitessRelease;
+  /**
+   * The namespace of every object (the charts' namespace).
+   * @default - none: the namespace of `kubectl apply`
+   */
+  readonly namespace?: string;
+  /** The global topology. */
+  readonly globalTopology: GlobalTopology;
+  /** The cells; the first one hosts vtctld. At least one. */
+  readonly cells: readonly CellSpec[];
+  /**
+   * The keyspaces.
+   * @default - none
+   */
+  readonly keyspaces?: readonly KeyspaceSpec[];
+  /**
+   * Whether to run VTOrc (which elects and repairs primaries). `true` on a release without VTOrc
+   * is the error of {@link Vtorc}.
+   * @default - on releases with vtctldclient from v16 on (v22 and the later profiles)
+   */
+  readonly vtorc?: boolean;
+  /**
+   * The backup storage, mounted in vtctld and every tablet.
+   * @default - no backups
+   */
+  readonly backup?: BackupStorage;
+}
+
+/** The tablets of one shard: its chart and its TabletShard per cell with pools. */
+export interface ClusterShard {
+  /** The keyspace. */
+  readonly keyspace: string;
+  /** The shard name. */
+  readonly shard: string;
+  /** The chart `01-tablets-<keyspace>-<shard>`. */
+  readonly chart: Chart;
+  /** The shard's tablets per cell, in the order of `cells`. */
+  readonly tabletShards: readonly TabletShard[];
+}
+
+/**
+ * A whole Vitess cluster described once, as the charts (ordered files) of `app`:
+ * - `00-cluster`: the global etcd (when managed), each cell's etcd (when managed), vtctld in the
+ *   first cell, a vtgate per cell (`vtgate-<cell>`), VTOrc on v16 and later;
+ * - `01-tablets-<keyspace>-<shard>` per shard of every partitioning, `_` in the keyspace name
+ *   becoming `-` (`01-tablets-customer--80`, `01-tablets-customer-80-`): a {@link TabletShard}
+ *   per cell with pools, so that `kubectl delete -f` removes exactly one shard's tablets;
+ * - `02-init`: per cell an {@link AddCellInfoJob}, per keyspace CreateKeyspace and
+ *   SetKeyspaceDurabilityPolicy Jobs (releases with vtctldclient), one primary election per shard (of a
+ *   replica in the first cell with pools: InitShardMaster on releases that have it,
+ *   PlannedReparentShard on the others), the schema Jobs `vtctl-applyschema-<keyspace>-<table>`.
+ *
+ * Each chart is a direct child of `app` (cdk8s names a file after its chart's path), with
+ * `disableResourceNameHashes` and the cluster's `namespace`. Object names are the constructs'
+ * own (`vtctld`, `vtgate-<cell>`, `etcd-<cell>`, `vttablet-<uid>`): two clusters cannot share a
+ * namespace yet.
+ *
+ * Without VTOrc, each replica hands the primary role off through vtctld before it stops
+ * ({@link TabletShardProps.vtctld}); with VTOrc, VTOrc replaces a stopped primary.
+ *
+ * Tablet UIDs: each (shard, cell with pools) gets a block of 100 UIDs, in declaration order
+ * (keyspaces, then partitionings and their shards, then cells in the order of `cells`), the first
+ * block starting at 100. A keyspace's `uidBase` restarts the count for it and the keyspaces after
+ * it. A block with more than 100 tablets, a UID above 4294967295 or two blocks overlapping is an
+ * error naming the prop path and the value.
+ */
+export class VitessCluster extends Construct {
+  /** The release of every component. */
+  public readonly release: VitessRelease;
+  /** The chart `00-cluster`. */
+  public readonly clusterChart: Chart;
+  /** The chart `02-init`: add Jobs here to run them after the cluster's own. */
+  public readonly initChart: Chart;
+  /** The global topology: an EtcdCell when managed, else a TopologyServer. */
+  public readonly globalTopology: ITopologyServer;
+  /** Each cell's topology, by cell name (the global one for `CellTopology.global()`). */
+  public readonly cellTopologies: { readonly [cell: string]: ITopologyServer };
+  /** vtctld. */
+  public readonly vtctld: Vtctld;
+  /** Each cell's vtgate, by cell name. */
+  public readonly vtgates: { readonly [cell: string]: Vtgate };
+  /** VTOrc, on releases that have it. */
+  public readonly vtorc: Vtorc | undefined;
+  /** Each shard's tablets, in declaration order. */
+  public readonly shards: readonly ClusterShard[];
+  /** Each cell's registration Job, by cell name. */
+  public readonly addCellInfoJobs: { readonly [cell: string]: AddCellInfoJob };
+  /** Each shard's election Job, in the order of `shards`. */
+  public readonly electionJobs: readonly VtctlJob[];
+
+  public constructor(app: App, id: string, props: VitessClusterProps) {
+    super(app, id);
+    validate(props);
+    const release = props.release;
+    this.release = release;
+    const chart = (chartId: string): Chart =>
+      new Chart(app, chartId, { disableResourceNameHashes: true, namespace: props.namespace });
+    const backup = props.backup;
+
+    this.clusterChart = chart('00-cluster');
+    const g = props.globalTopology;
+    this.globalTopology = g._managed
+      ? new EtcdCell(this.clusterChart, 'EtcdGlobal', { cell: 'global', ...g._managed })
+      : TopologyServer.fromAddress('global', g._address!);
+    const globalTopology = this.globalTopology;
+
+    const cellTopologies: { [cell: string]: ITopologyServer } = {};
+    for (const cell of props.cells) {
+      const t = cell.topology ?? CellTopology.global();
+      cellTopologies[cell.name] =
+        t._kind === 'managed'
+          ? new EtcdCell(this.clusterChart, `Etcd${pascal(cell.name)}`, { cell: cell.name, ...t._managed, affinity: zoneAffinity(cell.zone) })
+          : TopologyServer.fromAddress(cell.name, t._kind === 'external' ? t._address! : globalTopology.clientAddress);
+    }
+    this.cellTopologies = cellTopologies;
+
+    const first = props.cells[0];
+    this.vtctld = new Vtctld(this.clusterChart, 'Vtctld', { release, globalTopology, cell: first.name, backup, affinity: zoneAffinity(first.zone) });
+    const vtgates: { [cell: string]: Vtgate } = {};
+    for (const cell of props.cells) {
+      vtgates[cell.name] = new Vtgate(this.clusterChart, `Vtgate${pascal(cell.name)}`, {
+        release,
+        globalTopology,
+        cell: cell.name,
+        replicas: cell.vtgate?.replicas,
+        serviceType: cell.vtgate?.serviceType,
+        mysqlAuthSecretName: cell.vtgate?.mysqlAuthSecretName,
+        affinity: zoneAffinity(cell.zone),
+      });
+    }
+    this.vtgates = vtgates;
+    const hasVtorc = props.vtorc ?? (release.majorVersion >= FIRST_VTORC_RELEASE && release.vtctlClient === VtctlClient.VTCTLDCLIENT);
+    this.vtorc = hasVtorc ? new Vtorc(this.clusterChart, 'Vtorc', { release, globalTopology }) : undefined;
+
+    const shards: ClusterShard[] = [];
+    for (const block of uidBlocks(props)) {
+      let entry = shards.find((s) => s.keyspace === block.keyspace.name && s.shard === block.shard);
+      if (!entry) {
+        const shardChart = chart(`01-tablets-${dashed(block.keyspace.name)}-${block.shard}`);
+        entry = { keyspace: block.keyspace.name, shard: block.shard, chart: shardChart, tabletShards: [] };
+        shards.push(entry);
+      }
+      const pools = block.keyspace.tabletPools.filter((p) => p.cell === block.cell.name);
+      const replica = pools.find((p) => p.type === TabletPoolType.REPLICA)!;
+      const rdonly = pools.find((p) => p.type === TabletPoolType.RDONLY);
+      const tabletShard = new TabletShard(entry.chart, `${pascal(block.keyspace.name)}Shard${pascal(block.shard)}${pascal(block.cell.name)}`, {
+        release,
+        globalTopology,
+        ...(hasVtorc ? {} : { vtctld: this.vtctld }),
+        cell: block.cell.name,
+        keyspace: block.keyspace.name,
+        shard: block.shard,
+        uidBase: block.uidBase,
+        replicaCount: replica.replicas,
+        rdonlyCount: rdonly?.replicas ?? 0,
+        backup,
+        storageSize: replica.storageSize,
+        storageClassName: replica.storageClassName,
+        vttabletResources: replica.vttabletResources,
+        mysqldResources: replica.mysqldResources,
+        affinity: zoneAffinity(block.cell.zone),
+      });
+      (entry.tabletShards as TabletShard[]).push(tabletShard);
+    }
+    this.shards = shards;
+
+    this.initChart = chart('02-init');
+    const addCellInfoJobs: { [cell: string]: AddCellInfoJob } = {};
+    for (const cell of props.cells) {
+      addCellInfoJobs[cell.name] = new AddCellInfoJob(this.initChart, `AddCellInfo${pascal(cell.name)}`, {
+        vtctld: this.vtctld,
+        topology: cellTopologies[cell.name],
+      });
+    }
+    this.addCellInfoJobs = addCellInfoJobs;
+    const hasVtctldclient = release.vtctlClient === VtctlClient.VTCTLDCLIENT;
+    for (const keyspace of props.keyspaces ?? []) {
+      if (!hasVtctldclient) {
+        continue;
+      }
+      const durability = keyspace.durabilityPolicy ?? 'semi_sync';
+      const poolCell = keyspace.tabletPools[0].cell;
+      new VtctlJob(this.initChart, `CreateKeyspace${pascal(keyspace.name)}`, {
+        vtctld: this.vtctld,
+        jobName: `vtctl-createkeyspace-${dashed(keyspace.name)}`,
+        waitFor: [JobCondition.cellRegistered(poolCell)],
+        skipIf: JobCondition.keyspaceExists(keyspace.name),
+        commands: [['CreateKeyspace', release.commandFlag('durability_policy', durability), keyspace.name]],
+      });
+      new VtctlJob(this.initChart, `SetKeyspaceDurabilityPolicy${pascal(keyspace.name)}`, {
+        vtctld: this.vtctld,
+        jobName: `vtctl-setkeyspacedurabilitypolicy-${dashed(keyspace.name)}`,
+        waitFor: [JobCondition.keyspaceExists(keyspace.name)],
+        skipIf: JobCondition.keyspaceDurability(keyspace.name, durability),
+        commands: [['SetKeyspaceDurabilityPolicy', release.commandFlag('durability_policy', durability), keyspace.name]],
+      });
+    }
+    const electionJobs: VtctlJob[] = [];
+    for (const shard of shards) {
+      const elected = shard.tabletShards[0];
+      // InitShardMaster makes every tablet of the shard, in every cell, replicate the new primary
+      // (v0.9.0 go/vt/wrangler/reparent.go 276-320), while the election Job waits for the tablets
+      // of one cell: a shard of such a release must have its tablets in one cell.
+      if (release.vtctlCommands.includes('InitShardMaster') && shard.tabletShards.length > 1) {
+        throw new Error(
+          `VitessCluster: keyspace '${shard.keyspace}' shard '${shard.shard}' has tablets in the cells ` +
+            `${shard.tabletShards.map((t) => t.cell).join(', ')}, but Vitess ${release.version} elects the first primary with ` +
+            'InitShardMaster, which needs every tablet of the shard; give its tabletPools one cell on this release',
+        );
+      }
+      const supersededBy = (props.keyspaces ?? []).find((k) => k.name === shard.keyspace)!.supersededBy;
+      electionJobs.push(
+        elected.initPrimaryJob(this.initChart, `InitPrimary${pascal(shard.keyspace)}${pascal(shard.shard)}`, this.vtctld, supersededBy ? { supersededBy } : {}),
+      );
+    }
+    this.electionJobs = electionJobs;
+    for (const keyspace of props.keyspaces ?? []) {
+      const keyspaceShards = shards.filter((s) => s.keyspace === keyspace.name);
+      const candidate = keyspaceShards[0].tabletShards[0];
+      for (const [table, sql] of Object.entries(keyspace.schema ?? {})) {
+        new VtctlJob(this.initChart, `ApplySchema${pascal(keyspace.name)}${pascal(table)}`, {
+          vtctld: this.vtctld,
+          jobName: `vtctl-applyschema-${dashed(keyspace.name)}-${dashed(table)}`.toLowerCase(),
+          waitFor: keyspaceShards.map((s) => JobCondition.shardHasPrimary(keyspace.name, s.shard)),
+          skipIf: JobCondition.tableExists(candidate.primaryCandidate, table),
+          commands: [['ApplySchema', release.commandFlag('sql', sql), keyspace.name]],
+        });
+      }
+    }
+  }
+}
+
+interface UidBlock {
+  readonly keyspace: KeyspaceSpec;
+  readonly shard: string;
+  readonly cell: CellSpec;
+  readonly uidBase: number;
+}
+
+/** The UID blocks of every shard and cell with pools, in declaration order (see VitessCluster). */
+function uidBlocks(props: VitessClusterProps): UidBlock[] {
+  const blocks: UidBlock[] = [];
+  const taken: { from: number; to: number; path: string }[] = [];
+  let next = FIRST_UID;
+  (props.keyspaces ?? []).forEach((keyspace, k) => {
+    if (keyspace.uidBase !== undefined) {
+      if (!Number.isInteger(keyspace.uidBase) || keyspace.uidBase < 1) {
+        throw new Error(`VitessCluster: 'keyspaces[${k}].uidBase' must be a whole number of at least 1, got ${keyspace.uidBase}`);
+      }
+      next = keyspace.uidBase;
+    }
+    const seen = new Set<string>();
+    keyspace.partitionings.forEach((partitioning) => {
+      for (const shard of partitioning.shards) {
+        if (seen.has(shard)) {
+          continue;
+        }
+        seen.add(shard);
+        for (const cell of props.cells) {
+          const count = keyspace.tabletPools.filter((p) => p.cell === cell.name).reduce((sum, p) => sum + p.replicas, 0);
+          if (count === 0) {
+            continue;
+          }
+          const path = `keyspaces[${k}]`;
+          if (count > UID_BLOCK) {
+            throw new Error(`VitessCluster: '${path}.tabletPools' put ${count} tablets in shard ${shard} of cell ${cell.name}; a block holds at most ${UID_BLOCK}`);
+          }
+          const from = next;
+          const to = next + count - 1;
+          if (to > MAX_TABLET_UID) {
+            throw new Error(`VitessCluster: '${path}' tablet UIDs of shard ${shard} in cell ${cell.name} would reach ${to}, above ${MAX_TABLET_UID}`);
+          }
+          const clash = taken.find((t) => from <= t.to && t.from <= to);
+          if (clash) {
+            throw new Error(
+              `VitessCluster: '${path}.uidBase' gives shard ${shard} in cell ${cell.name} UIDs ${from}-${to}, which collide with ${clash.from}-${clash.to} of ${clash.path}`,
+            );
+          }
+          taken.push({ from, to, path: `${path} shard ${shard} cell ${cell.name}` });
+          blocks.push({ keyspace, shard, cell, uidBase: from });
+          next += UID_BLOCK;
+        }
+      }
+    });
+  });
+  return blocks;
+}
+
+function validate(props: VitessClusterProps): void {
+  if (!(props.release instanceof VitessRelease)) {
+    throw new Error(`VitessCluster: 'release' is required (a VitessRelease such as VitessRelease.V22_0), got ${String(props.release)}`);
+  }
+  if (props.cells.length === 0) {
+    throw new Error("VitessCluster: 'cells' must hold at least one cell, got []");
+  }
+  const cellNames = new Set<string>();
+  props.cells.forEach((cell, c) => {
+    if (cellNames.has(cell.name)) {
+      throw new Error(`VitessCluster: 'cells[${c}].name' repeats cell '${cell.name}'`);
+    }
+    cellNames.add(cell.name);
+  });
+  const keyspaceNames = new Set<string>();
+  (props.keyspaces ?? []).forEach((keyspace, k) => {
+    if (keyspaceNames.has(keyspace.name)) {
+      throw new Error(`VitessCluster: 'keyspaces[${k}].name' repeats keyspace '${keyspace.name}'`);
+    }
+    keyspaceNames.add(keyspace.name);
+    if (keyspace.partitionings.length === 0) {
+      throw new Error(`VitessCluster: 'keyspaces[${k}].partitionings' of keyspace '${keyspace.name}' must hold at least one partitioning, got []`);
+    }
+    keyspace.partitionings.forEach((partitioning, p) => validateTiling(`keyspaces[${k}].partitionings[${p}]`, keyspace.name, partitioning.shards));
+    if (keyspace.tabletPools.length === 0) {
+      throw new Error(`VitessCluster: 'keyspaces[${k}].tabletPools' of keyspace '${keyspace.name}' must hold at least one pool, got []`);
+    }
+    const poolKeys = new Set<string>();
+    keyspace.tabletPools.forEach((pool, i) => {
+      const path = `keyspaces[${k}].tabletPools[${i}]`;
+      if (!cellNames.has(pool.cell)) {
+        throw new Error(`VitessCluster: '${path}.cell' is '${pool.cell}', which is not one of the cells: ${[...cellNames].join(', ')}`);
+      }
+      if (!Number.isInteger(pool.replicas) || pool.replicas < 1) {
+        throw new Error(`VitessCluster: '${path}.replicas' must be a whole number of at least 1, got ${pool.replicas}`);
+      }
+      const key = `${pool.cell}/${pool.type}`;
+      if (poolKeys.has(key)) {
+        throw new Error(`VitessCluster: '${path}' repeats the ${pool.type} pool of cell '${pool.cell}'`);
+      }
+      poolKeys.add(key);
+    });
+    for (const cell of new Set(keyspace.tabletPools.map((p) => p.cell))) {
+      const pools = keyspace.tabletPools.filter((p) => p.cell === cell);
+      if (!pools.some((p) => p.type === TabletPoolType.REPLICA)) {
+        throw new Error(
+          `VitessCluster: 'keyspaces[${k}].tabletPools' give keyspace '${keyspace.name}' tablets in cell '${cell}' without a replica pool; each cell with tablets needs primary-eligible replicas`,
+        );
+      }
+      const [a, b] = pools;
+      if (b && JSON.stringify([a.storageSize, a.storageClassName, a.vttabletResources, a.mysqldResources]) !==
+        JSON.stringify([b.storageSize, b.storageClassName, b.vttabletResources, b.mysqldResources])) {
+        throw new Error(
+          `VitessCluster: 'keyspaces[${k}].tabletPools' of cell '${cell}' differ in storage or resources between the replica and rdonly pools; they must agree`,
+        );
+      }
+    }
+  });
+}
+
+/** Throws unless `shards` tile the key space without gap or overlap. */
+function validateTiling(path: string, keyspace: string, shards: readonly string[]): void {
+  if (shards.length === 0) {
+    throw new Error(`VitessCluster: '${path}' of keyspace '${keyspace}' has no shards`);
+  }
+  const ranges = shards
+    .map((shard) => {
+      const bounds = KeyRange.parse(shard);
+      return { shard, start: normalize(bounds.start), end: normalize(bounds.end) };
+    })
+    .sort((a, b) => compareBound(a.start, b.start));
+  let at = '';
+  let previous = '(start of the key space)';
+  for (const range of ranges) {
+    if (range.start !== at) {
+      const what = compareBound(range.start, at) > 0 ? 'a gap' : 'an overlap';
+      throw new Error(
+        `VitessCluster: '${path}' of keyspace '${keyspace}' leaves ${what} between ${previous} and ${range.shard} (shards: ${shards.join(', ')}); the shards must tile the key space`,
+      );
+    }
+    at = range.end;
+    previous = range.shard;
+    if (at === '') {
+      if (range !== ranges[ranges.length - 1]) {
+        const after = ranges[ranges.indexOf(range) + 1];
+        throw new Error(
+          `VitessCluster: '${path}' of keyspace '${keyspace}' leaves an overlap between ${range.shard} and ${after.shard} (shards: ${shards.join(', ')}); the shards must tile the key space`,
+        );
+      }
+      return;
+    }
+  }
+  throw new Error(
+    `VitessCluster: '${path}' of keyspace '${keyspace}' leaves a gap after ${previous} (shards: ${shards.join(', ')}); the shards must tile the key space`,
+  );
+}
+
+/** A key bound without trailing zero bytes, so that `80` and `8000` compare equal. */
+function normalize(bound: string): string {
+  return bound.replace(/(00)+$/, '');
+}
+
+/** Orders bounds; an empty start is the lowest. */
+function compareBound(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function zoneAffinity(zone: string | undefined): k8s.Affinity | undefined {
+  if (zone === undefined) {
+    return undefined;
+  }
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: [zone] }] }],
+      },
+    },
+  };
+}
+
+function dashed(name: string): string {
+  return name.replace(/_/g, '-');
+}
+
+/** `test_keyspace` -> `TestKeyspace`, `-80` -> `XX80`, `80-` -> `80XX`. */
+function pascal(name: string): string {
+  return name
+    .replace(/-/g, 'XX')
+    .split(/[_]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
