@@ -377,19 +377,32 @@ class VitessFlow {
     return this.runtime.exec(pod, 'vtctld', argv, 60);
   }
 
-  /** The rows of `messages` on each shard, read through vtgate with shard targeting. */
+  /**
+   * The rows of `messages` on each shard, read through vtgate with shard targeting. vtgate finds
+   * new tablets by reading the topology every `--tablet-refresh-interval`, 1 minute by default
+   * (go/vt/discovery/healthcheck.go 96-97, 186 and 395 at v0.24.4), so a shard whose tablets are
+   * younger than that may still be unknown to it ("no healthy tablet available"): that error is
+   * retried for up to 75 s, and every count is exact.
+   */
   public async rowsPerShard(shards: readonly string[]): Promise<Record<string, number>> {
-    const conn = await this.connect();
-    try {
-      const counts: Record<string, number> = {};
-      for (const shard of shards) {
-        await conn.query(`USE \`test_keyspace:${shard}\``);
-        const [rows] = await conn.query('SELECT COUNT(*) AS n FROM messages');
-        counts[shard] = Number((rows as { n: number }[])[0].n);
+    const deadline = Date.now() + 75_000;
+    for (let attempt = 1; ; attempt++) {
+      const conn = await this.connect();
+      try {
+        const counts: Record<string, number> = {};
+        for (const shard of shards) {
+          await conn.query(`USE \`test_keyspace:${shard}\``);
+          const [rows] = await conn.query('SELECT COUNT(*) AS n FROM messages');
+          counts[shard] = Number((rows as { n: number }[])[0].n);
+        }
+        return counts;
+      } catch (error) {
+        if (!/no healthy tablet available/.test(String(error)) || Date.now() >= deadline || attempt >= 40) throw error;
+        log(`  vtgate does not know a tablet of ${shards.join(', ')} yet (attempt ${attempt}): ${String(error).split('\n')[0]}`);
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      } finally {
+        await conn.end();
       }
-      return counts;
-    } finally {
-      await conn.end();
     }
   }
 
