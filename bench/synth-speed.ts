@@ -208,7 +208,7 @@ export function synthSpeed(args: string[]): void {
     );
     goal('the fastest minimal app with ts-node transpile-only', fastest(minimals.filter((m) => m.name.includes('ts-node'))));
     goal('the fastest minimal app of all', baseline);
-    pluginTime(yamlFiles(example.outdir), runs);
+    pluginTime(yamlFiles(example.outdir).map((file) => path.join(example.outdir, file)), runs);
 
     if (args.includes('--breakdown')) {
       const appCommand = exampleAppCommand();
