@@ -6,6 +6,7 @@ import type { ITopologyServer } from '../interfaces';
 import { KeyRange } from '../key-range';
 import { VitessRelease, VtctlClient } from '../release';
 import { TopologyServer } from '../topology-server';
+import { MAX_TABLET_UID, keyspaceObjectName } from '../internal/names';
 import { AddCellInfoJob } from '../jobs/add-cell-info-job';
 import { JobCondition } from '../jobs/job-condition';
 import { VtctlJob } from '../jobs/vtctl-job';
@@ -21,8 +22,6 @@ const FIRST_VTORC_RELEASE = 16;
 const UID_BLOCK = 100;
 /** The first UID of the first block. */
 const FIRST_UID = 100;
-/** Tablet UIDs are uint32. */
-const MAX_TABLET_UID = 4294967295;
 
 /** The size, storage and resources of an etcd cluster the library runs. */
 export interface ManagedEtcdOptions {
@@ -360,7 +359,7 @@ export class VitessCluster extends Construct {
     for (const block of uidBlocks(props)) {
       let entry = shards.find((s) => s.keyspace === block.keyspace.name && s.shard === block.shard);
       if (!entry) {
-        const shardChart = chart(`01-tablets-${dashed(block.keyspace.name)}-${block.shard}`);
+        const shardChart = chart(`01-tablets-${keyspaceObjectName(block.keyspace.name)}-${block.shard}`);
         entry = { keyspace: block.keyspace.name, shard: block.shard, chart: shardChart, tabletShards: [] };
         shards.push(entry);
       }
@@ -406,14 +405,14 @@ export class VitessCluster extends Construct {
       const poolCell = keyspace.tabletPools[0].cell;
       new VtctlJob(this.initChart, `CreateKeyspace${pascal(keyspace.name)}`, {
         vtctld: this.vtctld,
-        jobName: `vtctl-createkeyspace-${dashed(keyspace.name)}`,
+        jobName: `vtctl-createkeyspace-${keyspaceObjectName(keyspace.name)}`,
         waitFor: [JobCondition.cellRegistered(poolCell)],
         skipIf: JobCondition.keyspaceExists(keyspace.name),
         commands: [['CreateKeyspace', release.commandFlag('durability_policy', durability), keyspace.name]],
       });
       new VtctlJob(this.initChart, `SetKeyspaceDurabilityPolicy${pascal(keyspace.name)}`, {
         vtctld: this.vtctld,
-        jobName: `vtctl-setkeyspacedurabilitypolicy-${dashed(keyspace.name)}`,
+        jobName: `vtctl-setkeyspacedurabilitypolicy-${keyspaceObjectName(keyspace.name)}`,
         waitFor: [JobCondition.keyspaceExists(keyspace.name)],
         skipIf: JobCondition.keyspaceDurability(keyspace.name, durability),
         commands: [['SetKeyspaceDurabilityPolicy', release.commandFlag('durability_policy', durability), keyspace.name]],
@@ -444,7 +443,7 @@ export class VitessCluster extends Construct {
       for (const [table, sql] of Object.entries(keyspace.schema ?? {})) {
         new VtctlJob(this.initChart, `ApplySchema${pascal(keyspace.name)}${pascal(table)}`, {
           vtctld: this.vtctld,
-          jobName: `vtctl-applyschema-${dashed(keyspace.name)}-${dashed(table)}`.toLowerCase(),
+          jobName: `vtctl-applyschema-${keyspaceObjectName(keyspace.name)}-${table.replace(/_/g, '-')}`.toLowerCase(),
           waitFor: keyspaceShards.map((s) => JobCondition.shardHasPrimary(keyspace.name, s.shard)),
           skipIf: JobCondition.tableExists(candidate.primaryCandidate, table),
           commands: [['ApplySchema', release.commandFlag('sql', sql), keyspace.name]],
@@ -628,10 +627,6 @@ function zoneAffinity(zone: string | undefined): k8s.Affinity | undefined {
       },
     },
   };
-}
-
-function dashed(name: string): string {
-  return name.replace(/_/g, '-');
 }
 
 /** `test_keyspace` -> `TestKeyspace`, `-80` -> `XX80`, `80-` -> `80XX`. */
