@@ -5,18 +5,16 @@ import {
   CellTopology,
   GlobalTopology,
   JobCondition,
+  KeyspaceVSchema,
   Partitioning,
   ServedType,
   TabletShard,
   TabletPoolSpec,
   TabletPoolType,
-  TabletShardProps,
   VitessCluster,
   VitessRelease,
   VtctlJob,
   Vtctld,
-  VtworkerResharding,
-  VReplicationResharding,
 } from './lib';
 import { k8s } from './imports/k8s';
 
@@ -39,7 +37,7 @@ export const MESSAGES_SCHEMA = `CREATE TABLE messages (
  * VSchema format of its time (`Sharded`, `ColVindexes`, `Col`); Vitess v9 reads the same content
  * under the protobuf field names.
  */
-export const MESSAGES_VSCHEMA = {
+export const MESSAGES_VSCHEMA: KeyspaceVSchema = {
   sharded: true,
   vindexes: { hash: { type: 'hash' } },
   tables: { messages: { column_vindexes: [{ column: 'page', name: 'hash' }] } },
@@ -104,9 +102,12 @@ export interface ExampleChanges {
   readonly vtgateReplicas?: number;
   /** The vttablet containers' memory request (the library's default: 256Mi). */
   readonly vttabletMemoryRequest?: string;
-  /** The rdonly tablets of `test_keyspace/0` (the guide: 2); one more adds tablet 105. */
+  /**
+   * The rdonly tablets of each shard of `test_keyspace` (the guide: 2); one more adds tablet 105
+   * to `0` (and 205, 305 to the new shards).
+   */
   readonly rdonlyCount?: number;
-  /** The size of each tablet's data volume of `test_keyspace/0` (the library's default: 10Gi). */
+  /** The size of each tablet's data volume of `test_keyspace` (the library's default: 10Gi). */
   readonly tabletStorageSize?: string;
   /**
    * The release of the VReplication flow (`dist/vreplication/`); the vtworker flow always runs
@@ -117,8 +118,8 @@ export interface ExampleChanges {
 }
 
 /**
- * The tablet pools of `test_keyspace/0` in cell `test`: 3 replicas and 2 rdonly tablets, as
- * {@link ExampleChanges} changes them.
+ * The tablet pools of `test_keyspace` in cell `test`, for each of its shards: 3 replicas and 2
+ * rdonly tablets, as {@link ExampleChanges} changes them.
  */
 function examplePools(changes: ExampleChanges): TabletPoolSpec[] {
   const common = {
@@ -135,13 +136,22 @@ function examplePools(changes: ExampleChanges): TabletPoolSpec[] {
 }
 
 /**
- * The guide's cluster as a {@link VitessCluster} in `app`: etcd for `global` and `test`, vtctld,
- * vtgate (and VTOrc on releases that have it) in `00-cluster`, the tablets of `test_keyspace/0`
- * (UIDs 100-104) in `01-tablets-test-keyspace-0`, and in `02-init` the cell's registration, the
- * keyspace's Jobs where the release uses them (durability `semi_sync`) and the election,
- * followed by the guide's ApplySchema, Backup and RebuildVSchemaGraph.
+ * The guide's cluster on `release` (with VTOrc when `vtorc`), one chart per file, named so that their lexical order is the
+ * order to apply them in (`outdir`), and the rollbacks outside that order (`outdir/rollback`):
+ * - `00-cluster`: etcd for `global` and `test`, vtctld, vtgate (and VTOrc on releases that have it);
+ * - `01-tablets-test-keyspace-0`: the tablets of `test_keyspace/0` (UIDs 100-104), in a file of
+ *   their own so that `kubectl delete -f` removes exactly them once the keyspace is resharded;
+ * - `02-init`: the cell's registration, the keyspace's Jobs where the release uses them
+ *   (durability `semi_sync`), the election (InitShardMaster or PlannedReparentShard), then the
+ *   guide's ApplySchema, Backup and RebuildVSchemaGraph, each waiting for the previous one's effect;
+ * - from `10-reshard-new-shards`: the sharded VSchema, the tablets of `-80` (UIDs 200-204) and
+ *   `80-` (300-304) and their elections, then resharding `0` into them, one phase per file, with
+ *   the release's flow ({@link VitessCluster.reshard}).
  */
-function addExampleCluster(app: App, release: VitessRelease, backup: BackupStorage, changes: ExampleChanges, vtorc: boolean): VitessCluster {
+function buildFlow(outdir: string, release: VitessRelease, vtorc: boolean, changes: ExampleChanges): App[] {
+  const app = newApp(outdir);
+  const rollbackApp = newApp(path.join(outdir, 'rollback'));
+  const backup = BackupStorage.nfs(EXAMPLE_NFS);
   const cluster = new VitessCluster(app, 'Cluster', {
     release,
     vtorc,
@@ -152,126 +162,31 @@ function addExampleCluster(app: App, release: VitessRelease, backup: BackupStora
       {
         name: 'test_keyspace',
         durabilityPolicy: 'semi_sync',
-        supersededBy: TARGET_SHARDS,
-        partitionings: [Partitioning.equal(1)],
+        partitionings: [Partitioning.equal(1), Partitioning.keyRanges(TARGET_SHARDS)],
         tabletPools: examplePools(changes),
       },
     ],
   });
   addSchemaAndBackupJobs(cluster.initChart, cluster.vtctld, cluster.shards[0].tabletShards[0], backup);
-  return cluster;
+  cluster.reshard('test_keyspace', { from: ['0'], to: TARGET_SHARDS, vschema: MESSAGES_VSCHEMA, rollbackApp });
+  return [app, rollbackApp];
 }
 
 /**
- * Resharding's first phase, in `scope`: the guide's sharded VSchema, the tablets of `-80` (UIDs
- * 200-204) and `80-` (300-304), and a Job electing each new shard's primary.
- */
-function addNewShards(scope: Chart, vtctld: Vtctld, shardProps: Omit<TabletShardProps, 'shard' | 'uidBase'>): TabletShard[] {
-  const keyspace = shardProps.keyspace;
-  new VtctlJob(scope, 'ApplyVSchema', {
-    vtctld,
-    jobName: `vtctl-applyvschema-${keyspace.replace(/_/g, '-')}`,
-    waitFor: [JobCondition.keyspaceExists(keyspace)],
-    skipIf: JobCondition.vschemaShardsTable(keyspace, { table: 'messages', column: 'page', vindex: 'hash', vindexType: 'hash' }),
-    commands: [['ApplyVSchema', vtctld.release.commandFlag('vschema', JSON.stringify(MESSAGES_VSCHEMA)), keyspace]],
-  });
-  const targets = [
-    new TabletShard(scope, 'TestKeyspaceShardXX80', { ...shardProps, shard: TARGET_SHARDS[0], uidBase: 200 }),
-    new TabletShard(scope, 'TestKeyspaceShard80XX', { ...shardProps, shard: TARGET_SHARDS[1], uidBase: 300 }),
-  ];
-  targets[0].initPrimaryJob(scope, 'InitPrimaryXX80', vtctld);
-  targets[1].initPrimaryJob(scope, 'InitPrimary80XX', vtctld);
-  return targets;
-}
-
-/**
- * The source guide's cluster on Vitess v9.0 (the vtworker flow), one chart per file, named so that
- * their lexical order is the order the guide applies them in:
- * - `00-cluster`: etcd for `global` and `test`, vtctld, vtgate;
- * - `01-tablets-test-keyspace-0`: the tablets of `test_keyspace/0`, in a file of their own so that
- *   `kubectl delete -f` removes exactly them once the keyspace is resharded;
- * - `02-init`: the Jobs AddCellInfo, InitShardMaster, ApplySchema, Backup, RebuildVSchemaGraph,
- *   each waiting for the previous one's effect;
- * - `10-reshard-new-shards` to `17-reshard-delete-shard`: resharding `0` into `-80` and `80-`, one
- *   phase per file (see {@link VtworkerResharding}).
- *
- * The second app, in `rollback/`, holds the rollbacks of the rdonly and replica migrations, outside
- * the forward order.
+ * The source guide's cluster on Vitess v9.0, resharded with vtworker (`10-reshard-new-shards` to
+ * `17-reshard-delete-shard`); its rollbacks undo the rdonly and replica migrations.
  */
 export function buildVtworkerFlow(outdir: string, changes: ExampleChanges = {}): App[] {
-  const app = newApp(outdir);
-  const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
-  const release = VitessRelease.V9_0;
-  const keyspace = 'test_keyspace';
-  const cell = 'test';
-  const backup = BackupStorage.nfs(EXAMPLE_NFS);
-
-  const { vtctld, globalTopology, shards } = addExampleCluster(app, release, backup, changes, false);
-  const shard0 = shards[0].tabletShards[0];
-  const shardProps = { release, globalTopology, vtctld, cell, keyspace, backup };
-
-  // (a) the sharded VSchema, the new shards' tablets and their masters.
-  const newShards = chart('10-reshard-new-shards');
-  const targets = addNewShards(newShards, vtctld, shardProps);
-
-  const resharding = new VtworkerResharding({ vtctld, globalTopology, source: shard0, targets });
-  // (b) to (h), one file each.
-  resharding.copySchemaJob(chart('11-reshard-copy-schema'), 'CopySchemaShard');
-  resharding.splitCloneJob(chart('12-reshard-split-clone'), 'SplitClone');
-  resharding.splitDiffJob(chart('13-reshard-split-diff'), 'SplitDiff');
-  resharding.migrateServedTypeJob(chart('14-reshard-migrate-rdonly'), 'MigrateRdonly', ServedType.RDONLY);
-  resharding.migrateServedTypeJob(chart('15-reshard-migrate-replica'), 'MigrateReplica', ServedType.REPLICA);
-  resharding.migrateServedTypeJob(chart('16-reshard-migrate-master'), 'MigrateMaster', ServedType.PRIMARY);
-  resharding.deleteSourceShardJob(chart('17-reshard-delete-shard'), 'DeleteShard');
-
-  const rollback = newApp(path.join(outdir, 'rollback'));
-  const rollbackChart = (id: string): Chart => new Chart(rollback, id, { disableResourceNameHashes: true });
-  resharding.reverseServedTypeJob(rollbackChart('reverse-replica'), 'ReverseReplica', ServedType.REPLICA);
-  resharding.reverseServedTypeJob(rollbackChart('reverse-rdonly'), 'ReverseRdonly', ServedType.RDONLY);
-  return [app, rollback];
+  return buildFlow(outdir, VitessRelease.V9_0, false, changes);
 }
 
 /**
- * The same cluster on Vitess v22.0 (the current releases; {@link ExampleChanges.modernRelease}
- * for another one), one chart per file:
- * - `00-cluster`: etcd for `global` and `test`, vtctld, vtgate, VTOrc;
- * - `01-tablets-test-keyspace-0`: the tablets of `test_keyspace/0`;
- * - `02-init`: the Jobs AddCellInfo, CreateKeyspace, SetKeyspaceDurabilityPolicy `semi_sync`,
- *   PlannedReparentShard, ApplySchema, Backup, RebuildVSchemaGraph, each waiting for the previous
- *   one's effect;
- * - `10-reshard-new-shards` to `16-reshard-delete-shard`: resharding `0` into `-80` and `80-` with
- *   VReplication, one phase per file (see {@link VReplicationResharding}).
- *
- * The second app, in `rollback/`, holds the ReverseTraffic rollbacks, outside the forward order.
+ * The same cluster on Vitess v22.0 (the current releases; {@link ExampleChanges.modernRelease} for
+ * another one), resharded with VReplication (`10-reshard-new-shards` to `16-reshard-delete-shard`);
+ * its rollbacks are ReverseTraffic.
  */
 export function buildVReplicationFlow(outdir: string, changes: ExampleChanges = {}): App[] {
-  const app = newApp(outdir);
-  const chart = (id: string): Chart => new Chart(app, id, { disableResourceNameHashes: true });
-  const release = changes.modernRelease ?? VitessRelease.V22_0;
-  const keyspace = 'test_keyspace';
-  const cell = 'test';
-  const backup = BackupStorage.nfs(EXAMPLE_NFS);
-
-  const { vtctld, globalTopology, shards } = addExampleCluster(app, release, backup, changes, true);
-  const shard0 = shards[0].tabletShards[0];
-
-  // The sharded VSchema, the new shards' tablets and their primaries.
-  const newShards = chart('10-reshard-new-shards');
-  const targets = addNewShards(newShards, vtctld, { release, globalTopology, cell, keyspace, backup });
-
-  const resharding = new VReplicationResharding({ vtctld, source: shard0, targets });
-  resharding.createJob(chart('11-reshard-create'), 'ReshardCreate');
-  resharding.vdiffJob(chart('12-reshard-vdiff'), 'VDiff');
-  resharding.switchTrafficJob(chart('13-reshard-switch-reads'), 'SwitchReads', [ServedType.RDONLY, ServedType.REPLICA]);
-  resharding.switchTrafficJob(chart('14-reshard-switch-primary'), 'SwitchPrimary', [ServedType.PRIMARY]);
-  resharding.completeJob(chart('15-reshard-complete'), 'Complete');
-  resharding.deleteSourceShardJob(chart('16-reshard-delete-shard'), 'DeleteShards');
-
-  const rollback = newApp(path.join(outdir, 'rollback'));
-  const rollbackChart = (id: string): Chart => new Chart(rollback, id, { disableResourceNameHashes: true });
-  resharding.reverseTrafficJob(rollbackChart('reverse-primary'), 'ReversePrimary', [ServedType.PRIMARY]);
-  resharding.reverseTrafficJob(rollbackChart('reverse-reads'), 'ReverseReads', [ServedType.RDONLY, ServedType.REPLICA]);
-  return [app, rollback];
+  return buildFlow(outdir, changes.modernRelease ?? VitessRelease.V22_0, true, changes);
 }
 
 /** Every example app, each flow writing into its own folder of `outdir`. */

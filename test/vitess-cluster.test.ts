@@ -9,10 +9,13 @@ import {
   GlobalTopology,
   KeyspaceSpec,
   Partitioning,
+  ReshardOptions,
   TabletPoolType,
+  VReplicationResharding,
   VitessCluster,
   VitessClusterProps,
   VitessRelease,
+  VtworkerResharding,
 } from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
@@ -324,6 +327,257 @@ describe('VitessCluster rejects bad input, naming the prop path and the value', 
   });
 });
 
+/** The guide's sharded VSchema of `customer`: `corder` by a hash of `customer_id`. */
+const CUSTOMER_VSCHEMA = {
+  sharded: true,
+  vindexes: { hash: { type: 'hash' } },
+  tables: {
+    customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] },
+    corder: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] },
+  },
+};
+
+/**
+ * twoCellProps with customer's `-80` split further by a second partitioning; on v9 with the two
+ * rdonly tablets per shard that vtworker needs.
+ */
+function reshardProps(release: VitessRelease = VitessRelease.V22_0): VitessClusterProps {
+  const legacy = release === VitessRelease.V9_0;
+  const props = legacy ? v9Props() : twoCellProps(release);
+  const [commerce, customer] = props.keyspaces!;
+  const tabletPools = legacy ? customer.tabletPools.map((p) => (p.type === RDONLY ? { ...p, replicas: 2 } : p)) : customer.tabletPools;
+  return {
+    ...props,
+    keyspaces: [commerce, { ...customer, tabletPools, partitionings: [...customer.partitionings, Partitioning.keyRanges(['-40', '40-80', '80-'])] }],
+  };
+}
+
+/** The cluster of `props` resharded as `options` say, with a rollback app; charts by id. */
+function synthReshard(props: VitessClusterProps, options: Omit<ReshardOptions, 'rollbackApp'>) {
+  const app = newApp();
+  const rollbackApp = newApp();
+  const cluster = new VitessCluster(app, 'Cluster', props);
+  const phases = cluster.reshard('customer', { ...options, rollbackApp });
+  const files = new Map(app.charts.map((chart) => [chart.node.id, chart.toJson()]));
+  const rollbacks = new Map(rollbackApp.charts.map((chart) => [chart.node.id, chart.toJson()]));
+  return { cluster, phases, files, rollbacks };
+}
+
+describe('VitessCluster.reshard with VReplication (v22)', () => {
+  const { cluster, phases, files, rollbacks } = synthReshard(reshardProps(), { from: ['-80'], to: ['-40', '40-80'], vschema: CUSTOMER_VSCHEMA });
+  const all = [...files.values(), ...rollbacks.values()].flat();
+
+  test('a later partitioning gets no tablets when the cluster is created, but its UIDs', () => {
+    const { cluster: plain } = synth(reshardProps());
+    expect(plain.shards.map((s) => `${s.keyspace}/${s.shard}`)).toEqual(['commerce/0', 'customer/-80', 'customer/80-']);
+    // -40 and 40-80 follow every block of the first partitioning; 80- is not repeated.
+    expect(phases.targets.map((t) => [t.shard, t.tabletShards.map((ts) => ts.tablets.map((tab) => tab.uid))])).toEqual([
+      ['-40', [[500, 501, 502]]],
+      ['40-80', [[600, 601, 602]]],
+    ]);
+  });
+
+  test('one file per phase of the VReplication flow, after the cluster files; the rollbacks apart', () => {
+    expect([...files.keys()]).toEqual([
+      '00-cluster',
+      '01-tablets-commerce-0',
+      '01-tablets-customer--80',
+      '01-tablets-customer-80-',
+      '02-init',
+      '10-reshard-new-shards',
+      '11-reshard-create',
+      '12-reshard-vdiff',
+      '13-reshard-switch-reads',
+      '14-reshard-switch-primary',
+      '15-reshard-complete',
+      '16-reshard-delete-shard',
+    ]);
+    expect([...rollbacks.keys()]).toEqual(['reverse-primary', 'reverse-reads']);
+    expect(phases.charts.map((c) => c.node.id)).toEqual([...files.keys()].slice(5));
+    expect(phases.flow).toBeInstanceOf(VReplicationResharding);
+  });
+
+  test('the first phase applies the VSchema, runs the new tablets and elects their primaries', () => {
+    const objects = files.get('10-reshard-new-shards')!;
+    expect(names(objects).filter((n) => n.startsWith('StatefulSet/') || n.startsWith('Job/'))).toEqual([
+      'Job/vtctl-applyvschema-customer',
+      'StatefulSet/vttablet-500',
+      'StatefulSet/vttablet-501',
+      'StatefulSet/vttablet-502',
+      'StatefulSet/vttablet-600',
+      'StatefulSet/vttablet-601',
+      'StatefulSet/vttablet-602',
+      'Job/vtctl-plannedreparentshard-customer-xx-40',
+      'Job/vtctl-plannedreparentshard-customer-40-80',
+    ]);
+    const applyVSchema = vitessInvocations([findObject(objects, 'Job', 'vtctl-applyvschema-customer')]).find((i) => i.args.includes('ApplyVSchema'))!;
+    expect(applyVSchema.args).toContain(`--vschema=${JSON.stringify(CUSTOMER_VSCHEMA)}`);
+    // Done once GetVSchema shows both tables sharded by hash on customer_id.
+    const script: string = findObject(objects, 'Job', 'vtctl-applyvschema-customer').spec.template.spec.containers[0].command[2];
+    expect(script).toContain('already_done_1 && already_done_2');
+    expect(script).toContain(String.raw`grep -Eq '"customer":\{"type":"","column_vindexes":\[\{"column":"customer_id","name":"hash"[,}]'`);
+    expect(script).toContain(String.raw`grep -Eq '"corder":\{"type":"","column_vindexes":\[\{"column":"customer_id","name":"hash"[,}]'`);
+  });
+
+  test('the flow splits -80 into -40 and 40-80', () => {
+    const create = vitessInvocations(files.get('11-reshard-create')!).find((i) => i.args.includes('Reshard'))!;
+    expect(create.args).toEqual(expect.arrayContaining(['--source-shards=-80', '--target-shards=-40,40-80']));
+  });
+
+  test('every object is in the namespace, with a unique name per kind', () => {
+    expect(all.filter((o) => o.metadata.namespace !== 'vitess').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    const seen = names([...files.values()].flat());
+    expect(seen.filter((n, i) => seen.indexOf(n) !== i)).toEqual([]);
+  });
+
+  test('every Vitess flag and command is known to Vitess v22', () => {
+    expect(checkInvocations(vitessInvocations(all), 'modern')).toEqual([]);
+  });
+
+  test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s', (version) => {
+    expect(validateManifests(all, version)).toEqual([]);
+  });
+
+  test('a second resharding needs another firstPhase, and gets its files from there', () => {
+    expect(() => cluster.reshard('customer', { from: ['80-'], to: ['80-c0', 'c0-'] })).toThrow(
+      "VitessCluster.reshard('customer'): 'to' names shard '80-c0', which no partitioning of keyspaces[1] declares; add a partitioning with it, so that its tablet UIDs are reserved",
+    );
+  });
+});
+
+describe('VitessCluster.reshard with vtworker (v9)', () => {
+  const { phases, files, rollbacks } = synthReshard(reshardProps(VitessRelease.V9_0), { from: ['-80'], to: ['-40', '40-80'], firstPhase: 20 });
+  const all = [...files.values(), ...rollbacks.values()].flat();
+
+  test('one file per phase of the vtworker flow, numbered from firstPhase', () => {
+    expect([...files.keys()].slice(5)).toEqual([
+      '20-reshard-new-shards',
+      '21-reshard-copy-schema',
+      '22-reshard-split-clone',
+      '23-reshard-split-diff',
+      '24-reshard-migrate-rdonly',
+      '25-reshard-migrate-replica',
+      '26-reshard-migrate-master',
+      '27-reshard-delete-shard',
+    ]);
+    expect([...rollbacks.keys()]).toEqual(['reverse-replica', 'reverse-rdonly']);
+    expect(phases.flow).toBeInstanceOf(VtworkerResharding);
+  });
+
+  test('without a vschema the first phase holds only the tablets and their elections', () => {
+    expect(names(files.get('20-reshard-new-shards')!).filter((n) => n.startsWith('Job/'))).toEqual([
+      'Job/vtctl-initshardmaster-customer-xx-40',
+      'Job/vtctl-initshardmaster-customer-40-80',
+    ]);
+  });
+
+  test('every Vitess flag and command is known to Vitess v9', () => {
+    expect(checkInvocations(vitessInvocations(all), 'legacy')).toEqual([]);
+  });
+
+  test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s', (version) => {
+    expect(validateManifests(all, version)).toEqual([]);
+  });
+});
+
+describe('VitessCluster derives the election Job of a one-shard keyspace that is resharded', () => {
+  test("the election is also done once the next partitioning's shards serve the primary", () => {
+    const props = twoCellProps();
+    const commerce = { ...props.keyspaces![0], partitionings: [Partitioning.equal(1), Partitioning.equal(2)] };
+    const { files } = synth({ ...props, keyspaces: [commerce, props.keyspaces![1]] });
+    const election = JSON.stringify(findObject(files.get('02-init')!, 'Job', 'vtctl-plannedreparentshard-commerce-0'));
+    expect(election).toContain('GetSrvKeyspaces commerce zone1');
+    expect(election).toContain('serves primary of commerce from shards -80, 80-): nothing to do');
+    const { files: plain } = synth(twoCellProps());
+    expect(JSON.stringify(findObject(plain.get('02-init')!, 'Job', 'vtctl-plannedreparentshard-commerce-0'))).not.toContain('GetSrvKeyspaces');
+  });
+});
+
+describe('VitessCluster.reshard rejects bad input, naming the prop and the value', () => {
+  const reshard = (options: ReshardOptions, keyspace = 'customer', props = reshardProps()) => () =>
+    new VitessCluster(newApp(), 'Cluster', props).reshard(keyspace, options);
+  const context = "VitessCluster.reshard('customer')";
+
+  test('fails on an unknown keyspace', () => {
+    expect(reshard({ from: ['0'], to: ['-80', '80-'] }, 'orders')).toThrow(
+      "VitessCluster.reshard('orders'): 'keyspace' must be one of the cluster's keyspaces (commerce, customer), got 'orders'",
+    );
+  });
+
+  test('fails on more than one source shard', () => {
+    expect(reshard({ from: ['-80', '80-'], to: ['-40', '40-80', '80-'] })).toThrow(
+      `${context}: 'from' must name exactly one shard (the flows split one shard; merging is not supported), got [-80, 80-]`,
+    );
+  });
+
+  test('fails on a source shard without tablets', () => {
+    expect(reshard({ from: ['-40'], to: ['-20', '20-40'] })).toThrow(
+      `${context}: 'from' names shard '-40', which has no tablets; the keyspace's shards with tablets are -80, 80-`,
+    );
+  });
+
+  test('fails on targets that do not cover the source', () => {
+    expect(reshard({ from: ['-80'], to: ['-40'] })).toThrow(`${context}: 'to' must be shards that follow one another without gaps or overlaps`);
+  });
+
+  test('fails on no targets', () => {
+    expect(reshard({ from: ['-80'], to: [] })).toThrow(`${context}: 'to' must name the shards that replace '-80', got []`);
+  });
+
+  test('fails on targets that already have tablets', () => {
+    const props = reshardProps();
+    const app = newApp();
+    const cluster = new VitessCluster(app, 'Cluster', props);
+    cluster.reshard('customer', { from: ['-80'], to: ['-40', '40-80'] });
+    expect(() => cluster.reshard('customer', { from: ['-80'], to: ['-40', '40-80'], firstPhase: 20 })).toThrow(
+      `${context}: 'to' names shard '-40', which already has tablets`,
+    );
+  });
+
+  test('fails on a second resharding with the same firstPhase', () => {
+    const props = twoCellProps();
+    const customer = { ...props.keyspaces![1], partitionings: [Partitioning.keyRanges(['-80', '80-']), Partitioning.equal(4)] };
+    const cluster = new VitessCluster(newApp(), 'Cluster', { ...props, keyspaces: [props.keyspaces![0], customer] });
+    cluster.reshard('customer', { from: ['-80'], to: ['-40', '40-80'] });
+    expect(() => cluster.reshard('customer', { from: ['80-'], to: ['80-c0', 'c0-'] })).toThrow(
+      `${context}: the file 10-reshard-new-shards exists already (an earlier reshard); give this one another 'firstPhase'`,
+    );
+  });
+
+  test('fails on a source with tablets in several cells', () => {
+    const props = twoCellProps();
+    const commerce = { ...props.keyspaces![0], partitionings: [Partitioning.equal(1), Partitioning.equal(2)] };
+    expect(reshard({ from: ['0'], to: ['-80', '80-'] }, 'commerce', { ...props, keyspaces: [commerce, props.keyspaces![1]] })).toThrow(
+      "VitessCluster.reshard('commerce'): shard '0' has tablets in the cells zone1, zone2; resharding from the model needs a keyspace whose tablets are in one cell",
+    );
+  });
+
+  test('fails on a firstPhase that is not a file number after the cluster files', () => {
+    expect(reshard({ from: ['-80'], to: ['-40', '40-80'], firstPhase: 2 })).toThrow(
+      `${context}: 'firstPhase' must be a whole number from 3 to 90 (files 00 to 02 are the cluster's), got 2`,
+    );
+  });
+
+  test('fails on an unsharded VSchema', () => {
+    expect(reshard({ from: ['-80'], to: ['-40', '40-80'], vschema: { sharded: false } })).toThrow(
+      `${context}: 'vschema' must be sharded ('sharded: true') for a keyspace of several shards, got sharded: false`,
+    );
+  });
+
+  test('fails on a VSchema table whose vindex is not declared', () => {
+    const vschema = { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { corder: { column_vindexes: [{ column: 'customer_id', name: 'xxhash' }] } } };
+    expect(reshard({ from: ['-80'], to: ['-40', '40-80'], vschema })).toThrow(
+      `${context}: 'vschema': table 'corder' uses vindex 'xxhash', which is not one of 'vindexes' (hash)`,
+    );
+  });
+
+  test('fails on a VSchema that shards no table', () => {
+    expect(reshard({ from: ['-80'], to: ['-40', '40-80'], vschema: { sharded: true, vindexes: { hash: { type: 'hash' } } } })).toThrow(
+      `${context}: 'vschema' must shard at least one table by a column vindex ('tables.<name>.column_vindexes'), got none`,
+    );
+  });
+});
+
 describe("the README's VitessCluster sample", () => {
   test('runs and writes the files and UIDs the README names', () => {
     // GIVEN the sample of the section, importing the library from lib/ and without synth()
@@ -332,21 +586,40 @@ describe("the README's VitessCluster sample", () => {
     const sample = /```ts\n([\s\S]*?)```/.exec(section)![1];
     const source = sample
       .replace("from 'cdk8s-vitess'", "from '../lib'")
-      .replace('app.synth();', 'module.exports = { app, cluster };')
-      .replace('new App({', "new App({ outdir: require('path').join(require('os').tmpdir(), 'cdk8s-vitess-test-readme-never-written'),");
+      .replace('app.synth();\nrollbackApp.synth();', 'module.exports = { app, cluster, rollbackApp };')
+      .replace(/outdir: 'dist\/rollback', /, '')
+      .replace(/new App\(\{/g, "new App({ outdir: require('path').join(require('os').tmpdir(), 'cdk8s-vitess-test-readme-never-written'),");
     const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS } }).outputText;
-    const module = { exports: {} as { app: App; cluster: VitessCluster } };
+    const module = { exports: {} as { app: App; cluster: VitessCluster; rollbackApp: App } };
 
     // WHEN
     new Function('require', 'module', 'exports', js)(require, module, module.exports);
 
     // THEN
-    const { app, cluster } = module.exports;
-    expect(app.charts.map((c) => c.node.id)).toEqual(['00-cluster', '01-tablets-commerce-0', '01-tablets-customer--80', '01-tablets-customer-80-', '02-init']);
+    const { app, cluster, rollbackApp } = module.exports;
+    expect(app.charts.map((c) => c.node.id)).toEqual([
+      '00-cluster',
+      '01-tablets-commerce-0',
+      '01-tablets-customer--80',
+      '01-tablets-customer-80-',
+      '02-init',
+      '10-reshard-new-shards',
+      '11-reshard-create',
+      '12-reshard-vdiff',
+      '13-reshard-switch-reads',
+      '14-reshard-switch-primary',
+      '15-reshard-complete',
+      '16-reshard-delete-shard',
+    ]);
+    expect(rollbackApp.charts.map((c) => c.node.id)).toEqual(['reverse-primary', 'reverse-reads']);
     expect(cluster.shards.map((s) => s.tabletShards.map((t) => t.tablets.map((tab) => tab.uid)))).toEqual([
       [[100, 101], [200]],
       [[300, 301, 302]],
       [[400, 401, 402]],
     ]);
+    const newShards = app.charts.find((c) => c.node.id === '10-reshard-new-shards')!.toJson();
+    expect(newShards.filter((o: any) => o.kind === 'StatefulSet').map((o: any) => o.metadata.name)).toEqual(
+      ['vttablet-500', 'vttablet-501', 'vttablet-502', 'vttablet-600', 'vttablet-601', 'vttablet-602'],
+    );
   });
 });

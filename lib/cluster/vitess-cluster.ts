@@ -6,7 +6,7 @@ import type { ITopologyServer } from '../interfaces';
 import { KeyRange } from '../key-range';
 import { VitessRelease, VtctlClient } from '../release';
 import { TopologyServer } from '../topology-server';
-import { MAX_TABLET_UID, keyspaceObjectName } from '../internal/names';
+import { MAX_TABLET_UID, keyspaceObjectName, validateKeyRangeCover } from '../internal/names';
 import { AddCellInfoJob } from '../jobs/add-cell-info-job';
 import { JobCondition } from '../jobs/job-condition';
 import { VtctlJob } from '../jobs/vtctl-job';
@@ -15,6 +15,9 @@ import { TabletShard } from '../constructs/tablet-shard';
 import { Vtctld } from '../constructs/vtctld';
 import { Vtgate, VtgateServiceType } from '../constructs/vtgate';
 import { Vtorc } from '../constructs/vtorc';
+import { VReplicationResharding } from '../flows/vreplication-resharding';
+import { VtworkerResharding } from '../flows/vtworker-resharding';
+import { ServedType } from '../jobs/job-condition';
 
 /** The first release with VTOrc and vtctldclient, where the cluster runs VTOrc. */
 const FIRST_VTORC_RELEASE = 16;
@@ -200,14 +203,12 @@ export interface KeyspaceSpec {
    */
   readonly schema?: { readonly [table: string]: string };
   /**
-   * The shards that replace the keyspace's shard once it is resharded outside the model (as
-   * {@link InitPrimaryJobOptions.supersededBy}): the election Job also does nothing once the cell
-   * serves the primary from them, so that it can be applied again after resharding. For a keyspace
-   * of one shard (its targets must cover the shard's key range).
-   * @default - the election Job does nothing only when the shard has a primary
+   * The keyspace's shards; each partitioning must tile the key space. The first one is the
+   * keyspace's shards when the cluster is created (their tablets are in the `01-tablets-...`
+   * files); each later one is a resharding target, whose tablets {@link VitessCluster.reshard}
+   * creates. Every shard of every partitioning gets its tablet UIDs here, so that they never
+   * change when a resharding is added.
    */
-  readonly supersededBy?: readonly string[];
-  /** The keyspace's shards; each partitioning must tile the key space. */
   readonly partitionings: readonly Partitioning[];
   /** The tablets of every shard, per cell. Each cell with pools needs a replica pool. */
   readonly tabletPools: readonly TabletPoolSpec[];
@@ -261,6 +262,103 @@ export interface ClusterShard {
   readonly tabletShards: readonly TabletShard[];
 }
 
+/** A vindex of a {@link KeyspaceVSchema}, in the protobuf JSON names Vitess reads. */
+export interface VSchemaVindex {
+  /** The vindex type, e.g. `hash`. */
+  readonly type: string;
+  /**
+   * The vindex's parameters.
+   * @default - none
+   */
+  readonly params?: { readonly [name: string]: string };
+  /**
+   * The table that owns a lookup vindex.
+   * @default - none
+   */
+  readonly owner?: string;
+}
+
+/** A column vindex of a table in a {@link KeyspaceVSchema}. */
+export interface VSchemaColumnVindex {
+  /** The column, e.g. `page`. */
+  readonly column: string;
+  /** The vindex's name in `vindexes`, e.g. `hash`. */
+  readonly name: string;
+}
+
+/** A table of a {@link KeyspaceVSchema}; fields beyond `column_vindexes` are passed as given. */
+export interface VSchemaTable {
+  /**
+   * The table's column vindexes, the primary one first.
+   * @default - none
+   */
+  readonly column_vindexes?: readonly VSchemaColumnVindex[];
+  readonly [field: string]: unknown;
+}
+
+/**
+ * A keyspace's VSchema as `ApplyVSchema --vschema` takes it (the protobuf JSON names of
+ * `proto/vschema.proto`, which v9's vtctl and v22's vtctldclient both read). Fields beyond these are
+ * passed as given.
+ */
+export interface KeyspaceVSchema {
+  /** Whether the keyspace is sharded. */
+  readonly sharded: boolean;
+  /**
+   * The vindexes, by name.
+   * @default - none
+   */
+  readonly vindexes?: { readonly [name: string]: VSchemaVindex };
+  /**
+   * The tables, by name.
+   * @default - none
+   */
+  readonly tables?: { readonly [name: string]: VSchemaTable };
+  readonly [field: string]: unknown;
+}
+
+/** Options of {@link VitessCluster.reshard}. */
+export interface ReshardOptions {
+  /** The shard to split, one shard with tablets, e.g. `['0']`. */
+  readonly from: readonly string[];
+  /**
+   * The shards that replace it, e.g. `['-80', '80-']`: shards of a later partitioning of the
+   * keyspace (which reserves their tablet UIDs), covering exactly the source's key range.
+   */
+  readonly to: readonly string[];
+  /**
+   * The VSchema the keyspace gets in the first phase, before the new shards' tablets start
+   * (it must be sharded and shard at least one table by a column vindex: the Job is done once
+   * `GetVSchema` shows every such table sharded by its primary vindex).
+   * @default - the keyspace's VSchema is left as it is
+   */
+  readonly vschema?: KeyspaceVSchema;
+  /**
+   * The number of the first phase's file (`<n>-reshard-new-shards`); the other phases follow it.
+   * A second resharding of the cluster needs another number.
+   * @default 10
+   */
+  readonly firstPhase?: number;
+  /**
+   * The app that receives the rollback charts (typically one writing into `<outdir>/rollback`),
+   * outside the forward order.
+   * @default - no rollback charts
+   */
+  readonly rollbackApp?: App;
+}
+
+/** What {@link VitessCluster.reshard} made. */
+export interface ReshardPhases {
+  /** The flow's phases, whose methods can add more Jobs. */
+  readonly flow: VtworkerResharding | VReplicationResharding;
+  /** The new shards, with their tablets in the first phase's chart. */
+  readonly targets: readonly ClusterShard[];
+  /** The phase charts, in the order to apply them. */
+  readonly charts: readonly Chart[];
+  /** The rollback charts, in `rollbackApp`. */
+  readonly rollbacks: readonly Chart[];
+}
+
 /**
  * A whole Vitess cluster described once, as the charts (ordered files) of `app`:
  * - `00-cluster`: the global etcd (when managed), each cell's etcd (when managed), vtctld in the
@@ -311,6 +409,13 @@ export class VitessCluster extends Construct {
   /** Each shard's election Job, in the order of `shards`. */
   public readonly electionJobs: readonly VtctlJob[];
 
+  private readonly app: App;
+  private readonly props: VitessClusterProps;
+  private readonly hasVtorc: boolean;
+  private readonly blocks: readonly UidBlock[];
+  /** The shards with tablets: those of `shards`, then the targets of each {@link reshard}. */
+  private readonly allShards: ClusterShard[];
+
   public constructor(app: App, id: string, props: VitessClusterProps) {
     super(app, id);
     validate(props);
@@ -355,37 +460,22 @@ export class VitessCluster extends Construct {
     const hasVtorc = props.vtorc ?? (release.majorVersion >= FIRST_VTORC_RELEASE && release.vtctlClient === VtctlClient.VTCTLDCLIENT);
     this.vtorc = hasVtorc ? new Vtorc(this.clusterChart, 'Vtorc', { release, globalTopology }) : undefined;
 
+    this.app = app;
+    this.props = props;
+    this.hasVtorc = hasVtorc;
+    this.blocks = uidBlocks(props);
     const shards: ClusterShard[] = [];
-    for (const block of uidBlocks(props)) {
+    for (const block of this.blocks.filter((b) => b.partitioning === 0)) {
       let entry = shards.find((s) => s.keyspace === block.keyspace.name && s.shard === block.shard);
       if (!entry) {
         const shardChart = chart(`01-tablets-${keyspaceObjectName(block.keyspace.name)}-${block.shard}`);
         entry = { keyspace: block.keyspace.name, shard: block.shard, chart: shardChart, tabletShards: [] };
         shards.push(entry);
       }
-      const pools = block.keyspace.tabletPools.filter((p) => p.cell === block.cell.name);
-      const replica = pools.find((p) => p.type === TabletPoolType.REPLICA)!;
-      const rdonly = pools.find((p) => p.type === TabletPoolType.RDONLY);
-      const tabletShard = new TabletShard(entry.chart, `${pascal(block.keyspace.name)}Shard${pascal(block.shard)}${pascal(block.cell.name)}`, {
-        release,
-        globalTopology,
-        ...(hasVtorc ? {} : { vtctld: this.vtctld }),
-        cell: block.cell.name,
-        keyspace: block.keyspace.name,
-        shard: block.shard,
-        uidBase: block.uidBase,
-        replicaCount: replica.replicas,
-        rdonlyCount: rdonly?.replicas ?? 0,
-        backup,
-        storageSize: replica.storageSize,
-        storageClassName: replica.storageClassName,
-        vttabletResources: replica.vttabletResources,
-        mysqldResources: replica.mysqldResources,
-        affinity: zoneAffinity(block.cell.zone),
-      });
-      (entry.tabletShards as TabletShard[]).push(tabletShard);
+      (entry.tabletShards as TabletShard[]).push(this.tabletShard(entry.chart, block, `${pascal(block.keyspace.name)}Shard${pascal(block.shard)}${pascal(block.cell.name)}`));
     }
     this.shards = shards;
+    this.allShards = [...shards];
 
     this.initChart = chart('02-init');
     const addCellInfoJobs: { [cell: string]: AddCellInfoJob } = {};
@@ -431,7 +521,7 @@ export class VitessCluster extends Construct {
             'InitShardMaster, which needs every tablet of the shard; give its tabletPools one cell on this release',
         );
       }
-      const supersededBy = (props.keyspaces ?? []).find((k) => k.name === shard.keyspace)!.supersededBy;
+      const supersededBy = supersedingShards((props.keyspaces ?? []).find((k) => k.name === shard.keyspace)!, shard.shard);
       electionJobs.push(
         elected.initPrimaryJob(this.initChart, `InitPrimary${pascal(shard.keyspace)}${pascal(shard.shard)}`, this.vtctld, supersededBy ? { supersededBy } : {}),
       );
@@ -451,10 +541,180 @@ export class VitessCluster extends Construct {
       }
     }
   }
+
+  /**
+   * Reshards `keyspace` from one shard into the shards of a later partitioning, as the release's
+   * flow does it, one chart (so one file) per phase, numbered from `firstPhase`:
+   * - `<n>-reshard-new-shards`: the `vschema` (an ApplyVSchema Job, when given), the targets'
+   *   tablets (their UIDs are the blocks of {@link VitessCluster}) and a Job electing each target's
+   *   first primary;
+   * - on releases with vtworker (v9), {@link VtworkerResharding}: `copy-schema`, `split-clone`,
+   *   `split-diff`, `migrate-rdonly`, `migrate-replica`, `migrate-master`, `delete-shard`; the
+   *   rollbacks `reverse-replica` and `reverse-rdonly`;
+   * - on releases with vtctldclient, {@link VReplicationResharding}: `create`, `vdiff`,
+   *   `switch-reads`, `switch-primary`, `complete`, `delete-shard`; the rollbacks
+   *   `reverse-primary` and `reverse-reads`.
+   *
+   * The source's tablets stay in their `01-tablets-<keyspace>-<shard>` file: delete it with
+   * `kubectl delete -f` when the flow says so (after `migrate-master`, or right after `complete`).
+   * The source and target tablets must be in one cell (the flows read that cell's serving graph).
+   */
+  public reshard(keyspace: string, options: ReshardOptions): ReshardPhases {
+    const context = `VitessCluster.reshard('${keyspace}')`;
+    const release = this.release;
+    const k = (this.props.keyspaces ?? []).findIndex((ks) => ks.name === keyspace);
+    if (k < 0) {
+      throw new Error(`${context}: 'keyspace' must be one of the cluster's keyspaces (${(this.props.keyspaces ?? []).map((ks) => ks.name).join(', ') || 'none'}), got '${keyspace}'`);
+    }
+    if (options.from.length !== 1) {
+      throw new Error(`${context}: 'from' must name exactly one shard (the flows split one shard; merging is not supported), got [${options.from.join(', ')}]`);
+    }
+    const from = options.from[0];
+    const source = this.allShards.find((s) => s.keyspace === keyspace && s.shard === from);
+    if (!source) {
+      const have = this.allShards.filter((s) => s.keyspace === keyspace).map((s) => s.shard);
+      throw new Error(`${context}: 'from' names shard '${from}', which has no tablets; the keyspace's shards with tablets are ${have.join(', ')}`);
+    }
+    if (options.to.length === 0) {
+      throw new Error(`${context}: 'to' must name the shards that replace '${from}', got []`);
+    }
+    validateKeyRangeCover(context, 'to', from, options.to);
+    for (const shard of options.to) {
+      if (!this.blocks.some((b) => b.keyspace.name === keyspace && b.shard === shard)) {
+        throw new Error(
+          `${context}: 'to' names shard '${shard}', which no partitioning of keyspaces[${k}] declares; ` +
+            'add a partitioning with it, so that its tablet UIDs are reserved',
+        );
+      }
+      if (this.allShards.some((s) => s.keyspace === keyspace && s.shard === shard)) {
+        throw new Error(`${context}: 'to' names shard '${shard}', which already has tablets`);
+      }
+    }
+    if (source.tabletShards.length !== 1) {
+      throw new Error(
+        `${context}: shard '${from}' has tablets in the cells ${source.tabletShards.map((t) => t.cell).join(', ')}; ` +
+          'resharding from the model needs a keyspace whose tablets are in one cell',
+      );
+    }
+    const firstPhase = options.firstPhase ?? 10;
+    if (!Number.isInteger(firstPhase) || firstPhase < 3 || firstPhase > 90) {
+      throw new Error(`${context}: 'firstPhase' must be a whole number from 3 to 90 (files 00 to 02 are the cluster's), got ${firstPhase}`);
+    }
+    const legacy = release.vtctlClient !== VtctlClient.VTCTLDCLIENT;
+    const phaseNames = legacy
+      ? ['new-shards', 'copy-schema', 'split-clone', 'split-diff', 'migrate-rdonly', 'migrate-replica', 'migrate-master', 'delete-shard']
+      : ['new-shards', 'create', 'vdiff', 'switch-reads', 'switch-primary', 'complete', 'delete-shard'];
+    const chartIds = phaseNames.map((name, i) => `${String(firstPhase + i).padStart(2, '0')}-reshard-${name}`);
+    for (const id of chartIds) {
+      if (this.app.node.tryFindChild(id)) {
+        throw new Error(`${context}: the file ${id} exists already (an earlier reshard); give this one another 'firstPhase'`);
+      }
+    }
+    const rollbackIds = legacy ? ['reverse-replica', 'reverse-rdonly'] : ['reverse-primary', 'reverse-reads'];
+    for (const id of rollbackIds) {
+      if (options.rollbackApp?.node.tryFindChild(id)) {
+        throw new Error(`${context}: 'rollbackApp' already has the file ${id} (an earlier reshard); give this one an app of its own`);
+      }
+    }
+    const chart = (app: App, id: string): Chart =>
+      new Chart(app, id, { disableResourceNameHashes: true, namespace: this.props.namespace });
+    const charts = chartIds.map((id) => chart(this.app, id));
+    const [newShards] = charts;
+    const vtctld = this.vtctld;
+    if (options.vschema !== undefined) {
+      new VtctlJob(newShards, 'ApplyVSchema', {
+        vtctld,
+        jobName: `vtctl-applyvschema-${keyspaceObjectName(keyspace)}`,
+        waitFor: [JobCondition.keyspaceExists(keyspace)],
+        skipIf: vschemaApplied(`${context}: 'vschema'`, keyspace, options.vschema),
+        commands: [['ApplyVSchema', release.commandFlag('vschema', JSON.stringify(options.vschema)), keyspace]],
+      });
+    }
+    const cell = source.tabletShards[0].cell;
+    const targets: ClusterShard[] = options.to.map((shard) => {
+      const block = this.blocks.find((b) => b.keyspace.name === keyspace && b.shard === shard && b.cell.name === cell);
+      if (!block) {
+        throw new Error(`${context}: keyspaces[${k}].tabletPools give shard '${shard}' no tablets in cell '${cell}', where '${from}' has its tablets`);
+      }
+      const tablets = this.tabletShard(newShards, block, `${pascal(keyspace)}Shard${pascal(shard)}`);
+      return { keyspace, shard, chart: newShards, tabletShards: [tablets] };
+    });
+    for (const target of targets) {
+      target.tabletShards[0].initPrimaryJob(newShards, `InitPrimary${pascal(target.shard)}`, vtctld);
+    }
+    this.allShards.push(...targets);
+    const sourceTablets = source.tabletShards[0];
+    const targetTablets = targets.map((t) => t.tabletShards[0]);
+    const rollbacks: Chart[] = [];
+    const rollback = (index: number): Chart | undefined => {
+      if (!options.rollbackApp) {
+        return undefined;
+      }
+      const c = chart(options.rollbackApp, rollbackIds[index]);
+      rollbacks.push(c);
+      return c;
+    };
+    let flow: VtworkerResharding | VReplicationResharding;
+    if (legacy) {
+      const vtworker = new VtworkerResharding({ vtctld, globalTopology: this.globalTopology, source: sourceTablets, targets: targetTablets });
+      vtworker.copySchemaJob(charts[1], 'CopySchemaShard');
+      vtworker.splitCloneJob(charts[2], 'SplitClone');
+      vtworker.splitDiffJob(charts[3], 'SplitDiff');
+      vtworker.migrateServedTypeJob(charts[4], 'MigrateRdonly', ServedType.RDONLY);
+      vtworker.migrateServedTypeJob(charts[5], 'MigrateReplica', ServedType.REPLICA);
+      vtworker.migrateServedTypeJob(charts[6], 'MigrateMaster', ServedType.PRIMARY);
+      vtworker.deleteSourceShardJob(charts[7], 'DeleteShard');
+      const reverseReplica = rollback(0);
+      if (reverseReplica) vtworker.reverseServedTypeJob(reverseReplica, 'ReverseReplica', ServedType.REPLICA);
+      const reverseRdonly = rollback(1);
+      if (reverseRdonly) vtworker.reverseServedTypeJob(reverseRdonly, 'ReverseRdonly', ServedType.RDONLY);
+      flow = vtworker;
+    } else {
+      const vreplication = new VReplicationResharding({ vtctld, source: sourceTablets, targets: targetTablets });
+      vreplication.createJob(charts[1], 'ReshardCreate');
+      vreplication.vdiffJob(charts[2], 'VDiff');
+      vreplication.switchTrafficJob(charts[3], 'SwitchReads', [ServedType.RDONLY, ServedType.REPLICA]);
+      vreplication.switchTrafficJob(charts[4], 'SwitchPrimary', [ServedType.PRIMARY]);
+      vreplication.completeJob(charts[5], 'Complete');
+      vreplication.deleteSourceShardJob(charts[6], 'DeleteShards');
+      const reversePrimary = rollback(0);
+      if (reversePrimary) vreplication.reverseTrafficJob(reversePrimary, 'ReversePrimary', [ServedType.PRIMARY]);
+      const reverseReads = rollback(1);
+      if (reverseReads) vreplication.reverseTrafficJob(reverseReads, 'ReverseReads', [ServedType.RDONLY, ServedType.REPLICA]);
+      flow = vreplication;
+    }
+    return { flow, targets, charts, rollbacks };
+  }
+
+  /** The TabletShard of one UID block, in `scope`. */
+  private tabletShard(scope: Chart, block: UidBlock, id: string): TabletShard {
+    const pools = block.keyspace.tabletPools.filter((p) => p.cell === block.cell.name);
+    const replica = pools.find((p) => p.type === TabletPoolType.REPLICA)!;
+    const rdonly = pools.find((p) => p.type === TabletPoolType.RDONLY);
+    return new TabletShard(scope, id, {
+      release: this.release,
+      globalTopology: this.globalTopology,
+      ...(this.hasVtorc ? {} : { vtctld: this.vtctld }),
+      cell: block.cell.name,
+      keyspace: block.keyspace.name,
+      shard: block.shard,
+      uidBase: block.uidBase,
+      replicaCount: replica.replicas,
+      rdonlyCount: rdonly?.replicas ?? 0,
+      backup: this.props.backup,
+      storageSize: replica.storageSize,
+      storageClassName: replica.storageClassName,
+      vttabletResources: replica.vttabletResources,
+      mysqldResources: replica.mysqldResources,
+      affinity: zoneAffinity(block.cell.zone),
+    });
+  }
 }
 
 interface UidBlock {
   readonly keyspace: KeyspaceSpec;
+  /** The index of the first partitioning that has the shard. */
+  readonly partitioning: number;
   readonly shard: string;
   readonly cell: CellSpec;
   readonly uidBase: number;
@@ -473,7 +733,7 @@ function uidBlocks(props: VitessClusterProps): UidBlock[] {
       next = keyspace.uidBase;
     }
     const seen = new Set<string>();
-    keyspace.partitionings.forEach((partitioning) => {
+    keyspace.partitionings.forEach((partitioning, partitioningIndex) => {
       for (const shard of partitioning.shards) {
         if (seen.has(shard)) {
           continue;
@@ -500,13 +760,54 @@ function uidBlocks(props: VitessClusterProps): UidBlock[] {
             );
           }
           taken.push({ from, to, path: `${path} shard ${shard} cell ${cell.name}` });
-          blocks.push({ keyspace, shard, cell, uidBase: from });
+          blocks.push({ keyspace, partitioning: partitioningIndex, shard, cell, uidBase: from });
           next += UID_BLOCK;
         }
       }
     });
   });
   return blocks;
+}
+
+/**
+ * The shards whose primary supersedes `shard` once the keyspace is resharded to its second
+ * partitioning, for a keyspace of one shard (the election Job's `supersededBy`: the serving graph
+ * then names exactly those shards); undefined otherwise.
+ */
+function supersedingShards(keyspace: KeyspaceSpec, shard: string): readonly string[] | undefined {
+  const [first, next] = keyspace.partitionings;
+  if (next === undefined || first.shards.length !== 1 || next.shards.includes(shard)) {
+    return undefined;
+  }
+  return next.shards;
+}
+
+/**
+ * The condition that `vschema` is applied to `keyspace`: every table with column vindexes is
+ * sharded by its primary vindex ({@link JobCondition.vschemaShardsTable}).
+ */
+function vschemaApplied(context: string, keyspace: string, vschema: KeyspaceVSchema): JobCondition {
+  if (vschema.sharded !== true) {
+    throw new Error(`${context} must be sharded ('sharded: true') for a keyspace of several shards, got sharded: ${String(vschema.sharded)}`);
+  }
+  const conditions: JobCondition[] = [];
+  for (const [table, spec] of Object.entries(vschema.tables ?? {})) {
+    const primary = spec.column_vindexes?.[0];
+    if (primary === undefined) {
+      continue;
+    }
+    const vindex = vschema.vindexes?.[primary.name];
+    if (vindex === undefined) {
+      throw new Error(
+        `${context}: table '${table}' uses vindex '${primary.name}', which is not one of 'vindexes' (${Object.keys(vschema.vindexes ?? {}).join(', ') || 'none'})`,
+      );
+    }
+    conditions.push(JobCondition.vschemaShardsTable(keyspace, { table, column: primary.column, vindex: primary.name, vindexType: vindex.type }));
+  }
+  if (conditions.length === 0) {
+    throw new Error(`${context} must shard at least one table by a column vindex ('tables.<name>.column_vindexes'), got none`);
+  }
+  return conditions.length === 1 ? conditions[0] : JobCondition.allOf(...conditions);
 }
 
 function validate(props: VitessClusterProps): void {
