@@ -162,6 +162,8 @@ function buildFlow(outdir: string, release: VitessRelease, vtorc: boolean, chang
       {
         name: 'test_keyspace',
         durabilityPolicy: 'semi_sync',
+        // The guide's aliases: test-0000000100 to 104 for shard 0, then 200 and 300 for the new shards.
+        uidBase: 100,
         partitionings: [Partitioning.equal(1), Partitioning.keyRanges(TARGET_SHARDS)],
         tabletPools: examplePools(changes),
       },

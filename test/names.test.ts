@@ -4,6 +4,7 @@ import { EtcdCell, TabletShard, VitessRelease, VtctlJob, Vtctld, Vtgate, Vtorc }
 import { testChart } from './util/synth';
 import {
   claimObjectName,
+  fnv1a32,
   keyspaceObjectName,
   shardLabel,
   tabletAlias,
@@ -46,6 +47,19 @@ describe('names', () => {
   test('fails for object names that are not DNS labels', () => {
     expect(() => validateObjectName('T', 'name', 'a'.repeat(64))).toThrow(/at most 63 characters/);
     expect(() => validateObjectName('T', 'name', '-a')).toThrow(/got '-a'/);
+  });
+});
+
+describe('fnv1a32', () => {
+  test("matches the reference vectors of FNV-1a's authors (test_fnv.c)", () => {
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
+  });
+
+  test('hashes UTF-8 bytes', () => {
+    // 'é' is the bytes c3 a9; the value is from an independent implementation over those bytes.
+    expect(fnv1a32('é')).toBe(0x1e9de8c1);
   });
 });
 

@@ -20,6 +20,7 @@ import {
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { findObject } from './util/synth';
+import { fnv1a32 } from '../lib/internal/names';
 
 /** An app that the tests read with toJson() and never write. */
 function newApp(): App {
@@ -114,17 +115,41 @@ describe('VitessCluster, two cells and two keyspaces on v22', () => {
     expect(cluster.vtorc).toBeDefined();
   });
 
-  test('tablet UIDs: a block of 100 per shard and cell, in declaration order', () => {
+  test('tablet UIDs: a block of 100 per shard and cell, at the FNV-1a hash of keyspace/shard/cell', () => {
     const uids = cluster.shards.map((s) => [s.keyspace, s.shard, s.tabletShards.map((t) => [t.cell, t.tablets.map((tab) => tab.uid)])]);
+    const block = (name: string) => 100 + (fnv1a32(name) % 42949671) * 100;
     expect(uids).toEqual([
-      ['commerce', '0', [['zone1', [100, 101]], ['zone2', [200]]]],
-      ['customer', '-80', [['zone1', [300, 301, 302]]]],
-      ['customer', '80-', [['zone1', [400, 401, 402]]]],
+      ['commerce', '0', [['zone1', [block('commerce/0/zone1'), block('commerce/0/zone1') + 1]], ['zone2', [block('commerce/0/zone2')]]]],
+      ['customer', '-80', [['zone1', [0, 1, 2].map((i) => block('customer/-80/zone1') + i)]]],
+      ['customer', '80-', [['zone1', [0, 1, 2].map((i) => block('customer/80-/zone1') + i)]]],
     ]);
+    // The values themselves, so that a change of the hash cannot pass unseen: it would move every
+    // running tablet to a new StatefulSet.
+    expect(uids.map(([, , cells]) => (cells as [string, number[]][]).map(([, list]) => list[0]))).toEqual([[3772060000, 1154854800], [3542795600], [1598922500]]);
     const statefulSets = all.filter((o) => o.kind === 'StatefulSet' && o.metadata.name.startsWith('vttablet-'));
-    expect(statefulSets.map((o) => o.metadata.name)).toEqual(
-      ['vttablet-100', 'vttablet-101', 'vttablet-200', 'vttablet-300', 'vttablet-301', 'vttablet-302', 'vttablet-400', 'vttablet-401', 'vttablet-402'],
-    );
+    expect(statefulSets).toHaveLength(9);
+    expect(findObject(all, 'StatefulSet', 'vttablet-3772060001').metadata.labels.shard).toBe('0');
+  });
+
+  test('tablet UIDs do not move when keyspaces, cells, partitionings or pools are added before them', () => {
+    const props = twoCellProps();
+    const [commerce, customer] = props.keyspaces!;
+    const grown: VitessClusterProps = {
+      ...props,
+      cells: [{ name: 'zone0' }, ...props.cells],
+      keyspaces: [
+        { name: 'lookup', partitionings: [Partitioning.equal(1)], tabletPools: [{ cell: 'zone0', type: REPLICA, replicas: 2 }] },
+        { ...commerce, partitionings: [...commerce.partitionings, Partitioning.equal(2)], tabletPools: [{ cell: 'zone0', type: REPLICA, replicas: 1 }, ...commerce.tabletPools] },
+        customer,
+      ],
+    };
+    const uidsOf = (c: VitessCluster) =>
+      Object.fromEntries(c.shards.flatMap((s) => s.tabletShards.map((t) => [`${s.keyspace}/${s.shard}/${t.cell}`, t.tablets.map((tab) => tab.uid)])));
+    const before = uidsOf(cluster);
+    const after = uidsOf(synth(grown).cluster);
+    for (const [key, uids] of Object.entries(before)) {
+      expect([key, after[key]]).toEqual([key, uids]);
+    }
   });
 
   test('02-init: a registration per cell, keyspace and durability Jobs, one election per shard, the schema', () => {
@@ -142,7 +167,7 @@ describe('VitessCluster, two cells and two keyspaces on v22', () => {
   });
 
   test('zone affinity on every pod of a cell', () => {
-    const tablet = findObject(all, 'StatefulSet', 'vttablet-200');
+    const tablet = findObject(all, 'StatefulSet', 'vttablet-1154854800');
     expect(tablet.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
       { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['eu-west-1b'] }] },
     ]);
@@ -232,9 +257,9 @@ describe('VitessCluster with external topologies', () => {
     expect(JSON.stringify(findObject(all, 'Deployment', 'vtctld'))).toContain('etcd.example.internal:2379');
   });
 
-  test('explicit uidBase per keyspace', () => {
+  test('explicit uidBase per keyspace: its blocks one after the other, in declaration order', () => {
     const props = twoCellProps();
-    const keyspaces = [props.keyspaces![0], { ...props.keyspaces![1], uidBase: 1000 }];
+    const keyspaces = [{ ...props.keyspaces![0], uidBase: 100 }, { ...props.keyspaces![1], uidBase: 1000 }];
     const { cluster } = synth({ ...props, keyspaces });
     expect(cluster.shards.map((s) => s.tabletShards.map((t) => t.tablets[0].uid))).toEqual([[100, 200], [1000], [1100]]);
   });
@@ -302,9 +327,17 @@ describe('VitessCluster rejects bad input, naming the prop path and the value', 
   });
 
   test('fails on colliding UIDs', () => {
-    const keyspaces = [base.keyspaces![0], { ...base.keyspaces![1], uidBase: 101 }];
+    const keyspaces = [{ ...base.keyspaces![0], uidBase: 100 }, { ...base.keyspaces![1], uidBase: 101 }];
     expect(build({ ...base, keyspaces })).toThrow(
-      "VitessCluster: 'keyspaces[1].uidBase' gives shard -80 in cell zone1 UIDs 101-103, which collide with 100-101 of keyspaces[0] shard 0 cell zone1",
+      "VitessCluster: 'keyspaces[1].uidBase' gives shard -80 of keyspace 'customer' in cell zone1 UIDs 101-103, which collide with 100-101 of keyspaces[0] shard 0 cell zone1; give 'keyspaces[1].uidBase' a free range",
+    );
+  });
+
+  test('fails on a uidBase that meets a hashed block', () => {
+    // commerce/0/zone1 hashes to 3772060000.
+    const keyspaces = [base.keyspaces![0], { ...base.keyspaces![1], uidBase: 3772059999 }];
+    expect(build({ ...base, keyspaces })).toThrow(
+      "VitessCluster: 'keyspaces[1].uidBase' gives shard -80 of keyspace 'customer' in cell zone1 UIDs 3772059999-3772060001, which collide with 3772060000-3772060001 of keyspaces[0] shard 0 cell zone1; give 'keyspaces[1].uidBase' a free range",
     );
   });
 
@@ -370,10 +403,10 @@ describe('VitessCluster.reshard with VReplication (v22)', () => {
   test('a later partitioning gets no tablets when the cluster is created, but its UIDs', () => {
     const { cluster: plain } = synth(reshardProps());
     expect(plain.shards.map((s) => `${s.keyspace}/${s.shard}`)).toEqual(['commerce/0', 'customer/-80', 'customer/80-']);
-    // -40 and 40-80 follow every block of the first partitioning; 80- is not repeated.
+    // -40 and 40-80 have their hashed blocks; 80- is not repeated.
     expect(phases.targets.map((t) => [t.shard, t.tabletShards.map((ts) => ts.tablets.map((tab) => tab.uid))])).toEqual([
-      ['-40', [[500, 501, 502]]],
-      ['40-80', [[600, 601, 602]]],
+      ['-40', [[2266183700, 2266183701, 2266183702]]],
+      ['40-80', [[3404809800, 3404809801, 3404809802]]],
     ]);
   });
 
@@ -401,12 +434,12 @@ describe('VitessCluster.reshard with VReplication (v22)', () => {
     const objects = files.get('10-reshard-new-shards')!;
     expect(names(objects).filter((n) => n.startsWith('StatefulSet/') || n.startsWith('Job/'))).toEqual([
       'Job/vtctl-applyvschema-customer',
-      'StatefulSet/vttablet-500',
-      'StatefulSet/vttablet-501',
-      'StatefulSet/vttablet-502',
-      'StatefulSet/vttablet-600',
-      'StatefulSet/vttablet-601',
-      'StatefulSet/vttablet-602',
+      'StatefulSet/vttablet-2266183700',
+      'StatefulSet/vttablet-2266183701',
+      'StatefulSet/vttablet-2266183702',
+      'StatefulSet/vttablet-3404809800',
+      'StatefulSet/vttablet-3404809801',
+      'StatefulSet/vttablet-3404809802',
       'Job/vtctl-plannedreparentshard-customer-xx-40',
       'Job/vtctl-plannedreparentshard-customer-40-80',
     ]);
@@ -613,13 +646,18 @@ describe("the README's VitessCluster sample", () => {
     ]);
     expect(rollbackApp.charts.map((c) => c.node.id)).toEqual(['reverse-primary', 'reverse-reads']);
     expect(cluster.shards.map((s) => s.tabletShards.map((t) => t.tablets.map((tab) => tab.uid)))).toEqual([
-      [[100, 101], [200]],
-      [[300, 301, 302]],
-      [[400, 401, 402]],
+      [[3772060000, 3772060001], [1154854800]],
+      [[3542795600, 3542795601, 3542795602]],
+      [[1598922500, 1598922501, 1598922502]],
     ]);
     const newShards = app.charts.find((c) => c.node.id === '10-reshard-new-shards')!.toJson();
-    expect(newShards.filter((o: any) => o.kind === 'StatefulSet').map((o: any) => o.metadata.name)).toEqual(
-      ['vttablet-500', 'vttablet-501', 'vttablet-502', 'vttablet-600', 'vttablet-601', 'vttablet-602'],
-    );
+    expect(newShards.filter((o: any) => o.kind === 'StatefulSet').map((o: any) => o.metadata.name)).toEqual([
+      'vttablet-2266183700',
+      'vttablet-2266183701',
+      'vttablet-2266183702',
+      'vttablet-3404809800',
+      'vttablet-3404809801',
+      'vttablet-3404809802',
+    ]);
   });
 });

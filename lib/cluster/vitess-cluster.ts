@@ -6,7 +6,7 @@ import type { ITopologyServer } from '../interfaces';
 import { KeyRange } from '../key-range';
 import { VitessRelease, VtctlClient } from '../release';
 import { TopologyServer } from '../topology-server';
-import { MAX_TABLET_UID, keyspaceObjectName, validateKeyRangeCover } from '../internal/names';
+import { MAX_TABLET_UID, fnv1a32, keyspaceObjectName, validateKeyRangeCover } from '../internal/names';
 import { AddCellInfoJob } from '../jobs/add-cell-info-job';
 import { JobCondition } from '../jobs/job-condition';
 import { VtctlJob } from '../jobs/vtctl-job';
@@ -213,8 +213,9 @@ export interface KeyspaceSpec {
   /** The tablets of every shard, per cell. Each cell with pools needs a replica pool. */
   readonly tabletPools: readonly TabletPoolSpec[];
   /**
-   * The UID of the keyspace's first tablet; its blocks follow from there (see {@link VitessCluster}).
-   * @default - the next free block after the keyspaces declared before it
+   * The UID of the keyspace's first tablet; its blocks follow one another from there, in
+   * declaration order (see {@link VitessCluster}).
+   * @default - each block at a hash of the keyspace, shard and cell
    */
   readonly uidBase?: number;
 }
@@ -379,11 +380,16 @@ export interface ReshardPhases {
  * Without VTOrc, each replica hands the primary role off through vtctld before it stops
  * ({@link TabletShardProps.vtctld}); with VTOrc, VTOrc replaces a stopped primary.
  *
- * Tablet UIDs: each (shard, cell with pools) gets a block of 100 UIDs, in declaration order
- * (keyspaces, then partitionings and their shards, then cells in the order of `cells`), the first
- * block starting at 100. A keyspace's `uidBase` restarts the count for it and the keyspaces after
- * it. A block with more than 100 tablets, a UID above 4294967295 or two blocks overlapping is an
- * error naming the prop path and the value.
+ * Tablet UIDs: each (shard, cell with pools) gets a block of 100 UIDs. A tablet's UID is its
+ * StatefulSet's name and its MySQL server ID, so it must never change when the props grow: the
+ * block is picked by a hash of the keyspace, shard and cell alone (the 32-bit FNV-1a hash of
+ * `<keyspace>/<shard>/<cell>`, one of the blocks of 100 from 100 to 4294967199), whatever else
+ * the props declare or in which order. A keyspace's `uidBase` puts its blocks one after the other
+ * from there instead, in declaration order (partitionings and their shards, then cells in the
+ * order of `cells`): there, a partitioning or a cell's pools declared before existing ones move
+ * the UIDs after them. A block with more than 100 tablets, a UID above 4294967295 or two blocks
+ * overlapping (rare with hashes; a `uidBase` then resolves it) is an error naming the prop path
+ * and the value.
  */
 export class VitessCluster extends Construct {
   /** The release of every component. */
@@ -720,18 +726,20 @@ interface UidBlock {
   readonly uidBase: number;
 }
 
-/** The UID blocks of every shard and cell with pools, in declaration order (see VitessCluster). */
+/**
+ * The UID blocks of every shard and cell with pools, in declaration order (see VitessCluster): at
+ * a hash of the keyspace, shard and cell, or, in a keyspace with `uidBase`, one after the other
+ * from there.
+ */
 function uidBlocks(props: VitessClusterProps): UidBlock[] {
   const blocks: UidBlock[] = [];
   const taken: { from: number; to: number; path: string }[] = [];
-  let next = FIRST_UID;
   (props.keyspaces ?? []).forEach((keyspace, k) => {
-    if (keyspace.uidBase !== undefined) {
-      if (!Number.isInteger(keyspace.uidBase) || keyspace.uidBase < 1) {
-        throw new Error(`VitessCluster: 'keyspaces[${k}].uidBase' must be a whole number of at least 1, got ${keyspace.uidBase}`);
-      }
-      next = keyspace.uidBase;
+    const path = `keyspaces[${k}]`;
+    if (keyspace.uidBase !== undefined && (!Number.isInteger(keyspace.uidBase) || keyspace.uidBase < 1)) {
+      throw new Error(`VitessCluster: '${path}.uidBase' must be a whole number of at least 1, got ${keyspace.uidBase}`);
     }
+    let next = keyspace.uidBase;
     const seen = new Set<string>();
     keyspace.partitionings.forEach((partitioning, partitioningIndex) => {
       for (const shard of partitioning.shards) {
@@ -744,29 +752,44 @@ function uidBlocks(props: VitessClusterProps): UidBlock[] {
           if (count === 0) {
             continue;
           }
-          const path = `keyspaces[${k}]`;
           if (count > UID_BLOCK) {
             throw new Error(`VitessCluster: '${path}.tabletPools' put ${count} tablets in shard ${shard} of cell ${cell.name}; a block holds at most ${UID_BLOCK}`);
           }
-          const from = next;
-          const to = next + count - 1;
+          const from = next ?? hashedBlockStart(keyspace.name, shard, cell.name);
+          const to = from + count - 1;
           if (to > MAX_TABLET_UID) {
             throw new Error(`VitessCluster: '${path}' tablet UIDs of shard ${shard} in cell ${cell.name} would reach ${to}, above ${MAX_TABLET_UID}`);
           }
           const clash = taken.find((t) => from <= t.to && t.from <= to);
           if (clash) {
+            const cause = next === undefined ? 'the hash of its keyspace, shard and cell gives' : `'${path}.uidBase' gives`;
             throw new Error(
-              `VitessCluster: '${path}.uidBase' gives shard ${shard} in cell ${cell.name} UIDs ${from}-${to}, which collide with ${clash.from}-${clash.to} of ${clash.path}`,
+              `VitessCluster: ${cause} shard ${shard} of keyspace '${keyspace.name}' in cell ${cell.name} UIDs ${from}-${to}, ` +
+                `which collide with ${clash.from}-${clash.to} of ${clash.path}; give '${path}.uidBase' a free range`,
             );
           }
           taken.push({ from, to, path: `${path} shard ${shard} cell ${cell.name}` });
           blocks.push({ keyspace, partitioning: partitioningIndex, shard, cell, uidBase: from });
-          next += UID_BLOCK;
+          if (next !== undefined) {
+            next += UID_BLOCK;
+          }
         }
       }
     });
   });
   return blocks;
+}
+
+/** The number of UID blocks from {@link FIRST_UID} up to {@link MAX_TABLET_UID}. */
+const UID_BLOCK_COUNT = Math.floor((MAX_TABLET_UID - FIRST_UID + 1) / UID_BLOCK);
+
+/**
+ * The first UID of the block of a keyspace's shard in a cell when the keyspace has no `uidBase`:
+ * the 32-bit FNV-1a hash of `<keyspace>/<shard>/<cell>` picks one of the blocks of 100 from 100
+ * on, so that a block depends on nothing else in the props.
+ */
+function hashedBlockStart(keyspace: string, shard: string, cell: string): number {
+  return FIRST_UID + (fnv1a32(`${keyspace}/${shard}/${cell}`) % UID_BLOCK_COUNT) * UID_BLOCK;
 }
 
 /**

@@ -236,3 +236,13 @@ export function claimObjectName(scope: IConstruct, context: string, kind: string
       'object names must be unique in an app (its files are applied to one namespace)',
   );
 }
+
+/** The 32-bit FNV-1a hash of the UTF-8 bytes of `text` (http://www.isthe.com/chongo/tech/comp/fnv/). */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}

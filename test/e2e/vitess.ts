@@ -222,9 +222,12 @@ class VitessFlow {
     }
   }
 
-  /** The error for a Job that did not end as it must, with its log and the daemons' last lines. */
+  /**
+   * The error for a Job that did not end as it must, with its log, every pod's state and the
+   * Services' ready endpoints (the names the pods resolve), and the daemons' last lines.
+   */
   public jobError(what: string, job: JobRun, state: string): Error {
-    return new Error(`${what}: Job ${job.name} ${state}\n${this.jobLogs(job)}\n${this.daemonLogs()}`);
+    return new Error(`${what}: Job ${job.name} ${state}\n${this.jobLogs(job)}\n${this.runtime.describe()}\n${this.daemonLogs()}`);
   }
 
   public jobLogs(job: JobRun): string {

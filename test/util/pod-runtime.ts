@@ -83,6 +83,10 @@ class Container {
   /** When the readiness probe runs next (ms since the epoch), and its failures in a row. */
   public probeAt = 0;
   public probeFailures = 0;
+  /** Whether a probe of this container is under way (each container's probes never overlap). */
+  public probing = false;
+  /** How the last probe ended, for the failure report. */
+  public lastProbe = '';
   public readonly logFile: string;
   public runId = '';
   /** Where runc writes the PID of the container's init, for the current run. */
@@ -176,7 +180,7 @@ export class PodRuntime {
     run('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
     run('ip', ['addr', 'add', `${BRIDGE_ADDRESS}/16`, 'dev', this.bridge]);
     run('ip', ['link', 'set', this.bridge, 'up']);
-    this.probeTimer = setInterval(() => void this.probeAll(), 1000);
+    this.probeTimer = setInterval(() => this.probeAll(), 1000);
   }
 
   /** Adds a Service: its names resolve to its endpoints from now on. */
@@ -557,44 +561,68 @@ export class PodRuntime {
     this.writeHosts();
   }
 
-  private probing = false;
-
-  /** Readiness (and startup) probes of every running container, once a second at most. */
-  private async probeAll(): Promise<void> {
-    if (this.probing || this.stopped) return;
-    this.probing = true;
-    try {
-      const now = Date.now();
-      const checks: Promise<void>[] = [];
-      for (const pod of this.pods) {
-        if (pod.phase !== 'Running') continue;
-        for (const c of pod.containers) {
-          if (c.init || !c.process || c.process.exitCode !== null) continue;
-          const probe = c.spec.readinessProbe;
-          if (!probe) {
+  /**
+   * Readiness (and startup) probes of every running container, started once a second at most.
+   * Each container's probe runs on its own, bounded by its timeout (plus 2 s): a probe that does
+   * not end (a `runc exec` that hangs, say) fails, and never holds up the probes of other
+   * containers.
+   */
+  private probeAll(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (const pod of this.pods) {
+      if (pod.phase !== 'Running') continue;
+      for (const c of pod.containers) {
+        if (c.init || !c.process || c.process.exitCode !== null) continue;
+        const probe = c.spec.readinessProbe;
+        if (!probe) {
+          if (!c.ready) {
             c.ready = true;
-            continue;
+            this.writeHosts();
           }
-          if (c.probeAt > now) continue;
-          c.probeAt = now + (probe.periodSeconds ?? 10) * 1000;
-          checks.push(
-            this.probe(pod, c, probe).then((ok) => {
-              if (ok) {
-                c.probeFailures = 0;
-                c.ready = true;
-              } else {
-                c.probeFailures++;
-                if (c.probeFailures >= (probe.failureThreshold ?? 3)) c.ready = false;
-              }
-            }),
-          );
+          continue;
         }
+        if (c.probing || c.probeAt > now) continue;
+        c.probeAt = now + (probe.periodSeconds ?? 10) * 1000;
+        c.probing = true;
+        const limitMs = (probe.timeoutSeconds ?? 1) * 1000 + 2000;
+        let timer: NodeJS.Timeout | undefined;
+        const overdue = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), limitMs);
+        });
+        void Promise.race([this.probe(pod, c, probe).catch(() => false), overdue]).then((ok) => {
+          clearTimeout(timer);
+          c.probing = false;
+          c.lastProbe = `${new Date().toISOString().slice(11, 19)} ${ok ? 'ok' : 'failed'}`;
+          if (ok) {
+            c.probeFailures = 0;
+            c.ready = true;
+          } else {
+            c.probeFailures++;
+            if (c.probeFailures >= (probe.failureThreshold ?? 3)) c.ready = false;
+          }
+          if (!this.stopped) this.writeHosts();
+        });
       }
-      await Promise.all(checks);
-      this.writeHosts();
-    } finally {
-      this.probing = false;
     }
+  }
+
+  /**
+   * Every live pod with its phase, IP and containers (ready, restarts, last probe), and the
+   * Service names that resolve now: what a failure report needs to tell a cluster that did not
+   * get ready from one whose names did not resolve.
+   */
+  public describe(): string {
+    const pods = this.pods
+      .filter((p) => p.phase !== 'Deleted')
+      .map((p) => {
+        const containers = p.containers
+          .filter((c) => !c.init)
+          .map((c) => `${c.spec.name}:${c.ready ? 'ready' : 'not-ready'},restarts=${c.restarts}${c.lastProbe ? `,probe ${c.lastProbe}` : ''}`);
+        return `  ${p.name} ${p.phase} ${p.ip} ${containers.join(' ')}`;
+      });
+    const services = this.services.map((svc) => `  ${svc.metadata.name}: ${this.endpoints(svc.metadata.name).join(', ') || '(no ready endpoint)'}`);
+    return ['pods:', ...pods, 'services:', ...services].join('\n');
   }
 
   private async probe(pod: Pod, c: Container, probe: KubeObject): Promise<boolean> {

@@ -88,13 +88,29 @@ export function runProcess(command: string, args: string[], env: NodeJS.ProcessE
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
+    };
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      settled = true;
+      reject(err);
+    });
+    child.on('close', finish);
+    // A grandchild that inherited the pipes (a process that `runc exec` started in a container,
+    // say) can keep them open after the command itself has ended: its output is then taken as
+    // it is 2 s after the exit.
+    child.on('exit', (code, signal) => {
+      setTimeout(() => {
+        if (settled) return;
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        finish(code, signal);
+      }, 2000).unref();
     });
   });
 }
