@@ -36,5 +36,11 @@ export interface IVtctld {
   readonly jobOptions?: JobPodOptions;
 }
 
-/** The pod options of command Jobs: {@link WorkloadOptions} without affinity and NetworkPolicy. */
-export type JobPodOptions = Omit<WorkloadOptions, 'affinity' | 'networkPolicy'>;
+/**
+ * The pod options of command Jobs: {@link WorkloadOptions} without affinity, NetworkPolicy, daemon
+ * flags, volumes and containers (a sidecar would keep a Job from completing).
+ */
+export type JobPodOptions = Omit<
+  WorkloadOptions,
+  'affinity' | 'networkPolicy' | 'extraFlags' | 'extraVolumes' | 'extraVolumeMounts' | 'sidecars' | 'initContainers'
+>;

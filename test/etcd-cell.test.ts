@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { k8s } from '../imports/k8s';
-import { EtcdCell, EtcdCellProps, UserIds, VitessRelease } from '../lib';
+import { EtcdCell, EtcdCellProps, PodExtensions, UserIds, VitessRelease } from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { container, findObject, testChart } from './util/synth';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
@@ -19,8 +19,8 @@ function imageTag(image: string): string | undefined {
   return lastSegment.includes(':') ? lastSegment.split(':')[1] : undefined;
 }
 
-/** Every prop but the cell, none at its default (a new prop does not compile until it is here). */
-const OVERRIDES: Required<Omit<EtcdCellProps, 'cell'>> = {
+/** Every prop but the cell and the PodExtensions (pod-extensions.test.ts), none at its default (a new prop does not compile until it is here). */
+const OVERRIDES: Required<Omit<EtcdCellProps, 'cell' | keyof PodExtensions>> = {
   replicas: 5,
   nodeSelector: { 'node-pool': 'etcd' },
   tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'etcd', effect: 'NoSchedule' }],

@@ -6,11 +6,11 @@ const LIB = path.resolve(__dirname, '..', 'lib');
 /**
  * The layers of lib/, in order: a file may import files of its own layer and of the layers before
  * it, never of a later one. The shared vocabulary (the files directly in lib/) and the private
- * helpers (internal/) come first, then the command Jobs, the components, the resharding flows and
+ * helpers (internal/) and their data (data/, JSON) come first, then the command Jobs, the components, the resharding flows and
  * the whole-cluster model (cluster/).
  * lib/index.ts re-exports every layer and belongs to none.
  */
-const LAYERS: readonly (readonly string[])[] = [['', 'internal'], ['jobs'], ['constructs'], ['flows'], ['cluster']];
+const LAYERS: readonly (readonly string[])[] = [['', 'internal', 'data'], ['jobs'], ['constructs'], ['flows'], ['cluster']];
 
 /** Every .ts file under `dir`, relative to lib/ with '/' separators, sorted. */
 function libFiles(dir = LIB): string[] {
@@ -46,7 +46,7 @@ function resolveImport(from: string, specifier: string): string | undefined {
   if (relative.startsWith('../')) {
     return undefined;
   }
-  for (const candidate of [`${relative}.ts`, `${relative}/index.ts`]) {
+  for (const candidate of relative.endsWith('.json') ? [relative] : [`${relative}.ts`, `${relative}/index.ts`]) {
     if (fs.existsSync(path.join(LIB, candidate))) {
       return candidate;
     }

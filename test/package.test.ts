@@ -201,13 +201,16 @@ describe('the packed package in a fresh cdk8s app', () => {
         'build/validation/data/kubernetes-v1.34.0.js',
         'build/validation/data/kubernetes-v1.34.0-other.js',
         'build/validation/data/vitess.json',
+        // the daemons' flags that extraFlags are checked against
+        'build/lib/data/vitess-daemon-flags.json',
       ]),
     );
     const unexpected = packedFiles.filter(
       (f) =>
         !['package.json', 'README.md', 'LICENSE'].includes(f) &&
         !/^build\/(lib|imports|validation)\/([a-z-]+\/)*[^/]+\.(js|d\.ts)$/.test(f) &&
-        f !== 'build/validation/data/vitess.json',
+        f !== 'build/validation/data/vitess.json' &&
+        f !== 'build/lib/data/vitess-daemon-flags.json',
     );
     expect(unexpected).toEqual([]);
   });
@@ -229,6 +232,26 @@ describe('the packed package in a fresh cdk8s app', () => {
     expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-27', 'constructs']);
     // the validation plugin's one dependency
     expect(manifest.dependencies).toEqual({ 'js-yaml': REPO_PACKAGE.dependencies['js-yaml'] });
+  });
+
+  test("the installed package checks extraFlags against the flag lists it ships", () => {
+    // WHEN a vtgate with a known and an unknown flag is built from the installed package
+    const script = [
+      "const { App, Chart } = require('cdk8s');",
+      "const v = require('cdk8s-vitess');",
+      "const chart = new Chart(new App({ outdir: require('os').tmpdir() }), 'c');",
+      "const g = v.TopologyServer.fromAddress('global', 'etcd:2379');",
+      "const ok = new v.Vtgate(chart, 'A', { release: v.VitessRelease.V24_0, globalTopology: g, cell: 'a', extraFlags: { vtgate: { tablet_refresh_interval: '10s' } } });",
+      "console.log(chart.toJson().find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].args.filter((a) => a.startsWith('--tablet-refresh')).join(' '));",
+      "try { new v.Vtgate(chart, 'B', { release: v.VitessRelease.V24_0, globalTopology: g, cell: 'b', extraFlags: { vtgate: { tablet_refresh_intervall: '10s' } } }); } catch (e) { console.log(e.message); }",
+    ].join('\n');
+    const output = run('node', ['-e', script], appDir).trim().split('\n');
+
+    // THEN
+    expect(output).toEqual([
+      '--tablet-refresh-interval=10s',
+      "Vtgate: 'extraFlags.vtgate.tablet_refresh_intervall' is not a flag of vtgate in Vitess v24.0.4; the closest are --tablet-refresh-interval, --table-refresh-interval",
+    ]);
   });
 
   test("the app is the README's sample and builds the cluster from the package's constructs", () => {

@@ -397,6 +397,21 @@ describe('TabletShard production defaults', () => {
     expect(() => shard({ mysqlConfig: { sql_mode: '' } })).toThrow(/'mysqlConfig' value of 'sql_mode' must be one non-empty line, got ''/);
   });
 
+  test('mysqldImage: the mysql container runs another image, vttablet keeps the release image', () => {
+    const { objects } = shard({ release: VitessRelease.V22_0, mysqldImage: 'registry.example.com/vitess/lite:v22.0.3-mysql84' });
+    const sts = findObject(objects, 'StatefulSet', 'vttablet-100');
+    expect(container(sts, 'mysql').image).toBe('registry.example.com/vitess/lite:v22.0.3-mysql84');
+    expect(container(sts, 'mysql').command).toEqual(['/vt/bin/mysqlctld']);
+    expect(container(sts, 'vttablet').image).toBe('vitess/lite:v22.0.3');
+    expect(container(findObject(shard().objects, 'StatefulSet', 'vttablet-100'), 'mysql').image).toBe('vitess/lite:v9.0.0');
+  });
+
+  test('fails for a mysqldImage that is not an image reference', () => {
+    expect(() => shard({ mysqldImage: 'Vitess Lite' })).toThrow(
+      "TabletShard: 'mysqldImage' must be an image reference such as vitess/lite:v22.0.3-mysql84, got 'Vitess Lite'",
+    );
+  });
+
   test('fails for a vtctld of another release', () => {
     const chart = testChart();
     const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });

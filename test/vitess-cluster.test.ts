@@ -265,6 +265,40 @@ describe('VitessCluster with external topologies', () => {
   });
 });
 
+describe('VitessCluster passes each component its pods\' extensions', () => {
+  const props = twoCellProps();
+  const [commerce, customer] = props.keyspaces!;
+  const pool = { extraFlags: { vttablet: { 'queryserver-config-pool-size': 32 } }, mysqldImage: 'registry.example.com/vitess/lite:v22.0.3-mysql84', podLabels: { team: 'orders' } };
+  const { files } = synth({
+    ...props,
+    globalTopology: GlobalTopology.managed({ podAnnotations: { 'backup.example.com/skip': 'true' } }),
+    cells: [props.cells[0], { ...props.cells[1], vtgate: { replicas: 2, extraFlags: { vtgate: { tablet_refresh_interval: '10s' } } } }],
+    vtctld: { extraEnv: [{ name: 'TZ', value: 'UTC' }], jobOptions: { podLabels: { team: 'ops' } } },
+    vtorcPods: { extraFlags: { vtorc: { 'instance-poll-time': '2s' } } },
+    keyspaces: [commerce, { ...customer, tabletPools: customer.tabletPools.map((p) => ({ ...p, ...pool })) }],
+  });
+  const all = [...files.values()].flat();
+  const containerOf = (kind: string, name: string, container: string) =>
+    findObject(all, kind, name).spec.template.spec.containers.find((c: any) => c.name === container);
+
+  test('etcd, vtctld, a cell\'s vtgate, VTOrc, a keyspace\'s tablets and the Jobs each get theirs', () => {
+    expect(findObject(all, 'StatefulSet', 'etcd-global').spec.template.metadata.annotations).toMatchObject({ 'backup.example.com/skip': 'true', 'prometheus.io/scrape': 'true' });
+    expect(containerOf('Deployment', 'vtctld', 'vtctld').env).toEqual([{ name: 'TZ', value: 'UTC' }]);
+    expect(containerOf('Deployment', 'vtgate-zone2', 'vtgate').args).toContain('--tablet_refresh_interval=10s');
+    expect(containerOf('Deployment', 'vtgate-zone1', 'vtgate').args).not.toContain('--tablet_refresh_interval=10s');
+    expect(containerOf('Deployment', 'vtorc', 'vtorc').args).toContain('--instance-poll-time=2s');
+    expect(containerOf('StatefulSet', 'vttablet-3542795600', 'vttablet').args).toContain('--queryserver-config-pool-size=32');
+    expect(containerOf('StatefulSet', 'vttablet-3542795602', 'mysql').image).toBe('registry.example.com/vitess/lite:v22.0.3-mysql84');
+    expect(findObject(all, 'StatefulSet', 'vttablet-3542795600').spec.template.metadata.labels.team).toBe('orders');
+    expect(containerOf('StatefulSet', 'vttablet-3772060000', 'vttablet').args).not.toContain('--queryserver-config-pool-size=32');
+    expect(findObject(all, 'Job', 'vtctl-addcellinfo-zone1').spec.template.metadata.labels.team).toBe('ops');
+  });
+
+  test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s', (version) => {
+    expect(validateManifests(all, version)).toEqual([]);
+  });
+});
+
 describe('VitessCluster rejects bad input, naming the prop path and the value', () => {
   const base = twoCellProps();
   const withKeyspace = (change: Partial<KeyspaceSpec>): VitessClusterProps => ({
@@ -350,6 +384,27 @@ describe('VitessCluster rejects bad input, naming the prop path and the value', 
   test('fails on more than 100 tablets per shard and cell', () => {
     expect(build(withKeyspace({ tabletPools: [{ cell: 'zone1', type: REPLICA, replicas: 101 }] }))).toThrow(
       "VitessCluster: 'keyspaces[0].tabletPools' put 101 tablets in shard 0 of cell zone1; a block holds at most 100",
+    );
+  });
+
+  test('fails on a flag the release does not know, naming the prop path and the closest flag', () => {
+    const cells = [base.cells[0], { ...base.cells[1], vtgate: { extraFlags: { vtgate: { tablet_refresh_intervall: '10s' } } } }];
+    expect(build({ ...base, cells })).toThrow(
+      "VitessCluster: 'cells[1].vtgate': Vtgate: 'extraFlags.vtgate.tablet_refresh_intervall' is not a flag of vtgate in Vitess v22.0.3; the closest are --tablet_refresh_interval",
+    );
+    const pools = [{ ...base.keyspaces![0].tabletPools[0], extraFlags: { mysqlctld: { mysql_portt: 1 } } }];
+    expect(build(withKeyspace({ tabletPools: pools }))).toThrow(
+      "VitessCluster: 'keyspaces[0].tabletPools[0]': TabletShard: 'extraFlags.mysqlctld.mysql_portt' is not a flag of mysqlctld in Vitess v22.0.3; the closest are --mysql_port",
+    );
+  });
+
+  test('fails on replica and rdonly pools of a cell that differ in extensions or image', () => {
+    const tabletPools = [
+      { cell: 'zone1', type: REPLICA, replicas: 2, mysqldImage: 'vitess/lite:v22.0.3-mysql84' },
+      { cell: 'zone1', type: RDONLY, replicas: 1 },
+    ];
+    expect(build(withKeyspace({ tabletPools }))).toThrow(
+      "VitessCluster: 'keyspaces[0].tabletPools' of cell 'zone1' differ in storage, resources, image or extensions between the replica and rdonly pools; they must agree",
     );
   });
 

@@ -4,7 +4,17 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import { k8s } from '../imports/k8s';
-import { EtcdCell, IVtctld, JobCondition, UserIds, VitessRelease, VtctlJob, Vtctld, WorkloadOptions } from '../lib';
+import {
+  EtcdCell,
+  IVtctld,
+  JobCondition,
+  PodExtensions,
+  UserIds,
+  VitessRelease,
+  VtctlJob,
+  Vtctld,
+  WorkloadOptions,
+} from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { container, findObject, testChart } from './util/synth';
@@ -172,7 +182,7 @@ describe('VtctlJob', () => {
 });
 
 /** The workload options of the vtctld in the pod option tests, none at its default. */
-const WORKLOAD_OPTIONS: Required<Omit<WorkloadOptions, 'networkPolicy'>> = {
+const WORKLOAD_OPTIONS: Required<Omit<WorkloadOptions, 'networkPolicy' | keyof PodExtensions>> = {
   nodeSelector: { 'node-pool': 'jobs' },
   tolerations: [{ key: 'batch', operator: 'Exists', effect: 'NoSchedule' }],
   affinity: {

@@ -1,6 +1,14 @@
 import { Testing } from 'cdk8s';
 import { k8s } from '../imports/k8s';
-import { BackupStorage, EtcdCell, UserIds, VitessRelease, Vtctld, VtctldProps } from '../lib';
+import {
+  BackupStorage,
+  EtcdCell,
+  PodExtensions,
+  UserIds,
+  VitessRelease,
+  Vtctld,
+  VtctldProps,
+} from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { container, findObject, testChart } from './util/synth';
@@ -20,8 +28,8 @@ function imageTag(image: string): string | undefined {
   return lastSegment.includes(':') ? lastSegment.split(':')[1] : undefined;
 }
 
-/** Every prop but the topology and cell, none at its default (a new prop does not compile until it is here). */
-const OVERRIDES: Required<Omit<VtctldProps, 'globalTopology' | 'cell'>> = {
+/** Every prop but the topology, the cell and the PodExtensions (pod-extensions.test.ts), none at its default (a new prop does not compile until it is here). */
+const OVERRIDES: Required<Omit<VtctldProps, 'globalTopology' | 'cell' | keyof PodExtensions>> = {
   release: VitessRelease.V22_0,
   backup: BackupStorage.nfs({ server: '10.0.0.5', path: '/exports/vitess' }),
   name: 'vtctld-main',
@@ -43,6 +51,7 @@ const OVERRIDES: Required<Omit<VtctldProps, 'globalTopology' | 'cell'>> = {
   imagePullSecrets: ['registry-a', 'registry-b'],
   userIds: UserIds.PLATFORM_ASSIGNED,
   networkPolicy: true,
+  jobOptions: { nodeSelector: { 'node-pool': 'jobs' }, priorityClassName: 'vitess-jobs' },
 };
 
 describe('Vtctld', () => {
@@ -256,8 +265,13 @@ describe('Vtctld production defaults', () => {
     expect(findObject(objects, 'NetworkPolicy', 'vtctld-main').spec.ingress).toHaveLength(2);
   });
 
-  test('hands its Jobs every workload option but affinity', () => {
+  test('hands its Jobs the jobOptions given', () => {
     const { construct } = vtctldOf(OVERRIDES);
+    expect(construct.jobOptions).toEqual({ nodeSelector: { 'node-pool': 'jobs' }, priorityClassName: 'vitess-jobs' });
+  });
+
+  test('without jobOptions, hands its Jobs every workload option but affinity', () => {
+    const { construct } = vtctldOf({ ...OVERRIDES, jobOptions: undefined });
     expect(construct.jobOptions).toEqual({
       nodeSelector: { 'node-pool': 'vitess' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'vitess', effect: 'NoSchedule' }],

@@ -1,6 +1,14 @@
 import { Testing } from 'cdk8s';
 import { k8s } from '../imports/k8s';
-import { EtcdCell, UserIds, VitessRelease, Vtgate, VtgateProps, VtgateServiceType } from '../lib';
+import {
+  EtcdCell,
+  PodExtensions,
+  UserIds,
+  VitessRelease,
+  Vtgate,
+  VtgateProps,
+  VtgateServiceType,
+} from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { container, findObject, testChart } from './util/synth';
@@ -41,8 +49,8 @@ const MYSQL_CLIENTS: k8s.NetworkPolicyPeer[] = [
   { ipBlock: { cidr: '10.20.0.0/16', except: ['10.20.5.0/24'] } },
 ];
 
-/** Every prop but the topology and cell, none at its default (a new prop does not compile until it is here). */
-const OVERRIDES: Required<Omit<VtgateProps, 'globalTopology' | 'cell'>> = {
+/** Every prop but the topology, the cell and the PodExtensions (pod-extensions.test.ts), none at its default (a new prop does not compile until it is here). */
+const OVERRIDES: Required<Omit<VtgateProps, 'globalTopology' | 'cell' | keyof PodExtensions>> = {
   release: VitessRelease.V22_0,
   cellsToWatch: ['test', 'test2'],
   replicas: 4,

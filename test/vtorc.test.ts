@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { k8s } from '../imports/k8s';
-import { EtcdCell, UserIds, VitessRelease, Vtorc, VtorcProps } from '../lib';
+import { EtcdCell, PodExtensions, UserIds, VitessRelease, Vtorc, VtorcProps } from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { container, findObject, testChart } from './util/synth';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
@@ -18,8 +18,8 @@ function imageTag(image: string): string | undefined {
   return lastSegment.includes(':') ? lastSegment.split(':')[1] : undefined;
 }
 
-/** Every prop but the topology, none at its default (a new prop does not compile until it is here). */
-const OVERRIDES: Required<Omit<VtorcProps, 'globalTopology'>> = {
+/** Every prop but the topology and the PodExtensions (pod-extensions.test.ts), none at its default (a new prop does not compile until it is here). */
+const OVERRIDES: Required<Omit<VtorcProps, 'globalTopology' | keyof PodExtensions>> = {
   release: VitessRelease.V22_0,
   keyspaces: ['commerce'],
   name: 'vtorc-commerce',

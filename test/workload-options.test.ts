@@ -2,6 +2,7 @@ import { Chart, Testing } from 'cdk8s';
 import {
   EtcdCell,
   IVtctld,
+  PodExtensions,
   TabletShard,
   UserIds,
   VitessRelease,
@@ -15,8 +16,8 @@ import {
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { testChart } from './util/synth';
 
-/** Every workload option, none at its default (a new option does not compile until it is here). */
-const ALL_OPTIONS: Required<WorkloadOptions> = {
+/** Every workload option but the PodExtensions (pod-extensions.test.ts), none at its default (a new option does not compile until it is here). */
+const ALL_OPTIONS: Required<Omit<WorkloadOptions, keyof PodExtensions>> = {
   nodeSelector: { 'node-pool': 'vitess', 'kubernetes.io/os': 'linux' },
   tolerations: [
     { key: 'dedicated', operator: 'Equal', value: 'vitess', effect: 'NoSchedule' },

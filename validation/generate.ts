@@ -222,6 +222,24 @@ function binaryFlags(reference: any): Record<string, string[]> {
   return binaries;
 }
 
+/** The Vitess daemons that run in the library's pods, whose flags a user may add (extraFlags). */
+const DAEMON_BINARIES = ['mysqlctld', 'vtctld', 'vtgate', 'vtorc', 'vttablet'];
+
+/**
+ * The content of `lib/data/vitess-daemon-flags.json`: per release, the flag syntax and the flag
+ * names of each daemon the library runs, from the same reference data as the plugin's. The
+ * library checks `extraFlags` against it at synth time; `npm run generate:flags` writes it and a
+ * test requires it to be what this generates now.
+ */
+export function daemonFlagsJson(sharedDir: string = DEFAULT_SHARED_DIR): string {
+  const releases = VITESS_RELEASES.map((release) => {
+    const data = vitessRelease(sharedDir, release) as { source: string; flagSyntax: string; binaries: Record<string, string[]> };
+    const binaries = Object.fromEntries(DAEMON_BINARIES.filter((b) => data.binaries[b]).map((b) => [b, data.binaries[b]]));
+    return [release.version, { source: data.source, flagSyntax: data.flagSyntax, binaries }];
+  });
+  return `${formatJson(Object.fromEntries(releases))}\n`;
+}
+
 /** The reference data of one release, reduced to what the plugin checks. */
 function vitessRelease(sharedDir: string, release: VitessReleaseSource): Record<string, unknown> {
   const file = release.repoFile ? path.join(REPO_DIR, release.repoFile) : path.join(sharedDir, 'vitess-reference', release.file ?? '');
@@ -288,7 +306,11 @@ export function writeData(outDir: string, sharedDir: string = DEFAULT_SHARED_DIR
   return files;
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === '--daemon-flags') {
+  const file = path.join(REPO_DIR, 'lib', 'data', 'vitess-daemon-flags.json');
+  fs.writeFileSync(file, daemonFlagsJson(process.argv[3] ? path.resolve(process.argv[3]) : DEFAULT_SHARED_DIR));
+  console.log(`wrote ${file}`);
+} else if (require.main === module) {
   const outDir = process.argv[2];
   if (!outDir) {
     console.error('usage: node build/validation/generate.js <output folder> [<shared folder>]');

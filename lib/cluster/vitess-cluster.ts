@@ -2,7 +2,8 @@ import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { BackupStorage } from '../backup-storage';
-import type { ITopologyServer } from '../interfaces';
+import type { ITopologyServer, JobPodOptions } from '../interfaces';
+import type { PodExtensions } from '../workload-options';
 import { KeyRange } from '../key-range';
 import { VitessRelease, VtctlClient } from '../release';
 import { TopologyServer } from '../topology-server';
@@ -26,8 +27,8 @@ const UID_BLOCK = 100;
 /** The first UID of the first block. */
 const FIRST_UID = 100;
 
-/** The size, storage and resources of an etcd cluster the library runs. */
-export interface ManagedEtcdOptions {
+/** The size, storage and resources of an etcd cluster the library runs, and its pods' extensions. */
+export interface ManagedEtcdOptions extends PodExtensions {
   /**
    * etcd members.
    * @default 3
@@ -92,8 +93,8 @@ export class CellTopology {
   ) {}
 }
 
-/** A cell's vtgate. */
-export interface CellVtgateSpec {
+/** A cell's vtgate, and its pods' extensions. */
+export interface CellVtgateSpec extends PodExtensions {
   /**
    * vtgate replicas.
    * @default - the Vtgate default
@@ -155,8 +156,12 @@ export enum TabletPoolType {
   RDONLY = 'rdonly',
 }
 
-/** Tablets of one type in one cell, for every shard of the keyspace. */
-export interface TabletPoolSpec {
+/**
+ * Tablets of one type in one cell, for every shard of the keyspace, and their pods' extensions
+ * (`extraFlags` of `vttablet` and `mysqlctld`, ...). The replica and rdonly pools of a cell are one
+ * {@link TabletShard} per shard: they must agree on resources, storage, image and extensions.
+ */
+export interface TabletPoolSpec extends PodExtensions {
   /** The cell, one of the cluster's `cells`. */
   readonly cell: string;
   /** The tablet type. */
@@ -183,6 +188,21 @@ export interface TabletPoolSpec {
    * @default - the cluster's default StorageClass
    */
   readonly storageClassName?: string;
+  /**
+   * The image of the mysql container ({@link TabletShardProps.mysqldImage}). Pools of one cell
+   * must agree on it.
+   * @default - the release's image
+   */
+  readonly mysqldImage?: string;
+}
+
+/** vtctld's pods' extensions, and the pod options of the cluster's command Jobs. */
+export interface ClusterVtctldSpec extends PodExtensions {
+  /**
+   * The pod options of every command Job of the cluster ({@link VtctldProps.jobOptions}).
+   * @default - none
+   */
+  readonly jobOptions?: JobPodOptions;
 }
 
 /** A keyspace of the cluster. */
@@ -249,6 +269,16 @@ export interface VitessClusterProps {
    * @default - no backups
    */
   readonly backup?: BackupStorage;
+  /**
+   * vtctld's pods' extensions and the command Jobs' pod options.
+   * @default - none
+   */
+  readonly vtctld?: ClusterVtctldSpec;
+  /**
+   * VTOrc's pods' extensions (where the cluster runs VTOrc).
+   * @default - none
+   */
+  readonly vtorcPods?: PodExtensions;
 }
 
 /** The tablets of one shard: its chart and its TabletShard per cell with pools. */
@@ -434,25 +464,34 @@ export class VitessCluster extends Construct {
     this.clusterChart = chart('00-cluster');
     const g = props.globalTopology;
     this.globalTopology = g._managed
-      ? new EtcdCell(this.clusterChart, 'EtcdGlobal', { cell: 'global', ...g._managed })
+      ? atPath('globalTopology', () => new EtcdCell(this.clusterChart, 'EtcdGlobal', { cell: 'global', ...g._managed }))
       : TopologyServer.fromAddress('global', g._address!);
     const globalTopology = this.globalTopology;
 
     const cellTopologies: { [cell: string]: ITopologyServer } = {};
-    for (const cell of props.cells) {
+    props.cells.forEach((cell, c) => {
       const t = cell.topology ?? CellTopology.global();
       cellTopologies[cell.name] =
         t._kind === 'managed'
-          ? new EtcdCell(this.clusterChart, `Etcd${pascal(cell.name)}`, { cell: cell.name, ...t._managed, affinity: zoneAffinity(cell.zone) })
+          ? atPath(`cells[${c}].topology`, () => new EtcdCell(this.clusterChart, `Etcd${pascal(cell.name)}`, { cell: cell.name, ...t._managed, affinity: zoneAffinity(cell.zone) }))
           : TopologyServer.fromAddress(cell.name, t._kind === 'external' ? t._address! : globalTopology.clientAddress);
-    }
+    });
     this.cellTopologies = cellTopologies;
 
     const first = props.cells[0];
-    this.vtctld = new Vtctld(this.clusterChart, 'Vtctld', { release, globalTopology, cell: first.name, backup, affinity: zoneAffinity(first.zone) });
+    this.vtctld = atPath('vtctld', () =>
+      new Vtctld(this.clusterChart, 'Vtctld', {
+        release,
+        globalTopology,
+        cell: first.name,
+        backup,
+        affinity: zoneAffinity(first.zone),
+        ...props.vtctld,
+      }),
+    );
     const vtgates: { [cell: string]: Vtgate } = {};
     for (const cell of props.cells) {
-      vtgates[cell.name] = new Vtgate(this.clusterChart, `Vtgate${pascal(cell.name)}`, {
+      vtgates[cell.name] = atPath(`cells[${props.cells.indexOf(cell)}].vtgate`, () => new Vtgate(this.clusterChart, `Vtgate${pascal(cell.name)}`, {
         release,
         globalTopology,
         cell: cell.name,
@@ -460,11 +499,12 @@ export class VitessCluster extends Construct {
         serviceType: cell.vtgate?.serviceType,
         mysqlAuthSecretName: cell.vtgate?.mysqlAuthSecretName,
         affinity: zoneAffinity(cell.zone),
-      });
+        ...podExtensionsOf(cell.vtgate),
+      }));
     }
     this.vtgates = vtgates;
     const hasVtorc = props.vtorc ?? (release.majorVersion >= FIRST_VTORC_RELEASE && release.vtctlClient === VtctlClient.VTCTLDCLIENT);
-    this.vtorc = hasVtorc ? new Vtorc(this.clusterChart, 'Vtorc', { release, globalTopology }) : undefined;
+    this.vtorc = hasVtorc ? atPath('vtorc', () => new Vtorc(this.clusterChart, 'Vtorc', { release, globalTopology, ...props.vtorcPods })) : undefined;
 
     this.app = app;
     this.props = props;
@@ -697,7 +737,9 @@ export class VitessCluster extends Construct {
     const pools = block.keyspace.tabletPools.filter((p) => p.cell === block.cell.name);
     const replica = pools.find((p) => p.type === TabletPoolType.REPLICA)!;
     const rdonly = pools.find((p) => p.type === TabletPoolType.RDONLY);
-    return new TabletShard(scope, id, {
+    const k = (this.props.keyspaces ?? []).indexOf(block.keyspace);
+    const path = `keyspaces[${k}].tabletPools[${block.keyspace.tabletPools.indexOf(replica)}]`;
+    return atPath(path, () => new TabletShard(scope, id, {
       release: this.release,
       globalTopology: this.globalTopology,
       ...(this.hasVtorc ? {} : { vtctld: this.vtctld }),
@@ -712,8 +754,10 @@ export class VitessCluster extends Construct {
       storageClassName: replica.storageClassName,
       vttabletResources: replica.vttabletResources,
       mysqldResources: replica.mysqldResources,
+      mysqldImage: replica.mysqldImage,
       affinity: zoneAffinity(block.cell.zone),
-    });
+      ...podExtensionsOf(replica),
+    }));
   }
 }
 
@@ -883,10 +927,10 @@ function validate(props: VitessClusterProps): void {
         );
       }
       const [a, b] = pools;
-      if (b && JSON.stringify([a.storageSize, a.storageClassName, a.vttabletResources, a.mysqldResources]) !==
-        JSON.stringify([b.storageSize, b.storageClassName, b.vttabletResources, b.mysqldResources])) {
+      const shared = (p: TabletPoolSpec) => JSON.stringify([p.storageSize, p.storageClassName, p.vttabletResources, p.mysqldResources, p.mysqldImage, podExtensionsOf(p)]);
+      if (b && shared(a) !== shared(b)) {
         throw new Error(
-          `VitessCluster: 'keyspaces[${k}].tabletPools' of cell '${cell}' differ in storage or resources between the replica and rdonly pools; they must agree`,
+          `VitessCluster: 'keyspaces[${k}].tabletPools' of cell '${cell}' differ in storage, resources, image or extensions between the replica and rdonly pools; they must agree`,
         );
       }
     }
@@ -938,6 +982,30 @@ function normalize(bound: string): string {
 /** Orders bounds; an empty start is the lowest. */
 function compareBound(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * `create()`, with an error of a construct it creates prefixed by the prop path that configured it:
+ * `VitessCluster: 'cells[1].vtgate': Vtgate: 'extraFlags.vtgate.x' is not a flag ...`.
+ */
+function atPath<T>(path: string, create: () => T): T {
+  try {
+    return create();
+  } catch (err) {
+    if (err instanceof Error && !err.message.startsWith('VitessCluster')) {
+      err.message = `VitessCluster: '${path}': ${err.message}`;
+    }
+    throw err;
+  }
+}
+
+/** The {@link PodExtensions} fields of a spec, and none of its other fields. */
+function podExtensionsOf(spec: PodExtensions | undefined): PodExtensions {
+  if (spec === undefined) {
+    return {};
+  }
+  const { extraFlags, extraEnv, extraVolumes, extraVolumeMounts, sidecars, initContainers, podAnnotations, podLabels } = spec;
+  return { extraFlags, extraEnv, extraVolumes, extraVolumeMounts, sidecars, initContainers, podAnnotations, podLabels };
 }
 
 function zoneAffinity(zone: string | undefined): k8s.Affinity | undefined {

@@ -223,6 +223,12 @@ export interface TabletShardProps extends WorkloadOptions {
    * @default - requests 500m CPU and 1Gi memory, memory limit 1Gi (the guide's limit)
    */
   readonly mysqldResources?: k8s.ResourceRequirements;
+  /**
+   * The image of the mysql container, which runs `/vt/bin/mysqlctld` and the `mysqld` it starts
+   * (as the vitess-operator's `mysqld` image: the Vitess image with another MySQL, say).
+   * @default - the release's image, as the vttablet container
+   */
+  readonly mysqldImage?: string;
 }
 
 /**
@@ -285,6 +291,10 @@ export class TabletShard extends Construct {
       throw new Error(
         `TabletShard: 'vtctld' runs Vitess ${props.vtctld.release.version} but 'release' is ${release.version}`,
       );
+    }
+    const mysqldImage = props.mysqldImage ?? release.image;
+    if (!/^[a-z0-9][A-Za-z0-9._\/:@-]*$/.test(mysqldImage)) {
+      throw new Error(`TabletShard: 'mysqldImage' must be an image reference such as vitess/lite:v22.0.3-mysql84, got '${mysqldImage}'`);
     }
     const myCnf = renderMyCnf(props.mysqlConfig);
     if (props.initDbSql !== undefined) {
@@ -397,6 +407,7 @@ export class TabletShard extends Construct {
           updateStrategy: { type: 'OnDelete' },
           template: vitessPodTemplate('TabletShard', props, {
             labels,
+            release,
             metricsPort: VTTABLET_WEB_PORT,
             spreadAcross: shardSelector,
             terminationGracePeriodSeconds: TABLET_GRACE_SECONDS,
@@ -429,7 +440,7 @@ export class TabletShard extends Construct {
               },
               {
                 name: 'mysql',
-                image: release.image,
+                image: mysqldImage,
                 command: ['/vt/bin/mysqlctld'],
                 args: mysqlctldArgs,
                 env: myCnf !== undefined ? [{ name: 'EXTRA_MY_CNF', value: `${EXTRA_MY_CNF_DIR}/extra.cnf` }] : undefined,

@@ -65,6 +65,11 @@ export interface VtctldProps extends WorkloadOptions {
    * @default - requests 100m CPU and 128Mi memory, memory limit 128Mi (the vitess-operator's)
    */
   readonly resources?: k8s.ResourceRequirements;
+  /**
+   * The pod options of the command Jobs that talk to this vtctld ({@link IVtctld.jobOptions}).
+   * @default - vtctld's own node selector, tolerations, priority class, image pull secrets and user IDs
+   */
+  readonly jobOptions?: JobPodOptions;
 }
 
 /**
@@ -110,7 +115,7 @@ export class Vtctld extends Construct implements IVtctld {
     this.webAddress = `${this.name}:${VTCTLD_WEB_PORT}`;
 
     const release = this.release;
-    this.jobOptions = {
+    this.jobOptions = props.jobOptions ?? {
       nodeSelector: props.nodeSelector,
       tolerations: props.tolerations,
       priorityClassName: props.priorityClassName,
@@ -140,6 +145,7 @@ export class Vtctld extends Construct implements IVtctld {
         selector: { matchLabels: selector },
         template: vitessPodTemplate('Vtctld', props, {
           labels,
+          release,
           metricsPort: VTCTLD_WEB_PORT,
           spreadAcross: selector,
           containers: [

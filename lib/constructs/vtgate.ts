@@ -323,6 +323,7 @@ export class Vtgate extends Construct {
         selector: { matchLabels: selector },
         template: vitessPodTemplate('Vtgate', props, {
           labels,
+          release,
           metricsPort: VTGATE_WEB_PORT,
           spreadAcross: selector,
           containers: [

@@ -83,6 +83,7 @@ export class Vtorc extends Construct {
         // One replica: no spread across nodes and zones.
         template: vitessPodTemplate('Vtorc', props, {
           labels,
+          release,
           metricsPort: VTORC_WEB_PORT,
           containers: [
             {

@@ -3,17 +3,20 @@
 // of the public API.
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
+import type { VitessRelease } from '../release';
 import type { WorkloadOptions } from '../workload-options';
+import { applyPodExtensions, ContainerSpec } from './pod-extensions';
 import { restrictedContainerSecurityContext, scrapeAnnotations, spreadConstraints, workloadPodSpec } from './pod';
 
-/**
- * A container as a construct states it: everything but the image pull policy and the security
- * context, which {@link vitessPodTemplate} sets alike in every container.
- */
-export type ContainerSpec = Omit<k8s.Container, 'imagePullPolicy' | 'securityContext'>;
+export type { ContainerSpec } from './pod-extensions';
 
 /** What a construct states of its pods; {@link vitessPodTemplate} adds the rest. */
 export interface VitessPodSpec {
+  /**
+   * The Vitess release of the pods' daemons, which `extraFlags` are checked against.
+   * @default - none: the pods run no Vitess daemon
+   */
+  readonly release?: VitessRelease;
   /** The pods' labels. */
   readonly labels: { [key: string]: string };
   /**
@@ -57,13 +60,20 @@ export interface VitessPodSpec {
  * `context`; no service account token unless the pods run as a service account; the Prometheus
  * scrape annotations and the spread across nodes and zones where `pod` asks for them; and in every
  * container the image pulled only when the node lacks it and the restricted container security
- * context (no privilege escalation, no capabilities, a read-only root filesystem).
+ * context (no privilege escalation, no capabilities, a read-only root filesystem); then the
+ * {@link PodExtensions} of `options` (applyPodExtensions), the sidecars and init containers as given.
  */
 export function vitessPodTemplate(context: string, options: WorkloadOptions, pod: VitessPodSpec): k8s.PodTemplateSpec {
+  const extended = applyPodExtensions(context, pod.release, options, {
+    containers: pod.containers,
+    volumes: pod.volumes,
+    labels: pod.labels,
+    annotations: pod.metricsPort !== undefined ? scrapeAnnotations(pod.metricsPort) : undefined,
+  });
   return {
     metadata: {
-      labels: pod.labels,
-      annotations: pod.metricsPort !== undefined ? scrapeAnnotations(pod.metricsPort) : undefined,
+      labels: extended.labels,
+      annotations: extended.annotations,
     },
     spec: {
       restartPolicy: pod.restartPolicy,
@@ -73,12 +83,16 @@ export function vitessPodTemplate(context: string, options: WorkloadOptions, pod
       ...workloadPodSpec(context, options),
       topologySpreadConstraints: pod.spreadAcross !== undefined ? spreadConstraints(pod.spreadAcross) : undefined,
       terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
-      containers: pod.containers.map((container) => ({
-        ...container,
-        imagePullPolicy: 'IfNotPresent',
-        securityContext: restrictedContainerSecurityContext(),
-      })),
-      volumes: pod.volumes !== undefined ? [...pod.volumes] : undefined,
+      initContainers: extended.initContainers,
+      containers: [
+        ...extended.containers.map((container) => ({
+          ...container,
+          imagePullPolicy: 'IfNotPresent',
+          securityContext: restrictedContainerSecurityContext(),
+        })),
+        ...extended.sidecars,
+      ],
+      volumes: extended.volumes,
     },
   };
 }

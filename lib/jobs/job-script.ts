@@ -423,6 +423,9 @@ function jobPodOptions(options: JobPodOptions | undefined): JobPodOptions {
     priorityClassName: options?.priorityClassName,
     imagePullSecrets: options?.imagePullSecrets,
     userIds: options?.userIds,
+    extraEnv: options?.extraEnv,
+    podAnnotations: options?.podAnnotations,
+    podLabels: options?.podLabels,
   };
 }
 
