@@ -1,6 +1,7 @@
-// The example's files applied to a real Kubernetes control plane (test/util/real-kubernetes.ts), as
-// the README tells users to apply them, with client-side and with server-side apply, each flow in a
-// namespace of its own. It checks that the API server takes every file without a warning, that
+// The example's files, and those of a two-cell, two-keyspace VitessCluster with a resharding and
+// pod extensions (clusterApps), applied to a real Kubernetes control plane
+// (test/util/real-kubernetes.ts), as the README tells users to apply them, with client-side and
+// with server-side apply, each flow in a namespace of its own. It checks that the API server takes every file without a warning, that
 // applying everything again changes nothing (`kubectl diff`), that the controllers create the pods,
 // PVCs, ReplicaSets and Job pods the manifests promise, that each PodDisruptionBudget counts the
 // pods it should, that each Service's EndpointSlices and each NetworkPolicy select exactly the pods
@@ -13,7 +14,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ExampleChanges, buildApps } from '../../main';
+import { App, YamlOutputType } from 'cdk8s';
+import * as yaml from 'yaml';
+import { ExampleChanges, MESSAGES_VSCHEMA, buildApps } from '../../main';
+import { CellTopology, GlobalTopology, Partitioning, TabletPoolType, VitessCluster, VitessRelease } from '../../lib';
 import { runProcess } from '../util/real-etcd';
 import { RealKubernetes } from '../util/real-kubernetes';
 
@@ -35,13 +39,79 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Synthesizes the example (with `changes`) into a new folder; returns it. */
+/**
+ * Synthesizes the example (with `changes`) into a new folder, and beside its two flows a
+ * VitessCluster of two cells and two keyspaces (`cluster/`, {@link clusterApps}); returns it.
+ */
 function synthesize(changes: ExampleChanges = {}): string {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-dist-'));
-  for (const app of buildApps(outdir, changes)) {
+  for (const app of [...buildApps(outdir, changes), ...clusterApps(path.join(outdir, 'cluster'))]) {
     app.synth();
   }
   return outdir;
+}
+
+/**
+ * A current-release cluster from the cluster model, as a user would describe it: two cells (one
+ * with an etcd of its own, one inside the global etcd), `commerce` unsharded with replicas in both
+ * cells, `customer` on two shards with `-80` resharded into `-40` and `40-80` (VReplication), tablet
+ * UIDs from hashes, and pod extensions on every kind of component (flags, environment, volumes, a
+ * sidecar, an init container, labels, annotations, another mysqld image).
+ */
+function clusterApps(outdir: string): App[] {
+  const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
+  const rollbackApp = new App({ outdir: path.join(outdir, 'rollback'), yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
+  const cluster = new VitessCluster(app, 'Cluster', {
+    release: VitessRelease.V24_0,
+    globalTopology: GlobalTopology.managed({ podAnnotations: { 'backup.example.com/skip': 'true' } }),
+    cells: [
+      { name: 'zone1', zone: 'zone-a', topology: CellTopology.managed({ replicas: 1 }) },
+      {
+        name: 'zone2',
+        zone: 'zone-a',
+        vtgate: {
+          replicas: 2,
+          extraFlags: { vtgate: { tablet_refresh_interval: '10s' } },
+          sidecars: [{ name: 'proxy', image: 'envoyproxy/envoy:v1.31.0', ports: [{ name: 'proxy', containerPort: 10000 }] }],
+        },
+      },
+    ],
+    vtctld: { extraEnv: [{ name: 'TZ', value: 'UTC' }], jobOptions: { podLabels: { team: 'ops' } } },
+    vtorcPods: { extraFlags: { vtorc: { 'instance-poll-time': '2s' } } },
+    keyspaces: [
+      {
+        name: 'commerce',
+        partitionings: [Partitioning.equal(1)],
+        schema: { product: 'CREATE TABLE product (sku VARBINARY(128), PRIMARY KEY (sku))' },
+        tabletPools: [
+          { cell: 'zone1', type: TabletPoolType.REPLICA, replicas: 2 },
+          { cell: 'zone2', type: TabletPoolType.REPLICA, replicas: 1 },
+        ],
+      },
+      {
+        name: 'customer',
+        partitionings: [Partitioning.keyRanges(['-80', '80-']), Partitioning.keyRanges(['-40', '40-80', '80-'])],
+        tabletPools: [TabletPoolType.REPLICA, TabletPoolType.RDONLY].map((type) => ({
+          cell: 'zone1',
+          type,
+          replicas: type === TabletPoolType.REPLICA ? 2 : 1,
+          mysqldImage: 'vitess/lite:v24.0.4',
+          extraFlags: { vttablet: { 'queryserver-config-pool-size': 32 } },
+          extraVolumes: [{ name: 'ca', configMap: { name: 'corp-ca', optional: true } }],
+          extraVolumeMounts: [{ name: 'ca', mountPath: '/etc/ssl/corp', readOnly: true }],
+          initContainers: [{ name: 'hello', image: 'busybox:1.36', command: ['true'] }],
+          podLabels: { team: 'orders' },
+        })),
+      },
+    ],
+  });
+  cluster.reshard('customer', {
+    from: ['-80'],
+    to: ['-40', '40-80'],
+    vschema: { ...MESSAGES_VSCHEMA, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } },
+    rollbackApp,
+  });
+  return [app, rollbackApp];
 }
 
 /** The YAML files of a folder in lexical (apply) order. */
@@ -119,7 +189,7 @@ class Flow {
     await this.checkDisruptionBudgets();
     await this.checkServicesAndPolicies();
 
-    if (this.mode === 'client') {
+    if (this.mode === 'client' && this.flow !== 'cluster') {
       await this.checkUpdates();
       if (this.flow === 'vtworker') {
         await this.checkSplitDiffResultAccess();
@@ -421,24 +491,34 @@ class Flow {
     log(`${this.ns}: the SplitDiff Job records and reads its result through the API server, the rdonly migration only reads it; both are refused anything else`);
   }
 
-  /** `kubectl delete -f` of the old tablets' file removes their StatefulSets and pods and keeps their PVCs. */
+  /**
+   * `kubectl delete -f` of the resharded shard's tablets file removes their StatefulSets and pods
+   * and keeps their PVCs.
+   */
   private async checkDeleteOldTablets(): Promise<void> {
     const k = this.k;
-    const file = path.join(this.dir, '01-tablets-test-keyspace-0.k8s.yaml');
+    const file = path.join(this.dir, this.flow === 'cluster' ? '01-tablets-customer--80.k8s.yaml' : '01-tablets-test-keyspace-0.k8s.yaml');
+    const tablets = yaml
+      .parseAllDocuments(fs.readFileSync(file, 'utf8'))
+      .map((d) => d.toJS())
+      .filter((o) => o?.kind === 'StatefulSet')
+      .map((o) => `${o.metadata.name}-0`)
+      .sort();
     const claims = async () =>
-      ((await k.getJson(['pvc', '-n', this.ns])).items as any[]).map((p) => p.metadata.name).filter((n) => /^vtdataroot-vttablet-10\d-0$/.test(n)).sort();
+      ((await k.getJson(['pvc', '-n', this.ns])).items as any[]).map((p) => p.metadata.name).filter((n) => tablets.some((t) => n === `vtdataroot-${t}`)).sort();
     const before = await claims();
     await k.kubectlOk(['delete', '-n', this.ns, '-f', file, '--wait=false']);
     let pods: string[] = [];
     for (let i = 0; i < 60; i++) {
       await this.runNode();
-      pods = ((await k.getJson(['pods', '-n', this.ns])).items as any[]).map((p) => p.metadata.name).filter((n) => /^vttablet-10\d-0$/.test(n));
+      pods = ((await k.getJson(['pods', '-n', this.ns])).items as any[]).map((p) => p.metadata.name).filter((n) => tablets.includes(n));
       if (pods.length === 0) break;
       await sleep(500);
     }
     assert.deepStrictEqual(pods, [], `${this.ns}: the old tablets' pods stay after kubectl delete -f`);
     assert.deepStrictEqual(await claims(), before, `${this.ns}: the old tablets' PVCs changed`);
-    assert.ok(before.length >= 5, `${this.ns}: the old tablets had ${before.length} PVCs`);
+    assert.strictEqual(before.length, tablets.length, `${this.ns}: the old tablets had ${before.length} PVCs, not one each`);
+    assert.ok(tablets.length >= 3, `${this.ns}: the old tablets' file has ${tablets.length} tablets`);
   }
 }
 
@@ -504,7 +584,7 @@ async function main(): Promise<void> {
     await k.kubectlOk(['create', '-f', '-'], {
       input: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE, 'topology.kubernetes.io/zone': 'zone-a' } } }),
     });
-    for (const flow of ['vtworker', 'vreplication']) {
+    for (const flow of ['vtworker', 'vreplication', 'cluster']) {
       for (const mode of ['client', 'server'] as const) {
         await new Flow(k, flow, mode, dist, counts).run();
       }
