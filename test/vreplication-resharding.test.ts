@@ -233,7 +233,7 @@ describe('VReplicationResharding', () => {
       const vtctld = new Vtctld(chart, 'Vtctld', { release: rel, globalTopology, cell: 'test' });
       const made = specs.map(
         ([ks, shard, uidBase, more]) =>
-          new TabletShard(chart, `${ks}${shard}`, { release: rel, globalTopology, cell: 'test', keyspace: ks, shard, uidBase, ...more }),
+          new TabletShard(chart, `${ks}${shard}${uidBase}`, { release: rel, globalTopology, cell: 'test', keyspace: ks, shard, uidBase, ...more }),
       );
       return { vtctld, source: made[0], targets: made.slice(1) };
     }
@@ -250,6 +250,33 @@ describe('VReplicationResharding', () => {
       expect(() => new VReplicationResharding(gap)).toThrow(/'targets' must cover exactly the key range of shard '0'.*'-40' is not followed directly by '80-'/);
       const other = shards(release, [[keyspace, '0', 100], [keyspace, '-80', 200], [keyspace, '80-', 300, { cell: 'zone2' }]]);
       expect(() => new VReplicationResharding(other)).toThrow(/'targets' must be in the source's cell 'test', got test_keyspace\/80- in cell 'zone2'/);
+    });
+
+    test('otherCells that are not the same shards in another cell', () => {
+      const props = shards(release, [
+        [keyspace, '0', 100],
+        [keyspace, '-80', 200],
+        [keyspace, '80-', 300],
+        [keyspace, '0', 400, { cell: 'zone2' }],
+        [keyspace, '-80', 500, { cell: 'zone2' }],
+        [keyspace, '80-', 600, { cell: 'zone2' }],
+        [keyspace, '-40', 700, { cell: 'zone2' }],
+      ]);
+      const [source, minus80, plus80, source2, minus80b, plus80b, minus40] = [props.source, ...props.targets];
+      const base = { vtctld: props.vtctld, source, targets: [minus80, plus80] };
+      expect(new VReplicationResharding({ ...base, otherCells: [{ source: source2, targets: [minus80b, plus80b] }] }).cells).toEqual(['test', 'zone2']);
+      expect(() => new VReplicationResharding({ ...base, otherCells: [{ source: minus80b, targets: [plus80b] }] })).toThrow(
+        "VReplicationResharding: 'otherCells[0].source' must be shard test_keyspace/0 in another cell, got test_keyspace/-80",
+      );
+      expect(() => new VReplicationResharding({ ...base, otherCells: [{ source, targets: [minus80, plus80] }] })).toThrow(
+        "VReplicationResharding: 'otherCells[0].source' is in cell 'test', which has its tablets already; each cell once",
+      );
+      expect(() => new VReplicationResharding({ ...base, otherCells: [{ source: source2, targets: [minus80b, plus80] }] })).toThrow(
+        "VReplicationResharding 'otherCells[0]': 'targets' must be in the source's cell 'zone2', got test_keyspace/80- in cell 'test'",
+      );
+      expect(() => new VReplicationResharding({ ...base, otherCells: [{ source: source2, targets: [minus40] }] })).toThrow(
+        "VReplicationResharding 'otherCells[0]': 'targets' must cover exactly the key range of shard '0' without gaps or overlaps (e.g. '-80' and '80-' for '0'), got ['-40']: give at least two shards",
+      );
     });
 
     test('a bad workflow name or tablet types', () => {

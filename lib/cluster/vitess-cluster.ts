@@ -603,7 +603,10 @@ export class VitessCluster extends Construct {
    *
    * The source's tablets stay in their `01-tablets-<keyspace>-<shard>` file: delete it with
    * `kubectl delete -f` when the flow says so (after `migrate-master`, or right after `complete`).
-   * The source and target tablets must be in one cell (the flows read that cell's serving graph).
+   * The targets get tablets in every cell where the source has them (the keyspace's pools); the
+   * first cell's replica is elected, and with VReplication every cell's serving graph is checked
+   * and the source shard deleted only once its tablets in every cell are gone (a v9 shard has its
+   * tablets in one cell).
    */
   public reshard(keyspace: string, options: ReshardOptions): ReshardPhases {
     const context = `VitessCluster.reshard('${keyspace}')`;
@@ -635,12 +638,6 @@ export class VitessCluster extends Construct {
       if (this.allShards.some((s) => s.keyspace === keyspace && s.shard === shard)) {
         throw new Error(`${context}: 'to' names shard '${shard}', which already has tablets`);
       }
-    }
-    if (source.tabletShards.length !== 1) {
-      throw new Error(
-        `${context}: shard '${from}' has tablets in the cells ${source.tabletShards.map((t) => t.cell).join(', ')}; ` +
-          'resharding from the model needs a keyspace whose tablets are in one cell',
-      );
     }
     const firstPhase = options.firstPhase ?? 10;
     if (!Number.isInteger(firstPhase) || firstPhase < 3 || firstPhase > 90) {
@@ -676,14 +673,13 @@ export class VitessCluster extends Construct {
         commands: [['ApplyVSchema', release.commandFlag('vschema', JSON.stringify(options.vschema)), keyspace]],
       });
     }
-    const cell = source.tabletShards[0].cell;
+    const cells = source.tabletShards.map((t) => t.cell);
     const targets: ClusterShard[] = options.to.map((shard) => {
-      const block = this.blocks.find((b) => b.keyspace.name === keyspace && b.shard === shard && b.cell.name === cell);
-      if (!block) {
-        throw new Error(`${context}: keyspaces[${k}].tabletPools give shard '${shard}' no tablets in cell '${cell}', where '${from}' has its tablets`);
-      }
-      const tablets = this.tabletShard(newShards, block, `${pascal(keyspace)}Shard${pascal(shard)}`);
-      return { keyspace, shard, chart: newShards, tabletShards: [tablets] };
+      const tabletShards = cells.map((cell, c) => {
+        const block = this.blocks.find((b) => b.keyspace.name === keyspace && b.shard === shard && b.cell.name === cell)!;
+        return this.tabletShard(newShards, block, `${pascal(keyspace)}Shard${pascal(shard)}${c === 0 ? '' : pascal(cell)}`);
+      });
+      return { keyspace, shard, chart: newShards, tabletShards };
     });
     for (const target of targets) {
       target.tabletShards[0].initPrimaryJob(newShards, `InitPrimary${pascal(target.shard)}`, vtctld);
@@ -691,6 +687,7 @@ export class VitessCluster extends Construct {
     this.allShards.push(...targets);
     const sourceTablets = source.tabletShards[0];
     const targetTablets = targets.map((t) => t.tabletShards[0]);
+    const otherCells = cells.slice(1).map((_, i) => ({ source: source.tabletShards[i + 1], targets: targets.map((t) => t.tabletShards[i + 1]) }));
     const rollbacks: Chart[] = [];
     const rollback = (index: number): Chart | undefined => {
       if (!options.rollbackApp) {
@@ -716,7 +713,12 @@ export class VitessCluster extends Construct {
       if (reverseRdonly) vtworker.reverseServedTypeJob(reverseRdonly, 'ReverseRdonly', ServedType.RDONLY);
       flow = vtworker;
     } else {
-      const vreplication = new VReplicationResharding({ vtctld, source: sourceTablets, targets: targetTablets });
+      const vreplication = new VReplicationResharding({
+        vtctld,
+        source: sourceTablets,
+        targets: targetTablets,
+        ...(otherCells.length > 0 ? { otherCells } : {}),
+      });
       vreplication.createJob(charts[1], 'ReshardCreate');
       vreplication.vdiffJob(charts[2], 'VDiff');
       vreplication.switchTrafficJob(charts[3], 'SwitchReads', [ServedType.RDONLY, ServedType.REPLICA]);

@@ -22,6 +22,13 @@ export interface VReplicationReshardingProps {
    */
   readonly targets: readonly TabletShard[];
   /**
+   * The same shards' tablets in the keyspace's other cells, one entry per cell: the source shard's
+   * and the targets' there. Every serving-graph check then holds only when it holds in every cell,
+   * and the source shard is deleted only once its tablets in every cell are gone.
+   * @default - the keyspace has tablets in the source's cell only
+   */
+  readonly otherCells?: readonly ReshardingCell[];
+  /**
    * The VReplication workflow name.
    * @default reshard
    */
@@ -42,6 +49,14 @@ export interface VReplicationReshardingProps {
    * @default Duration.minutes(1)
    */
   readonly rollbackWaitTimeout?: Duration;
+}
+
+/** The source and target shards' tablets in one more cell ({@link VReplicationReshardingProps.otherCells}). */
+export interface ReshardingCell {
+  /** The source shard's tablets in this cell. */
+  readonly source: TabletShard;
+  /** The target shards' tablets in this cell, one TabletShard per target shard. */
+  readonly targets: readonly TabletShard[];
 }
 
 /**
@@ -68,13 +83,17 @@ export interface VReplicationReshardingProps {
  * with what is missing. Unlike vtworker's SplitDiff, a VDiff's result is kept by Vitess, so
  * switching traffic checks that the last VDiff completed without differences.
  *
- * All shards must be in one cell: the serving-graph checks read that cell's SrvKeyspace.
+ * The source and targets are in one cell, or more with {@link VReplicationReshardingProps.otherCells}:
+ * the serving-graph checks then read every cell's SrvKeyspace (SwitchTraffic switches every cell,
+ * its `--cells` default: v22.0.4 `go/cmd/vtctldclient/command/vreplication/common/switchtraffic.go`).
  */
 export class VReplicationResharding {
   /** The keyspace. */
   public readonly keyspace: string;
-  /** The cell of the source and target tablets. */
+  /** The cell of `source` and `targets`, where the elections and the copy's checks run. */
   public readonly cell: string;
+  /** Every cell with tablets of the shards: `cell`, then those of `otherCells`. */
+  public readonly cells: readonly string[];
   /** The workflow name. */
   public readonly workflow: string;
   /** The source shard name, e.g. `0`. */
@@ -104,9 +123,25 @@ export class VReplicationResharding {
         `${context}: 'workflow' must start with a lowercase letter followed by up to 63 lowercase letters, digits or '_', got '${workflow}'`,
       );
     }
+    const cells = [source.cell];
+    (props.otherCells ?? []).forEach((other, i) => {
+      const at = `otherCells[${i}]`;
+      if (other.source.keyspace !== source.keyspace || other.source.shard !== source.shard) {
+        throw new Error(`${context}: '${at}.source' must be shard ${source.keyspaceShard} in another cell, got ${other.source.keyspaceShard}`);
+      }
+      if (cells.includes(other.source.cell)) {
+        throw new Error(`${context}: '${at}.source' is in cell '${other.source.cell}', which has its tablets already; each cell once`);
+      }
+      const shards = validateReshardingShards(`${context} '${at}'`, release, other.source, other.targets);
+      if (shards.join(',') !== targetShards.join(',')) {
+        throw new Error(`${context}: '${at}.targets' must be the shards of 'targets' (${targetShards.join(', ')}), got ${shards.join(', ')}`);
+      }
+      cells.push(other.source.cell);
+    });
     this.props = props;
     this.keyspace = source.keyspace;
     this.cell = source.cell;
+    this.cells = cells;
     this.workflow = workflow;
     this.sourceShard = source.shard;
     this.targetShards = targetShards;
@@ -229,8 +264,8 @@ export class VReplicationResharding {
       waitFor: [
         this.workflowGone(),
         this.servedByTargets(ServedType.PRIMARY),
-        JobCondition.shardNotServing(this.cell, this.keyspace, this.sourceShard),
-        JobCondition.tabletsUnreachable(this.props.source.aliases),
+        ...this.cells.map((cell) => JobCondition.shardNotServing(cell, this.keyspace, this.sourceShard)),
+        JobCondition.tabletsUnreachable([this.props.source, ...(this.props.otherCells ?? []).map((c) => c.source)].flatMap((s) => s.aliases)),
       ],
       skipIf: JobCondition.shardDeleted(this.keyspace, this.sourceShard),
       commands: [['DeleteShards', this.release.commandFlag('recursive'), `${this.keyspace}/${this.sourceShard}`]],
@@ -302,11 +337,13 @@ export class VReplicationResharding {
     return JobCondition.workflowCompleted(this.keyspace, this.workflow);
   }
 
+  /** In every cell's serving graph, the targets serve the type. */
   private servedByTargets(type: ServedType): JobCondition {
-    return JobCondition.servedBy(this.cell, this.keyspace, type, this.targetShards);
+    return this.all(this.cells.map((cell) => JobCondition.servedBy(cell, this.keyspace, type, this.targetShards)));
   }
 
+  /** In every cell's serving graph, the source serves the type. */
   private servedBySource(type: ServedType): JobCondition {
-    return JobCondition.servedBy(this.cell, this.keyspace, type, [this.sourceShard]);
+    return this.all(this.cells.map((cell) => JobCondition.servedBy(cell, this.keyspace, type, [this.sourceShard])));
   }
 }
