@@ -10,6 +10,7 @@ import { VitessRelease } from '../lib';
 import * as ts from 'typescript';
 import { DATA_DIR, ManifestValidation, Problem, checkObject, parseManifest } from '../validation';
 import { generatedFiles, libKinds } from '../validation/generate';
+import { baseName } from './util/synth';
 
 // The CLI's own context class (exported as 'cdk8s-cli/plugins'), so that the report is the one
 // `cdk8s synth` prints.
@@ -79,7 +80,7 @@ const exampleFiles = yamlFiles(exampleDir);
 /** A copy of an example object, by the flow's folder, the file's name, kind and name. */
 function exampleObject(flow: 'vtworker' | 'vreplication', file: string, kind: string, name: string): { object: any; file: string } {
   const fullPath = path.join(exampleDir, flow, file);
-  const object = parseFile(fullPath).find((o) => o.kind === kind && o.metadata?.name === name);
+  const object = parseFile(fullPath).find((o) => o.kind === kind && baseName(o) === name);
   if (!object) {
     throw new Error(`no ${kind}/${name} in ${fullPath}`);
   }

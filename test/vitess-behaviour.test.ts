@@ -11,6 +11,7 @@ import { App } from 'cdk8s';
 import { buildVReplicationFlow, buildVtworkerFlow } from '../main';
 import { VitessRelease } from '../lib';
 import { FakeCluster, JobRun, changingCommands, expectJobsSucceeded } from './util/fake-cluster';
+import { baseName } from './util/synth';
 
 function chartObjects(app: App): Map<string, any[]> {
   return new Map(app.charts.map((chart) => [chart.node.id, chart.toJson()]));
@@ -23,7 +24,7 @@ const vreplicationV24 = chartObjects(
 );
 
 function job(charts: Map<string, any[]>, file: string, name: string): any {
-  const found = charts.get(file)!.find((o) => o.kind === 'Job' && o.metadata.name === name);
+  const found = charts.get(file)!.find((o) => o.kind === 'Job' && baseName(o) === name);
   expect(found).toBeDefined();
   return found;
 }
@@ -288,8 +289,8 @@ describe('v9: serving rdonly from the new shards waits for SplitDiff to have fou
     expect(result.data).toBeUndefined();
     // Every other Job runs without a token.
     for (const [file, objects] of vtworker) {
-      for (const other of objects.filter((o) => o.kind === 'Job' && !['vtworker-splitdiff-test-keyspace-xx-80-80-xx', 'vtctl-migrateservedtypes-test-keyspace-0-rdonly'].includes(o.metadata.name))) {
-        expect({ file, job: other.metadata.name, token: other.spec.template.spec.automountServiceAccountToken }).toEqual({ file, job: other.metadata.name, token: false });
+      for (const other of objects.filter((o) => o.kind === 'Job' && !['vtworker-splitdiff-test-keyspace-xx-80-80-xx', 'vtctl-migrateservedtypes-test-keyspace-0-rdonly'].includes(baseName(o)))) {
+        expect({ file, job: baseName(other), token: other.spec.template.spec.automountServiceAccountToken }).toEqual({ file, job: baseName(other), token: false });
       }
     }
   });

@@ -19,7 +19,7 @@ import {
 } from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
-import { findObject } from './util/synth';
+import { baseName, findObject } from './util/synth';
 import { fnv1a32 } from '../lib/internal/names';
 
 /** An app that the tests read with toJson() and never write. */
@@ -84,7 +84,7 @@ function synth(props: VitessClusterProps): { cluster: VitessCluster; files: Map<
 }
 
 function names(objects: any[]): string[] {
-  return objects.map((o) => `${o.kind}/${o.metadata.name}`);
+  return objects.map((o) => `${o.kind}/${baseName(o)}`);
 }
 
 describe('VitessCluster, two cells and two keyspaces on v22', () => {
@@ -153,7 +153,7 @@ describe('VitessCluster, two cells and two keyspaces on v22', () => {
   });
 
   test('02-init: a registration per cell, keyspace and durability Jobs, one election per shard, the schema', () => {
-    const jobs = files.get('02-init')!.filter((o) => o.kind === 'Job').map((o) => o.metadata.name);
+    const jobs = files.get('02-init')!.filter((o) => o.kind === 'Job').map((o) => baseName(o));
     expect(jobs.filter((n) => n.startsWith('vtctl-addcellinfo-'))).toEqual(['vtctl-addcellinfo-zone1', 'vtctl-addcellinfo-zone2']);
     expect(jobs.filter((n) => n.startsWith('vtctl-createkeyspace-'))).toEqual(['vtctl-createkeyspace-commerce', 'vtctl-createkeyspace-customer']);
     expect(jobs.filter((n) => n.startsWith('vtctl-setkeyspacedurabilitypolicy-'))).toHaveLength(2);
@@ -206,7 +206,7 @@ describe('VitessCluster on v9', () => {
 
   test('no VTOrc and no keyspace Jobs; InitShardMaster elects', () => {
     expect(cluster.vtorc).toBeUndefined();
-    const jobs = files.get('02-init')!.filter((o) => o.kind === 'Job').map((o) => o.metadata.name);
+    const jobs = files.get('02-init')!.filter((o) => o.kind === 'Job').map((o) => baseName(o));
     expect(jobs.filter((n) => n.includes('keyspace'))).toEqual([]);
     expect(vitessInvocations(files.get('02-init')!).filter((i) => i.args.includes('InitShardMaster'))).not.toHaveLength(0);
   });
@@ -568,6 +568,33 @@ describe('VitessCluster.reshard with vtworker (v9)', () => {
   });
 });
 
+describe('VitessCluster with a keyspace VSchema', () => {
+  const props = reshardProps();
+  const customer = { ...props.keyspaces![1], vschema: CUSTOMER_VSCHEMA };
+  const withVSchema = { ...props, keyspaces: [props.keyspaces![0], customer] };
+
+  test('02-init applies it once the keyspace exists, done once every sharded table is', () => {
+    const { files } = synth(withVSchema);
+    const job = findObject(files.get('02-init')!, 'Job', 'vtctl-applyvschema-customer');
+    const script: string = job.spec.template.spec.containers[0].command[2];
+    expect(script).toContain('GetKeyspace customer');
+    expect(script).toContain(`ApplyVSchema '--vschema=${JSON.stringify(CUSTOMER_VSCHEMA)}' customer`);
+    expect(script).toContain('already_done_1 && already_done_2');
+  });
+
+  test("a resharding's own VSchema gets a Job of its own name", () => {
+    const { files } = synthReshard(withVSchema, { from: ['-80'], to: ['-40', '40-80'], vschema: CUSTOMER_VSCHEMA });
+    expect(files.get('10-reshard-new-shards')!.filter((o) => o.kind === 'Job').map((o) => baseName(o))[0]).toBe('vtctl-applyvschema-customer-reshard-10');
+  });
+
+  test('fails on an unsharded VSchema, naming the prop path', () => {
+    const bad = { ...props, keyspaces: [props.keyspaces![0], { ...customer, vschema: { sharded: false } }] };
+    expect(() => synth(bad)).toThrow(
+      "VitessCluster: 'keyspaces[1].vschema' must be sharded ('sharded: true') for a keyspace of several shards, got sharded: false",
+    );
+  });
+});
+
 describe('VitessCluster.reshard of a keyspace with tablets in two cells (VReplication)', () => {
   const props = twoCellProps();
   const commerce = { ...props.keyspaces![0], partitionings: [Partitioning.equal(1), Partitioning.equal(2)] };
@@ -582,7 +609,7 @@ describe('VitessCluster.reshard of a keyspace with tablets in two cells (VReplic
       ['-80', [['zone1', 2], ['zone2', 1]]],
       ['80-', [['zone1', 2], ['zone2', 1]]],
     ]);
-    const jobs = files.get('10-reshard-new-shards')!.filter((o) => o.kind === 'Job').map((o) => o.metadata.name);
+    const jobs = files.get('10-reshard-new-shards')!.filter((o) => o.kind === 'Job').map((o) => baseName(o));
     expect(jobs).toEqual(['vtctl-plannedreparentshard-commerce-xx-80', 'vtctl-plannedreparentshard-commerce-80-xx']);
     expect((phases.flow as VReplicationResharding).cells).toEqual(['zone1', 'zone2']);
   });

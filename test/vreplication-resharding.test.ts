@@ -13,6 +13,7 @@ import {
 import { FakeCluster, changingCommands, expectJobsSucceeded } from './util/fake-cluster';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
+import { baseName } from './util/synth';
 
 const release = VitessRelease.V22_0;
 const keyspace = 'test_keyspace';
@@ -92,7 +93,7 @@ describe('VReplicationResharding', () => {
 
   test('one Job per phase, named after the workflow', () => {
     expect(g.resharding.targetShards).toEqual(['-80', '80-']);
-    expect(Object.values(g.phases).map((objects) => objects.map((o) => o.metadata.name))).toEqual([
+    expect(Object.values(g.phases).map((objects) => objects.map((o) => baseName(o)))).toEqual([
       ['vtctl-test-keyspace-reshard-create'],
       ['vtctl-test-keyspace-reshard-vdiff'],
       ['vtctl-test-keyspace-reshard-switchtraffic-rdonly-replica'],

@@ -72,7 +72,8 @@ describe('VtctlJob', () => {
     // THEN
     const [obj] = Testing.synth(chart);
     expect(obj.kind).toBe('Job');
-    expect(obj.metadata.name).toBe('vtctl-rebuildvschemagraph');
+    expect(obj.metadata.name).toMatch(/^vtctl-rebuildvschemagraph-[0-9a-f]{5}$/);
+    expect(obj.metadata.labels.job).toBe('vtctl-rebuildvschemagraph');
     expect(obj.spec.backoffLimit).toBe(2);
     expect(obj.spec.ttlSecondsAfterFinished).toBe(86400);
     const pod = obj.spec.template.spec;
@@ -146,6 +147,24 @@ describe('VtctlJob', () => {
     expect(
       () => new VtctlJob(chart, 'Job', { vtctld, jobName: 'x', commands: [['InitShardPrimary', 'ks/0', 'test-100']] }),
     ).toThrow(/VtctlJob x: Vitess v9.0.0 has no vtctlclient command 'InitShardPrimary'/);
+  });
+
+  test("names the Job after its content: the same content the same name, other content another, the label 'job' the base", () => {
+    const make = (commands: string[][], jobName = 'vtctl-x') => {
+      const chart = testChart();
+      new VtctlJob(chart, 'Job', { vtctld, jobName, commands });
+      return Testing.synth(chart)[0].metadata;
+    };
+    const a = make([['RebuildVSchemaGraph']]);
+    expect(make([['RebuildVSchemaGraph']]).name).toBe(a.name);
+    const b = make([['RebuildVSchemaGraph', '-cells=test']]);
+    expect(b.name).not.toBe(a.name);
+    expect([a.labels.job, b.labels.job]).toEqual(['vtctl-x', 'vtctl-x']);
+    // The longest base name still makes an object name of at most 63 characters.
+    expect(make([['RebuildVSchemaGraph']], 'v'.repeat(57)).name).toHaveLength(63);
+    expect(() => make([['RebuildVSchemaGraph']], 'v'.repeat(58))).toThrow(
+      `VtctlJob: 'jobName' must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit) of at most 57 characters (the Job's name adds '-' and 5 of its content's hash), got '${'v'.repeat(58)}'`,
+    );
   });
 
   test('fails for a bad job name', () => {

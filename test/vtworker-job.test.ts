@@ -41,7 +41,8 @@ describe('VtworkerJob', () => {
       'test_keyspace/0',
     ]]);
     const [obj] = objects;
-    expect(obj.metadata.name).toBe('vtworker-splitclone-test-keyspace-0');
+    expect(obj.metadata.name).toMatch(/^vtworker-splitclone-test-keyspace-0-[0-9a-f]{5}$/);
+    expect(obj.metadata.labels.job).toBe('vtworker-splitclone-test-keyspace-0');
     expect(obj.spec.backoffLimit).toBe(1);
     expect(obj.spec.template.spec.restartPolicy).toBe('Never');
     const invocations = vitessInvocations(objects);

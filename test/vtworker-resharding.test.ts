@@ -15,6 +15,7 @@ import { FakeCluster, JobRun, changingCommands, expectJobsSucceeded } from './ut
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { releaseWithoutVtworker } from './util/releases';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
+import { baseName } from './util/synth';
 
 const release = VitessRelease.V9_0;
 const keyspace = 'test_keyspace';
@@ -96,7 +97,7 @@ describe('VtworkerResharding', () => {
   });
 
   test('one Job per phase, named after its command, keyspace and shard', () => {
-    const names = Object.values(g.phases).map((objects) => objects.map((o) => `${o.kind}/${o.metadata.name}`));
+    const names = Object.values(g.phases).map((objects) => objects.map((o) => `${o.kind}/${baseName(o)}`));
     expect(names).toEqual([
       ['Job/vtctl-copyschemashard-test-keyspace'],
       ['Job/vtworker-splitclone-test-keyspace-0'],
@@ -119,7 +120,7 @@ describe('VtworkerResharding', () => {
       ['Job/vtctl-migrateservedtypes-test-keyspace-0-master'],
       ['Job/vtctl-deleteshard-test-keyspace-0'],
     ]);
-    expect(Object.values(g.rollback).map((objects) => objects.map((o) => o.metadata.name))).toEqual([
+    expect(Object.values(g.rollback).map((objects) => objects.map((o) => baseName(o)))).toEqual([
       ['vtctl-reverseservedtypes-test-keyspace-0-replica'],
       ['vtctl-reverseservedtypes-test-keyspace-0-rdonly'],
     ]);

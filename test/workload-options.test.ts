@@ -14,7 +14,7 @@ import {
   WorkloadOptions,
 } from '../lib';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
-import { testChart } from './util/synth';
+import { baseName, testChart } from './util/synth';
 
 /** Every workload option but the PodExtensions (pod-extensions.test.ts), none at its default (a new option does not compile until it is here). */
 const ALL_OPTIONS: Required<Omit<WorkloadOptions, keyof PodExtensions>> = {
@@ -204,7 +204,7 @@ describe.each(COMPONENTS.map((c) => [c.name, c] as const))('workload options of 
     // WHEN
     const { workloads } = synth(component, ALL_OPTIONS);
     // THEN
-    expect(workloads.map((w) => w.metadata.name)).toEqual(defaults.map((w) => w.metadata.name));
+    expect(workloads.map((w) => baseName(w))).toEqual(defaults.map((w) => baseName(w)));
     workloads.forEach((workload, i) => {
       const pod = workload.spec.template.spec;
       expect(pod.nodeSelector).toEqual({ 'node-pool': 'vitess', 'kubernetes.io/os': 'linux' });

@@ -223,6 +223,14 @@ export interface KeyspaceSpec {
    */
   readonly schema?: { readonly [table: string]: string };
   /**
+   * The keyspace's VSchema, applied by an ApplyVSchema Job `vtctl-applyvschema-<keyspace>` in
+   * `02-init` once the keyspace exists (vtgate routes a sharded keyspace's queries only with it).
+   * It must be sharded and shard at least one table by a column vindex: the Job is done once
+   * `GetVSchema` shows every such table sharded by its primary vindex.
+   * @default - no VSchema Job (an unsharded keyspace needs none)
+   */
+  readonly vschema?: KeyspaceVSchema;
+  /**
    * The keyspace's shards; each partitioning must tile the key space. The first one is the
    * keyspace's shards when the cluster is created (their tablets are in the `01-tablets-...`
    * files); each later one is a resharding target, whose tablets {@link VitessCluster.reshard}
@@ -573,6 +581,17 @@ export class VitessCluster extends Construct {
       );
     }
     this.electionJobs = electionJobs;
+    (props.keyspaces ?? []).forEach((keyspace, k) => {
+      if (keyspace.vschema !== undefined) {
+        new VtctlJob(this.initChart, `ApplyVSchema${pascal(keyspace.name)}`, {
+          vtctld: this.vtctld,
+          jobName: `vtctl-applyvschema-${keyspaceObjectName(keyspace.name)}`,
+          waitFor: [JobCondition.keyspaceExists(keyspace.name)],
+          skipIf: vschemaApplied(`VitessCluster: 'keyspaces[${k}].vschema'`, keyspace.name, keyspace.vschema),
+          commands: [['ApplyVSchema', release.commandFlag('vschema', JSON.stringify(keyspace.vschema)), keyspace.name]],
+        });
+      }
+    });
     for (const keyspace of props.keyspaces ?? []) {
       const keyspaceShards = shards.filter((s) => s.keyspace === keyspace.name);
       const candidate = keyspaceShards[0].tabletShards[0];
@@ -665,9 +684,11 @@ export class VitessCluster extends Construct {
     const [newShards] = charts;
     const vtctld = this.vtctld;
     if (options.vschema !== undefined) {
+      // A keyspace with a VSchema of its own has the Job of that name in 02-init already.
+      const suffix = this.props.keyspaces![k].vschema !== undefined ? `-reshard-${firstPhase}` : '';
       new VtctlJob(newShards, 'ApplyVSchema', {
         vtctld,
-        jobName: `vtctl-applyvschema-${keyspaceObjectName(keyspace)}`,
+        jobName: `vtctl-applyvschema-${keyspaceObjectName(keyspace)}${suffix}`,
         waitFor: [JobCondition.keyspaceExists(keyspace)],
         skipIf: vschemaApplied(`${context}: 'vschema'`, keyspace, options.vschema),
         commands: [['ApplyVSchema', release.commandFlag('vschema', JSON.stringify(options.vschema)), keyspace]],

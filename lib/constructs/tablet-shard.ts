@@ -293,7 +293,7 @@ export class TabletShard extends Construct {
       );
     }
     const mysqldImage = props.mysqldImage ?? release.image;
-    if (!/^[a-z0-9][A-Za-z0-9._\/:@-]*$/.test(mysqldImage)) {
+    if (!/^[a-z0-9][A-Za-z0-9._/:@-]*$/.test(mysqldImage)) {
       throw new Error(`TabletShard: 'mysqldImage' must be an image reference such as vitess/lite:v22.0.3-mysql84, got '${mysqldImage}'`);
     }
     const myCnf = renderMyCnf(props.mysqlConfig);

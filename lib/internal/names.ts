@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 // Naming and identity rules shared by the constructs. Not part of the public API.
 import { IConstruct } from 'constructs';
 
@@ -245,4 +246,30 @@ export function fnv1a32(text: string): number {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash;
+}
+
+/** The longest base name of a Job: its object name adds `-` and {@link JOB_HASH_LENGTH} characters. */
+export const JOB_NAME_MAX_LENGTH = 57;
+/** The hex characters of a Job's content hash in its object name. */
+const JOB_HASH_LENGTH = 5;
+
+/** Throws unless `name` can be a Job's base name: a DNS-1123 label of at most {@link JOB_NAME_MAX_LENGTH} characters. */
+export function validateJobName(context: string, prop: string, name: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > JOB_NAME_MAX_LENGTH) {
+    throw new Error(
+      `${context}: '${prop}' must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a ` +
+        `letter or digit) of at most ${JOB_NAME_MAX_LENGTH} characters (the Job's name adds '-' and ${JOB_HASH_LENGTH} of its content's hash), got '${name}'`,
+    );
+  }
+}
+
+/**
+ * The object name of a Job: `<base>-<hash>`, the hash being the first characters of the SHA-256 of
+ * the Job's spec as JSON. A Job's pod template cannot be changed once the Job exists, so a Job
+ * whose work changes (a new script, another image) gets a new name: `kubectl apply` then creates
+ * it beside the old one instead of failing, and it runs again, finding done what is done. The
+ * unchanged Job keeps its name, and applying it again changes nothing.
+ */
+export function jobObjectName(base: string, spec: unknown): string {
+  return `${base}-${createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, JOB_HASH_LENGTH)}`;
 }

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { BackupStorage } from '../backup-storage';
 import type { IVtctld, JobPodOptions } from '../interfaces';
-import { claimObjectName, validateDataKey, validateObjectName } from '../internal/names';
+import { claimObjectName, jobObjectName, validateDataKey, validateObjectName } from '../internal/names';
 import { APP_LABEL, TMP_MOUNT, TMP_VOLUME } from '../internal/pod';
 import { vitessPodTemplate } from '../internal/pod-skeleton';
 import { shellCommand, shellQuote } from '../internal/shell';
@@ -390,29 +390,28 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
 
   claimObjectName(scope, spec.context, 'Job', spec.jobName);
   const labels = { ...APP_LABEL, component: spec.component, job: spec.jobName };
-  return new k8s.KubeJob(scope, 'Resource', {
-    metadata: { name: spec.jobName, labels },
-    spec: {
-      backoffLimit: spec.backoffLimit,
-      ttlSecondsAfterFinished: (options.ttlAfterFinished ?? Duration.days(1)).toSeconds(),
-      template: vitessPodTemplate(spec.context, jobPodOptions(spec.vtctld.jobOptions), {
-        labels,
-        restartPolicy: 'Never',
-        serviceAccountName: options.serviceAccountName,
-        containers: [
-          {
-            name: spec.containerName,
-            image: release.image,
-            command: ['/bin/bash', '-c', script],
-            ports: spec.ports,
-            resources: spec.resources,
-            volumeMounts: [TMP_MOUNT, ...backupMounts],
-          },
-        ],
-        volumes: [TMP_VOLUME, ...backupVolumes],
-      }),
-    },
-  });
+  const jobSpec: k8s.JobSpec = {
+    backoffLimit: spec.backoffLimit,
+    ttlSecondsAfterFinished: (options.ttlAfterFinished ?? Duration.days(1)).toSeconds(),
+    template: vitessPodTemplate(spec.context, jobPodOptions(spec.vtctld.jobOptions), {
+      labels,
+      restartPolicy: 'Never',
+      serviceAccountName: options.serviceAccountName,
+      containers: [
+        {
+          name: spec.containerName,
+          image: release.image,
+          command: ['/bin/bash', '-c', script],
+          ports: spec.ports,
+          resources: spec.resources,
+          volumeMounts: [TMP_MOUNT, ...backupMounts],
+        },
+      ],
+      volumes: [TMP_VOLUME, ...backupVolumes],
+    }),
+  };
+  // The label `job` keeps the base name, which stays the same when the Job's content changes.
+  return new k8s.KubeJob(scope, 'Resource', { metadata: { name: jobObjectName(spec.jobName, jobSpec), labels }, spec: jobSpec });
 }
 
 /** The options a Job pod takes from its vtctld: never affinity, which is about vtctld's own pods. */

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { IVtctld } from '../interfaces';
-import { validateObjectName } from '../internal/names';
+import { validateJobName } from '../internal/names';
 import { resources, validateResources } from '../internal/pod';
 import type { CommandJobOptions } from './job-condition';
 import { clientPrefix, createCommandJob } from './job-script';
@@ -12,7 +12,7 @@ import { clientPrefix, createCommandJob } from './job-script';
 export interface VtctlJobProps extends CommandJobOptions {
   /** The vtctld to send the commands to; the Job runs its release's image and client. */
   readonly vtctld: IVtctld;
-  /** The Job name (a DNS-1123 label, at most 63 characters). */
+  /** The Job's base name (a DNS-1123 label, at most 57 characters): the object's name adds a hash of the Job's content. */
   readonly jobName: string;
   /**
    * The commands, run in order; each is the command name followed by its flags and arguments,
@@ -38,7 +38,11 @@ export interface VtctlJobProps extends CommandJobOptions {
  * its preconditions, and fails with a message that names the one that did not hold.
  */
 export class VtctlJob extends Construct {
-  /** The Job name. */
+  /**
+   * The Job's base name, its label `job`. The Job object's name (`job.name`) is this followed by
+   * `-` and 5 hex characters of a hash of the Job's content, so that a Job whose content changes
+   * is a new Job (an existing Job's pod template cannot be changed).
+   */
   public readonly jobName: string;
   /** The Job. */
   public readonly job: k8s.KubeJob;
@@ -47,7 +51,7 @@ export class VtctlJob extends Construct {
 
   public constructor(scope: Construct, id: string, props: VtctlJobProps) {
     super(scope, id);
-    validateObjectName('VtctlJob', 'jobName', props.jobName);
+    validateJobName('VtctlJob', 'jobName', props.jobName);
     validateResources('VtctlJob', 'resources', props.resources);
     const context = `VtctlJob ${props.jobName}`;
     if (props.commands.length === 0) {

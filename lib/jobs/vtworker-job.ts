@@ -6,7 +6,7 @@ import {
   shardLabel,
   validateCellName,
   validateKeyspaceName,
-  validateObjectName,
+  validateJobName,
   validateShardName,
 } from '../internal/names';
 import { resources, validateResources } from '../internal/pod';
@@ -52,7 +52,7 @@ export interface VtworkerJobProps extends CommandJobOptions {
    */
   readonly minHealthyRdonlyTablets?: number;
   /**
-   * The Job name.
+   * The Job's base name (at most 57 characters: the object's name adds a hash of the Job's content).
    * @default vtworker-<command in lowercase>-<keyspace>-<shards>, e.g. vtworker-splitclone-test-keyspace-0
    * or vtworker-splitdiff-test-keyspace-xx-80-80-xx
    */
@@ -78,7 +78,11 @@ export interface VtworkerJobProps extends CommandJobOptions {
  * construct throws.
  */
 export class VtworkerJob extends Construct {
-  /** The Job name. */
+  /**
+   * The Job's base name, its label `job`. The Job object's name (`job.name`) is this followed by
+   * `-` and 5 hex characters of a hash of the Job's content, so that a Job whose content changes
+   * is a new Job (an existing Job's pod template cannot be changed).
+   */
   public readonly jobName: string;
   /** The vtworker argv of each run, in order, as the Job runs them. */
   public readonly commandLines: readonly string[][];
@@ -108,7 +112,7 @@ export class VtworkerJob extends Construct {
     this.jobName =
       props.jobName ??
       `vtworker-${props.command.toLowerCase()}-${keyspaceObjectName(props.keyspace)}-${props.shards.map(shardLabel).join('-')}`;
-    validateObjectName('VtworkerJob', 'jobName', this.jobName);
+    validateJobName('VtworkerJob', 'jobName', this.jobName);
 
     this.commandLines = props.shards.map((shard) => [
       '/vt/bin/vtworker',

@@ -59,6 +59,7 @@ function synthesize(changes: ExampleChanges = {}): string {
  * sidecar, an init container, labels, annotations, another mysqld image).
  */
 function clusterApps(outdir: string): App[] {
+  const CUSTOMER_VSCHEMA = { ...MESSAGES_VSCHEMA, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } };
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
   const rollbackApp = new App({ outdir: path.join(outdir, 'rollback'), yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
   const cluster = new VitessCluster(app, 'Cluster', {
@@ -91,6 +92,7 @@ function clusterApps(outdir: string): App[] {
       {
         name: 'customer',
         partitionings: [Partitioning.keyRanges(['-80', '80-']), Partitioning.keyRanges(['-40', '40-80', '80-'])],
+        vschema: CUSTOMER_VSCHEMA,
         tabletPools: [TabletPoolType.REPLICA, TabletPoolType.RDONLY].map((type) => ({
           cell: 'zone1',
           type,
@@ -108,7 +110,7 @@ function clusterApps(outdir: string): App[] {
   cluster.reshard('customer', {
     from: ['-80'],
     to: ['-40', '40-80'],
-    vschema: { ...MESSAGES_VSCHEMA, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } },
+    vschema: CUSTOMER_VSCHEMA,
     rollbackApp,
   });
   return [app, rollbackApp];
@@ -443,6 +445,48 @@ class Flow {
     await k.kubectlOk(['delete', 'pod', 'vttablet-105-0', '-n', this.ns, '--wait=false']);
     await this.settle();
     for (const d of [changed, larger]) fs.rmSync(d, { recursive: true, force: true });
+    if (this.flow === 'vreplication') {
+      await this.checkChangedJobs();
+    }
+  }
+
+  /**
+   * A Job's pod template cannot change once the Job exists: the Jobs of 02-init with other content
+   * (here the v24 image and flags) are new Jobs, named after their content, that `kubectl apply`
+   * creates beside the existing ones instead of failing; the file as it was still applies unchanged.
+   */
+  private async checkChangedJobs(): Promise<void> {
+    const k = this.k;
+    const file = '02-init.k8s.yaml';
+    const before = ((await k.getJson(['jobs', '-n', this.ns])).items as any[]).map((j) => j.metadata.name).sort();
+    const changed = synthesize({ modernRelease: VitessRelease.V24_0 });
+    try {
+      await this.apply(path.join(changed, this.flow, file));
+      await this.runNode();
+      const jobs = (await k.getJson(['jobs', '-n', this.ns])).items as any[];
+      const initJobs = yaml.parseAllDocuments(fs.readFileSync(path.join(this.dir, file), 'utf8')).map((d) => d.toJS()).filter((o) => o?.kind === 'Job');
+      for (const job of initJobs) {
+        const named = jobs.filter((j) => j.metadata.labels?.job === job.metadata.labels.job).map((j) => j.metadata.name);
+        assert.strictEqual(named.length, 2, `${this.ns}: Job ${job.metadata.labels.job} after applying its changed content: ${named.join(', ')}`);
+        assert.ok(named.includes(job.metadata.name), `${this.ns}: the Job ${job.metadata.name} as it was is gone: ${named.join(', ')}`);
+      }
+      assert.strictEqual(jobs.length, before.length + initJobs.length, `${this.ns}: Jobs after applying the changed ${file}`);
+      // The control: the changed Job under the existing Job's name is refused, as Kubernetes
+      // refuses any change of a Job's pod template.
+      const changedJob = yaml.parseAllDocuments(fs.readFileSync(path.join(changed, this.flow, file), 'utf8')).map((d) => d.toJS()).find((o) => o?.kind === 'Job');
+      const control = { ...changedJob, metadata: { ...changedJob.metadata, name: initJobs.find((j) => j.metadata.labels.job === changedJob.metadata.labels.job).metadata.name } };
+      const refused = await k.kubectl(['apply', '-n', this.ns, '-f', '-'], { input: JSON.stringify(control) });
+      assert.notStrictEqual(refused.code, 0, `${this.ns}: a changed pod template under an existing Job's name was accepted`);
+      assert.ok(/field is immutable/.test(refused.stderr), `${this.ns}: ${refused.stderr}`);
+      await this.apply(path.join(this.dir, file));
+      await this.diff(path.join(this.dir, file));
+      log(
+        `${this.ns}: ${initJobs.length} Jobs of ${file} with changed content applied as new Jobs beside the old ones; the old file still applies unchanged; ` +
+          `the same change under the old name: ${refused.stderr.trim().split('\n').pop()}`,
+      );
+    } finally {
+      fs.rmSync(changed, { recursive: true, force: true });
+    }
   }
 
   /**
@@ -453,8 +497,9 @@ class Flow {
   private async checkSplitDiffResultAccess(): Promise<void> {
     const k = this.k;
     const configMap = 'vtworker-splitdiff-test-keyspace-0-result';
+    // A Job by its base name (the label `job`; its object name adds a hash of its content).
     const jobScript = async (name: string): Promise<string> =>
-      (await k.getJson(['job', name, '-n', this.ns])).spec.template.spec.containers[0].command[2];
+      (await k.getJson(['jobs', '-l', `job=${name}`, '-n', this.ns])).items[0].spec.template.spec.containers[0].command[2];
     /** The Job's kube_configmap function, run with a token of `account` and the given calls. */
     const call = async (job: string, account: string, calls: string): Promise<{ code: number | null; out: string }> => {
       const script = await jobScript(job);

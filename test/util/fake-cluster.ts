@@ -264,7 +264,8 @@ export class FakeCluster {
   }
 
   private runJob(job: any): JobRun {
-    return this.runScript(job.metadata.name, job.spec.template.spec.containers[0].command);
+    // By the Job's base name (its label `job`), which tests name; the object name adds a hash.
+    return this.runScript(job.metadata.labels?.job ?? job.metadata.name, job.spec.template.spec.containers[0].command);
   }
 
   private runScript(name: string, command: string[]): JobRun {

@@ -428,7 +428,7 @@ export class PodRuntime {
     const capSet = uid === 0 ? caps : [];
     const etcFiles: [string, string][] = [['/etc/hosts', this.hostsFile]];
     const hostnameFile = path.join(pod.dir, 'hostname');
-    fs.writeFileSync(hostnameFile, `${pod.name}\n`);
+    fs.writeFileSync(hostnameFile, `${hostnameOf(pod.name)}\n`);
     const resolvFile = path.join(pod.dir, 'resolv.conf');
     // No DNS server: names resolve through /etc/hosts only.
     fs.writeFileSync(resolvFile, `search ${this.options.namespace}.svc.${CLUSTER_DOMAIN} svc.${CLUSTER_DOMAIN} ${CLUSTER_DOMAIN}\noptions ndots:5\n`);
@@ -462,7 +462,7 @@ export class PodRuntime {
         noNewPrivileges: sec.allowPrivilegeEscalation === false,
       },
       root: { path: rootfs, readonly: sec.readOnlyRootFilesystem === true },
-      hostname: pod.name,
+      hostname: hostnameOf(pod.name),
       mounts,
       linux: {
         namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: `/var/run/netns/${pod.netns}` }],
@@ -654,6 +654,11 @@ export class PodRuntime {
     }
     return false;
   }
+}
+
+/** A pod's host name as the kubelet sets it: its name, cut to 63 characters, without a trailing '-' or '.'. */
+function hostnameOf(podName: string): string {
+  return podName.slice(0, 63).replace(/[-.]+$/, '');
 }
 
 /** Unmounts, innermost first, whatever is mounted below `dir`. */

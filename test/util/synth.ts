@@ -13,11 +13,20 @@ export function testChart(): Chart {
 
 /** The synthesized object of a kind and name; fails the test when it is missing. */
 export function findObject(objects: any[], kind: string, name: string): any {
-  const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  // A Job is found by its base name too (its label `job`): its object name adds a content hash.
+  const found = objects.find((o) => o.kind === kind && (o.metadata?.name === name || (kind === 'Job' && o.metadata?.labels?.job === name)));
   if (!found) {
     throw new Error(`no ${kind}/${name} among ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
   }
   return found;
+}
+
+/**
+ * An object's name as the tests speak of it: a Job's base name (its label `job`; the object name
+ * adds a hash of the Job's content, see jobObjectName), any other object's name.
+ */
+export function baseName(o: any): string {
+  return o.kind === 'Job' && o.metadata?.labels?.job !== undefined ? o.metadata.labels.job : o.metadata?.name;
 }
 
 /** The container of a pod-template object by name. */

@@ -123,7 +123,8 @@ export class Controllers {
   private addJob(object: KubeObject, file: string): JobRun {
     let resolve!: (state: 'Complete' | 'Failed') => void;
     const done = new Promise<'Complete' | 'Failed'>((r) => (resolve = r));
-    const job: JobRun = { name: object.metadata.name, file, object, pods: [], failures: 0, state: 'Active', done, resolve };
+    // Named by its base name (the label `job`); its pods, as the Job controller names them, after the object.
+    const job: JobRun = { name: object.metadata.labels?.job ?? object.metadata.name, file, object, pods: [], failures: 0, state: 'Active', done, resolve };
     this.jobs.push(job);
     return job;
   }
@@ -156,7 +157,7 @@ export class Controllers {
         continue;
       }
       const template = job.object.spec.template;
-      const podName = `${job.name}-${this.suffix(5)}`;
+      const podName = `${job.object.metadata.name}-${this.suffix(5)}`;
       job.pods.push(this.runtime.startPod(podName, template.metadata?.labels ?? {}, template.spec));
     }
   }
