@@ -46,6 +46,27 @@ function vtgatePod(release: VitessRelease, extensions: PodExtensions): any {
   return { objects, pod: findObject(objects, 'Deployment', 'vtgate-test').spec.template };
 }
 
+/** The objects of a v22 shard of two replicas, commerce/0 with tablets 100 and 101, with `extraFlags`. */
+function tabletShardObjects(extraFlags: PodExtensions['extraFlags']): any[] {
+  const chart = testChart();
+  const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
+  const vtctld = new Vtctld(chart, 'Vtctld', { release: VitessRelease.V22_0, globalTopology, cell: 'test' });
+  new TabletShard(chart, 'Shard', {
+    release: VitessRelease.V22_0,
+    globalTopology,
+    vtctld,
+    cell: 'test',
+    keyspace: 'commerce',
+    shard: '0',
+    uidBase: 100,
+    replicaCount: 2,
+    rdonlyCount: 0,
+    backup: BackupStorage.nfs({ server: '10.0.0.5', path: '/exports/vitess' }),
+    extraFlags,
+  });
+  return Testing.synth(chart);
+}
+
 function container(pod: any, name: string): any {
   return pod.spec.containers.find((c: any) => c.name === name);
 }
@@ -108,23 +129,7 @@ describe('extraFlags follow the release', () => {
   });
 
   test('a tablet takes flags of vttablet and mysqlctld, each in its own container', () => {
-    const chart = testChart();
-    const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
-    const vtctld = new Vtctld(chart, 'Vtctld', { release: VitessRelease.V22_0, globalTopology, cell: 'test' });
-    new TabletShard(chart, 'Shard', {
-      release: VitessRelease.V22_0,
-      globalTopology,
-      vtctld,
-      cell: 'test',
-      keyspace: 'commerce',
-      shard: '0',
-      uidBase: 100,
-      replicaCount: 2,
-      rdonlyCount: 0,
-      backup: BackupStorage.nfs({ server: '10.0.0.5', path: '/exports/vitess' }),
-      extraFlags: { vttablet: { 'queryserver-config-pool-size': 32 }, mysqlctld: { mysql_port: 3307 } },
-    });
-    const objects = Testing.synth(chart);
+    const objects = tabletShardObjects({ vttablet: { 'queryserver-config-pool-size': 32 }, mysqlctld: { mysql_port: 3307 } });
     const template = findObject(objects, 'StatefulSet', 'vttablet-101').spec.template;
     expect(container(template, 'vttablet').args).toContain('--queryserver-config-pool-size=32');
     const mysql = container(template, 'mysql').args as string[];
@@ -182,22 +187,7 @@ describe('PodExtensions reject what would break the pods, naming the prop and th
   });
 
   test("fails on a v22 flag in another spelling than v22's own (v22 does not normalize names)", () => {
-    const tablet = () => {
-      const chart = testChart();
-      const globalTopology = new EtcdCell(chart, 'Global', { cell: 'global' });
-      const vtctld = new Vtctld(chart, 'Vtctld', { release: VitessRelease.V22_0, globalTopology, cell: 'test' });
-      new TabletShard(chart, 'Shard', {
-        release: VitessRelease.V22_0,
-        globalTopology,
-        vtctld,
-        cell: 'test',
-        keyspace: 'commerce',
-        shard: '0',
-        uidBase: 100,
-        extraFlags: { vttablet: { queryserver_config_pool_size: 32 } },
-      });
-    };
-    expect(tablet).toThrow(
+    expect(() => tabletShardObjects({ vttablet: { queryserver_config_pool_size: 32 } })).toThrow(
       "TabletShard: 'extraFlags.vttablet.queryserver_config_pool_size' is not a flag of vttablet in Vitess v22.0.3; the closest are --queryserver-config-pool-size",
     );
   });

@@ -425,6 +425,22 @@ const CUSTOMER_VSCHEMA = {
   },
 };
 
+/** The files of the two-cell cluster with customer's `-80` resharded with VReplication. */
+const RESHARDED_CUSTOMER_FILES = [
+  '00-cluster',
+  '01-tablets-commerce-0',
+  '01-tablets-customer--80',
+  '01-tablets-customer-80-',
+  '02-init',
+  '10-reshard-new-shards',
+  '11-reshard-create',
+  '12-reshard-vdiff',
+  '13-reshard-switch-reads',
+  '14-reshard-switch-primary',
+  '15-reshard-complete',
+  '16-reshard-delete-shard',
+];
+
 /**
  * twoCellProps with customer's `-80` split further by a second partitioning; on v9 with the two
  * rdonly tablets per shard that vtworker needs.
@@ -466,20 +482,7 @@ describe('VitessCluster.reshard with VReplication (v22)', () => {
   });
 
   test('one file per phase of the VReplication flow, after the cluster files; the rollbacks apart', () => {
-    expect([...files.keys()]).toEqual([
-      '00-cluster',
-      '01-tablets-commerce-0',
-      '01-tablets-customer--80',
-      '01-tablets-customer-80-',
-      '02-init',
-      '10-reshard-new-shards',
-      '11-reshard-create',
-      '12-reshard-vdiff',
-      '13-reshard-switch-reads',
-      '14-reshard-switch-primary',
-      '15-reshard-complete',
-      '16-reshard-delete-shard',
-    ]);
+    expect([...files.keys()]).toEqual(RESHARDED_CUSTOMER_FILES);
     expect([...rollbacks.keys()]).toEqual(['reverse-primary', 'reverse-reads']);
     expect(phases.charts.map((c) => c.node.id)).toEqual([...files.keys()].slice(5));
     expect(phases.flow).toBeInstanceOf(VReplicationResharding);
@@ -748,20 +751,7 @@ describe("the README's VitessCluster sample", () => {
 
     // THEN
     const { app, cluster, rollbackApp } = module.exports;
-    expect(app.charts.map((c) => c.node.id)).toEqual([
-      '00-cluster',
-      '01-tablets-commerce-0',
-      '01-tablets-customer--80',
-      '01-tablets-customer-80-',
-      '02-init',
-      '10-reshard-new-shards',
-      '11-reshard-create',
-      '12-reshard-vdiff',
-      '13-reshard-switch-reads',
-      '14-reshard-switch-primary',
-      '15-reshard-complete',
-      '16-reshard-delete-shard',
-    ]);
+    expect(app.charts.map((c) => c.node.id)).toEqual(RESHARDED_CUSTOMER_FILES);
     expect(rollbackApp.charts.map((c) => c.node.id)).toEqual(['reverse-primary', 'reverse-reads']);
     expect(cluster.shards.map((s) => s.tabletShards.map((t) => t.tablets.map((tab) => tab.uid)))).toEqual([
       [[3772060000, 3772060001], [1154854800]],
