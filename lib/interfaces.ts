@@ -29,6 +29,12 @@ export interface IVtctld {
   /** `host:port` of vtctld's gRPC service, e.g. `vtctld:15999`. */
   readonly grpcAddress: string;
   /**
+   * The name of the cluster of this vtctld ({@link VtctldProps.clusterName}): every command Job
+   * that talks to it takes it as the prefix of its name and its instance label.
+   * @default - none
+   */
+  readonly clusterName?: string;
+  /**
    * The pod options of the command Jobs that talk to this vtctld (node selector, tolerations,
    * priority class, image pull secrets, user IDs; not affinity).
    * @default - none: the defaults of {@link WorkloadOptions}

@@ -10,7 +10,7 @@ function etcdCell(props: Partial<EtcdCellProps> = {}) {
   const chart = testChart();
   const construct = new EtcdCell(chart, 'Etcd', { cell: 'test', ...props });
   const objects = Testing.synth(chart);
-  return { construct, objects, sts: findObject(objects, 'StatefulSet', 'etcd-test') };
+  return { construct, objects, sts: findObject(objects, 'StatefulSet', construct.name) };
 }
 
 /** The tag of an image reference, or undefined when it has none. */
@@ -21,6 +21,7 @@ function imageTag(image: string): string | undefined {
 
 /** Every prop but the cell and the PodExtensions (pod-extensions.test.ts), none at its default (a new prop does not compile until it is here). */
 const OVERRIDES: Required<Omit<EtcdCellProps, 'cell' | keyof PodExtensions>> = {
+  clusterName: 'blue',
   replicas: 5,
   nodeSelector: { 'node-pool': 'etcd' },
   tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'etcd', effect: 'NoSchedule' }],
@@ -264,7 +265,10 @@ describe('EtcdCell production defaults', () => {
     expect(pod.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.topologySpreadConstraints).toHaveLength(2);
-    expect(pod.topologySpreadConstraints).toEqual(defaults.spec.template.spec.topologySpreadConstraints);
+    // The spread of the defaults, over the pods of the cluster named 'blue'.
+    const withCluster = (constraints: any[]) =>
+      constraints.map((c) => ({ ...c, labelSelector: { matchLabels: { ...c.labelSelector.matchLabels, 'app.kubernetes.io/instance': 'blue' } } }));
+    expect(pod.topologySpreadConstraints).toEqual(withCluster(defaults.spec.template.spec.topologySpreadConstraints));
     const c = container(sts, 'etcd');
     expect(c.image).toBe('registry.example.com/etcd:v3.5.17');
     expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } });

@@ -4,6 +4,7 @@ import { EtcdCell, TabletShard, VitessRelease, VtctlJob, Vtctld, Vtgate, Vtorc }
 import { testChart } from './util/synth';
 import {
   claimObjectName,
+  clusterJobName,
   fnv1a32,
   keyspaceObjectName,
   shardLabel,
@@ -47,6 +48,18 @@ describe('names', () => {
   test('fails for object names that are not DNS labels', () => {
     expect(() => validateObjectName('T', 'name', 'a'.repeat(64))).toThrow(/at most 63 characters/);
     expect(() => validateObjectName('T', 'name', '-a')).toThrow(/got '-a'/);
+  });
+});
+
+describe('clusterJobName', () => {
+  test('the cluster name first; cut with a hash of the whole when that is longer than 57 characters', () => {
+    expect(clusterJobName(undefined, 'vtctl-customer-reshard-reversetraffic-rdonly-replica')).toBe('vtctl-customer-reshard-reversetraffic-rdonly-replica');
+    expect(clusterJobName('blue', 'vtctl-addcellinfo-zone1')).toBe('blue-vtctl-addcellinfo-zone1');
+    const long = clusterJobName('green', 'vtctl-customer-reshard-reversetraffic-rdonly-replica');
+    expect(long).toMatch(/^green-vtctl-customer-reshard-reversetraffic-rdonly-[0-9a-f]{5}$/);
+    expect(long.length).toBeLessThanOrEqual(57);
+    expect(clusterJobName('green', 'vtctl-customer-reshard-reversetraffic-rdonly-replica')).toBe(long);
+    expect(clusterJobName('green', 'vtctl-customer-reshard-reversetraffic-rdonly-replicb')).not.toBe(long);
   });
 });
 

@@ -34,7 +34,7 @@ function run(command: string, args: string[], cwd: string): string {
 
 /**
  * The consumer app: the TypeScript sample of the README's "Using the constructs in your own app",
- * a small v9 cluster built only from what the package exports.
+ * a v22 VitessCluster built only from what the package exports.
  */
 function readmeSample(): string {
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
@@ -53,7 +53,7 @@ function readmeSample(): string {
 const README_MAIN = readmeSample();
 const EXTRAS = `
 // extras.k8s.yaml: kinds the library does not create
-const extras = new Chart(app, 'extras', { disableResourceNameHashes: true });
+const extras = new ExtrasChart(app, 'extras', { disableResourceNameHashes: true });
 new k8s.KubeHorizontalPodAutoscalerV2(extras, 'VtgateAutoscaler', {
   metadata: { name: 'vtgate-zone1' },
   spec: {
@@ -73,7 +73,7 @@ new k8s.KubeCronJob(extras, 'Backup', {
         template: {
           spec: {
             restartPolicy: 'Never',
-            containers: [{ name: 'backup', image: 'vitess/lite:v9.0.0', command: ['/vt/bin/vtctlclient', '-server=vtctld:15999', 'Backup', 'zone1-0000000104'] }],
+            containers: [{ name: 'backup', image: 'vitess/lite:v22.0.3', command: ['/vt/bin/vtctldclient', '--server=vtctld:15999', 'Backup', 'zone1-0000000104'] }],
           },
         },
       },
@@ -84,7 +84,7 @@ new k8s.KubeCronJob(extras, 'Backup', {
 if (!README_MAIN.includes('\napp.synth();')) {
   throw new Error("README.md's ```ts sample does not end with app.synth()");
 }
-const CONSUMER_MAIN = `import { k8s } from 'cdk8s-plus-27';\n${README_MAIN.replace('\napp.synth();', `${EXTRAS}\napp.synth();`)}`;
+const CONSUMER_MAIN = `import { Chart as ExtrasChart } from 'cdk8s';\nimport { k8s } from 'cdk8s-plus-27';\n${README_MAIN.replace('\napp.synth();', `${EXTRAS}\napp.synth();`)}`;
 
 /** The ```yaml block of the README's section 'Using the constructs in your own app': the plugin's lines of a cdk8s.yaml. */
 function readmeValidations(): string {
@@ -254,15 +254,15 @@ describe('the packed package in a fresh cdk8s app', () => {
     ]);
   });
 
-  test("the app is the README's sample and builds the cluster from the package's constructs", () => {
+  test("the app is the README's sample and builds the cluster from the package's model", () => {
     // THEN
     const imported = /import \{([^}]*)\} from 'cdk8s-vitess';/.exec(README_MAIN);
     expect(imported).not.toBeNull();
     const names = imported![1].split(',').map((n) => n.trim());
-    expect(names).toEqual(expect.arrayContaining(['EtcdCell', 'Vtctld', 'TabletShard', 'Vtgate', 'VtworkerJob']));
-    for (const name of ['EtcdCell', 'Vtctld', 'TabletShard', 'Vtgate', 'VtworkerJob']) {
-      expect(CONSUMER_MAIN).toContain(`new ${name}(`);
-    }
+    expect(names).toEqual(expect.arrayContaining(['VitessCluster', 'VitessRelease', 'GlobalTopology', 'Partitioning', 'TabletPoolType']));
+    expect(CONSUMER_MAIN).toContain('new VitessCluster(');
+    expect(CONSUMER_MAIN).toContain('release: VitessRelease.V22_0,');
+    expect(CONSUMER_MAIN).toContain('cluster.reshard(');
   });
 
   test('the app type-checks under strict settings, declaration files included', () => {
@@ -292,7 +292,7 @@ describe('the packed package in a fresh cdk8s app', () => {
     }
   });
 
-  test('the cdk8s CLI synthesizes the cluster, the cell and primary Jobs, the vtworker Job and the extras, validated by the shipped plugin', () => {
+  test('the cdk8s CLI synthesizes the cluster, its init Jobs, the resharding phases and the extras, validated by the shipped plugin', () => {
     // WHEN
     const output = run('npx', ['cdk8s', 'synth', '--no-check-upgrade'], appDir);
 
@@ -303,25 +303,35 @@ describe('the packed package in a fresh cdk8s app', () => {
     expect(output).toMatch(/Objects checked\s*│\s*\d+/);
     expect(output).toMatch(/Problems\s*│\s*0\b/);
     // AND dist/ holds the manifests only: no construct-metadata.json
-    expect(fs.readdirSync(path.join(appDir, 'dist')).sort()).toEqual(['cluster.k8s.yaml', 'extras.k8s.yaml', 'init.k8s.yaml', 'split.k8s.yaml']);
+    expect(fs.readdirSync(path.join(appDir, 'dist')).sort()).toEqual([
+      '00-cluster.k8s.yaml',
+      '01-tablets-commerce-0.k8s.yaml',
+      '02-init.k8s.yaml',
+      '10-reshard-new-shards.k8s.yaml',
+      '11-reshard-create.k8s.yaml',
+      '12-reshard-vdiff.k8s.yaml',
+      '13-reshard-switch-reads.k8s.yaml',
+      '14-reshard-switch-primary.k8s.yaml',
+      '15-reshard-complete.k8s.yaml',
+      '16-reshard-delete-shard.k8s.yaml',
+      'extras.k8s.yaml',
+    ]);
     const objects = objectsByFile(path.join(appDir, 'dist'));
     expect(objects.get('extras.k8s.yaml')).toEqual(['HorizontalPodAutoscaler/vtgate-zone1', 'CronJob/backup-commerce-0']);
-    const cluster = objects.get('cluster.k8s.yaml')!;
-    expect(cluster).toEqual(
-      expect.arrayContaining([
-        'StatefulSet/etcd-global',
-        'Service/etcd-global-client',
-        'StatefulSet/etcd-zone1',
-        'Deployment/vtctld',
-        'Service/vtctld',
-        'StatefulSet/vttablet-100',
-        'StatefulSet/vttablet-104',
-        'Deployment/vtgate-zone1',
-        'Service/vtgate-zone1',
-      ]),
+    expect(objects.get('00-cluster.k8s.yaml')).toEqual(
+      expect.arrayContaining(['StatefulSet/etcd-global', 'Service/etcd-global-client', 'StatefulSet/etcd-zone1', 'Deployment/vtctld', 'Deployment/vtgate-zone1', 'Deployment/vtorc']),
     );
-    expect(cluster.filter((o) => o.startsWith('StatefulSet/vttablet-'))).toHaveLength(5);
-    expect(objects.get('init.k8s.yaml')!.filter((o) => o.startsWith('Job/'))).toHaveLength(2);
-    expect(objects.get('split.k8s.yaml')).toEqual(['Job/vtworker-splitclone-commerce-0']);
+    const tablets = (file: string) => objects.get(file)!.filter((o) => o.startsWith('StatefulSet/vttablet-'));
+    expect(tablets('01-tablets-commerce-0.k8s.yaml')).toEqual(['vttablet-100', 'vttablet-101', 'vttablet-102', 'vttablet-103', 'vttablet-104'].map((n) => `StatefulSet/${n}`));
+    expect(tablets('10-reshard-new-shards.k8s.yaml')).toHaveLength(10);
+    const jobs = (file: string) => objects.get(file)!.filter((o) => o.startsWith('Job/')).map((o) => o.replace(/-[0-9a-f]{5}$/, ''));
+    expect(jobs('02-init.k8s.yaml')).toEqual([
+      'Job/vtctl-addcellinfo-zone1',
+      'Job/vtctl-createkeyspace-commerce',
+      'Job/vtctl-setkeyspacedurabilitypolicy-commerce',
+      'Job/vtctl-plannedreparentshard-commerce-0',
+      'Job/vtctl-applyschema-commerce-product',
+    ]);
+    expect(jobs('11-reshard-create.k8s.yaml')).toEqual(['Job/vtctl-commerce-reshard-create']);
   });
 });

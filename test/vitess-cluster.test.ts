@@ -299,6 +299,100 @@ describe('VitessCluster passes each component its pods\' extensions', () => {
   });
 });
 
+describe('two named clusters in one app and one namespace', () => {
+  const app = newApp();
+  const blue = new VitessCluster(app, 'Blue', { ...twoCellProps(), name: 'blue' });
+  const green = new VitessCluster(app, 'Green', { ...reshardProps(), name: 'green' });
+  green.reshard('customer', { from: ['-80'], to: ['-40', '40-80'], firstPhase: 10 });
+  const files = new Map(app.charts.map((chart) => [chart.node.id, chart.toJson()]));
+  const all = [...files.values()].flat();
+  const ofCluster = (name: string) => [...files.entries()].filter(([id]) => id.startsWith(`${name}-`)).flatMap(([, objects]) => objects);
+
+  test('every file and every object name carries the cluster name', () => {
+    expect([...files.keys()].filter((id) => !id.startsWith('blue-') && !id.startsWith('green-'))).toEqual([]);
+    expect([...files.keys()].filter((id) => id.startsWith('blue-'))).toEqual([
+      'blue-00-cluster',
+      'blue-01-tablets-commerce-0',
+      'blue-01-tablets-customer--80',
+      'blue-01-tablets-customer-80-',
+      'blue-02-init',
+    ]);
+    for (const [name, objects] of [['blue', ofCluster('blue')], ['green', ofCluster('green')]] as const) {
+      expect(objects.filter((o) => !o.metadata.name.startsWith(`${name}-`)).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    }
+    expect(names(all).filter((n, i) => names(all).indexOf(n) !== i)).toEqual([]);
+    // The same hashed tablet UIDs in both: UIDs are per cluster.
+    expect(blue.shards[0].tabletShards[0].tablets[0].uid).toBe(green.shards[0].tabletShards[0].tablets[0].uid);
+    expect(blue.vtctld.grpcAddress).toBe('blue-vtctld:15999');
+    expect(green.globalTopology.clientAddress).toBe('green-etcd-global-client:2379');
+  });
+
+  test("no selector, PDB, NetworkPolicy or peer of one cluster takes the other's pods", () => {
+    const podLabels = (objects: any[]) =>
+      objects.flatMap((o) => (o.spec?.template?.metadata?.labels ? [o.spec.template.metadata.labels as Record<string, string>] : []));
+    const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+    const selectors = (o: any): Record<string, string>[] => [
+      ...(o.kind === 'Service' && o.spec.selector ? [o.spec.selector] : []),
+      ...(['StatefulSet', 'Deployment', 'PodDisruptionBudget'].includes(o.kind) && o.spec.selector?.matchLabels ? [o.spec.selector.matchLabels] : []),
+      ...(o.kind === 'NetworkPolicy' ? [o.spec.podSelector.matchLabels, ...o.spec.ingress.flatMap((r: any) => (r.from ?? []).flatMap((f: any) => (f.podSelector ? [f.podSelector.matchLabels] : [])))] : []),
+    ];
+    for (const [own, other] of [['blue', 'green'], ['green', 'blue']]) {
+      const theirs = podLabels(ofCluster(other));
+      const taken = ofCluster(own).flatMap((o) => selectors(o).filter((sel) => theirs.some((labels) => matches(sel, labels))).map(() => `${o.kind}/${o.metadata.name}`));
+      expect(taken).toEqual([]);
+      // and each selects pods of its own cluster
+      const ownPods = podLabels(ofCluster(own));
+      const empty = ofCluster(own).flatMap((o) => selectors(o).filter((sel) => !ownPods.some((labels) => matches(sel, labels))).map(() => `${o.kind}/${o.metadata.name}`));
+      expect(empty).toEqual([]);
+    }
+  });
+
+  test("each cluster's Jobs talk to its own vtctld, its tablets to its own etcd", () => {
+    const job = findObject(ofCluster('green'), 'Job', 'green-vtctl-addcellinfo-zone1');
+    expect(job.metadata.labels['app.kubernetes.io/instance']).toBe('green');
+    expect(job.spec.template.spec.containers[0].command[2]).toContain('--server=green-vtctld:15999');
+    const tablet = ofCluster('blue').find((o) => o.kind === 'StatefulSet' && o.metadata.name.startsWith('blue-vttablet-'));
+    expect(tablet.spec.template.spec.containers[0].args).toContain('--topo_global_server_address=blue-etcd-global-client:2379');
+    expect([...files.keys()].filter((id) => id.startsWith('green-1'))).toHaveLength(7);
+  });
+
+  test("a named v9 cluster's SplitDiff result ConfigMap and the Jobs' accounts carry its name and fit together", () => {
+    const v9App = newApp();
+    const cluster = new VitessCluster(v9App, 'Red', { ...reshardProps(VitessRelease.V9_0), name: 'red' });
+    cluster.reshard('customer', { from: ['-80'], to: ['-40', '40-80'] });
+    const objects = v9App.charts.flatMap((c) => c.toJson());
+    const accounts = objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name);
+    expect(accounts).toEqual(['red-vtworker-splitdiff-customer-xx-40-40-80', 'red-vtctl-migrateservedtypes-customer-xx-80-rdonly']);
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-result'));
+    expect(configMap.metadata.name).toBe('red-vtworker-splitdiff-customer-xx-80-result');
+    for (const role of objects.filter((o) => o.kind === 'Role')) {
+      expect(role.rules[0].resourceNames).toEqual([configMap.metadata.name]);
+    }
+    for (const job of objects.filter((o) => o.kind === 'Job' && o.spec.template.spec.serviceAccountName !== undefined)) {
+      expect(accounts).toContain(job.spec.template.spec.serviceAccountName);
+      expect(job.spec.template.spec.containers[0].command[2]).toContain(configMap.metadata.name);
+    }
+  });
+
+  test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s', (version) => {
+    expect(validateManifests(all, version)).toEqual([]);
+  });
+
+  test('fails on a second cluster of the same name in the app, or a bad name', () => {
+    expect(() => new VitessCluster(app, 'Blue2', { ...twoCellProps(), name: 'blue' })).toThrow(
+      "VitessCluster: the app has the files of a cluster named 'blue' already; give each cluster of an app its own 'name'",
+    );
+    const unnamedApp = newApp();
+    new VitessCluster(unnamedApp, 'A', twoCellProps());
+    expect(() => new VitessCluster(unnamedApp, 'B', twoCellProps())).toThrow(
+      "VitessCluster: the app has the files of a cluster without a name already; give each cluster of an app its own 'name'",
+    );
+    expect(() => new VitessCluster(newApp(), 'C', { ...twoCellProps(), name: 'Blue_1' })).toThrow(
+      "VitessCluster: 'name' must be a DNS-1123 label starting with a letter (lowercase letters, digits and '-') of at most 20 characters (it prefixes every object name), got 'Blue_1'",
+    );
+  });
+});
+
 describe('VitessCluster rejects bad input, naming the prop path and the value', () => {
   const base = twoCellProps();
   const withKeyspace = (change: Partial<KeyspaceSpec>): VitessClusterProps => ({

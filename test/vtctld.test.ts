@@ -30,6 +30,7 @@ function imageTag(image: string): string | undefined {
 
 /** Every prop but the topology, the cell and the PodExtensions (pod-extensions.test.ts), none at its default (a new prop does not compile until it is here). */
 const OVERRIDES: Required<Omit<VtctldProps, 'globalTopology' | 'cell' | keyof PodExtensions>> = {
+  clusterName: 'blue',
   release: VitessRelease.V22_0,
   backup: BackupStorage.nfs({ server: '10.0.0.5', path: '/exports/vitess' }),
   name: 'vtctld-main',
@@ -250,9 +251,12 @@ describe('Vtctld production defaults', () => {
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.topologySpreadConstraints).toHaveLength(2);
     expect(pod.topologySpreadConstraints.map((c: any) => c.labelSelector.matchLabels)).toEqual([
-      { app: 'vitess', component: 'vtctld', vtctld: 'vtctld-main' },
-      { app: 'vitess', component: 'vtctld', vtctld: 'vtctld-main' },
+      { 'app': 'vitess', 'component': 'vtctld', 'vtctld': 'vtctld-main', 'app.kubernetes.io/instance': 'blue' },
+      { 'app': 'vitess', 'component': 'vtctld', 'vtctld': 'vtctld-main', 'app.kubernetes.io/instance': 'blue' },
     ]);
+    // clusterName: the name given is kept; the pods carry the cluster's label, and the Jobs its name.
+    expect(deployment.spec.selector.matchLabels['app.kubernetes.io/instance']).toBe('blue');
+    expect(vtctldOf(OVERRIDES).construct.clusterName).toBe('blue');
     const c = container(deployment, 'vtctld');
     expect(c.image).toBe('vitess/lite:v22.0.3');
     expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });

@@ -22,8 +22,8 @@ function vtgateOf(props: Partial<VtgateProps> = {}) {
   return {
     construct,
     objects,
-    service: findObject(objects, 'Service', 'vtgate-test'),
-    deployment: findObject(objects, 'Deployment', 'vtgate-test'),
+    service: findObject(objects, 'Service', construct.name),
+    deployment: findObject(objects, 'Deployment', construct.name),
   };
 }
 
@@ -51,6 +51,7 @@ const MYSQL_CLIENTS: k8s.NetworkPolicyPeer[] = [
 
 /** Every prop but the topology, the cell and the PodExtensions (pod-extensions.test.ts), none at its default (a new prop does not compile until it is here). */
 const OVERRIDES: Required<Omit<VtgateProps, 'globalTopology' | 'cell' | keyof PodExtensions>> = {
+  clusterName: 'blue',
   release: VitessRelease.V22_0,
   cellsToWatch: ['test', 'test2'],
   replicas: 4,
@@ -357,7 +358,10 @@ describe('Vtgate production defaults', () => {
     expect(pod.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.topologySpreadConstraints).toHaveLength(2);
-    expect(pod.topologySpreadConstraints).toEqual(defaults.spec.template.spec.topologySpreadConstraints);
+    // The spread of the defaults, over the pods of the cluster named 'blue'.
+    const withCluster = (constraints: any[]) =>
+      constraints.map((c) => ({ ...c, labelSelector: { matchLabels: { ...c.labelSelector.matchLabels, 'app.kubernetes.io/instance': 'blue' } } }));
+    expect(pod.topologySpreadConstraints).toEqual(withCluster(defaults.spec.template.spec.topologySpreadConstraints));
     const c = container(deployment, 'vtgate');
     expect(c.image).toBe('vitess/lite:v22.0.3');
     expect(c.resources).toEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '1Gi' } });

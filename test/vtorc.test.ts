@@ -20,6 +20,7 @@ function imageTag(image: string): string | undefined {
 
 /** Every prop but the topology and the PodExtensions (pod-extensions.test.ts), none at its default (a new prop does not compile until it is here). */
 const OVERRIDES: Required<Omit<VtorcProps, 'globalTopology' | keyof PodExtensions>> = {
+  clusterName: 'blue',
   release: VitessRelease.V22_0,
   keyspaces: ['commerce'],
   name: 'vtorc-commerce',

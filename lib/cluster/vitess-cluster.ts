@@ -7,7 +7,7 @@ import type { PodExtensions } from '../workload-options';
 import { KeyRange } from '../key-range';
 import { VitessRelease, VtctlClient } from '../release';
 import { TopologyServer } from '../topology-server';
-import { MAX_TABLET_UID, fnv1a32, keyspaceObjectName, validateKeyRangeCover } from '../internal/names';
+import { MAX_TABLET_UID, fnv1a32, inCluster, keyspaceObjectName, validateClusterName, validateKeyRangeCover } from '../internal/names';
 import { AddCellInfoJob } from '../jobs/add-cell-info-job';
 import { JobCondition } from '../jobs/job-condition';
 import { VtctlJob } from '../jobs/vtctl-job';
@@ -253,6 +253,15 @@ export interface VitessClusterProps {
   /** The Vitess release of every component. */
   readonly release: VitessRelease;
   /**
+   * The cluster's name: it prefixes the name of every object (`<name>-vtctld`,
+   * `<name>-vttablet-<uid>`, `<name>-vtctl-addcellinfo-<cell>-<hash>`) and every file
+   * (`<name>-00-cluster`), and labels every pod `app.kubernetes.io/instance: <name>`, which every
+   * selector and NetworkPolicy peer includes, so that two clusters can share a namespace (and an
+   * app). Tablet UIDs need to be unique only within the cluster.
+   * @default - no prefix and no instance label: the names of the constructs
+   */
+  readonly name?: string;
+  /**
    * The namespace of every object (the charts' namespace).
    * @default - none: the namespace of `kubectl apply`
    */
@@ -412,8 +421,9 @@ export interface ReshardPhases {
  *
  * Each chart is a direct child of `app` (cdk8s names a file after its chart's path), with
  * `disableResourceNameHashes` and the cluster's `namespace`. Object names are the constructs'
- * own (`vtctld`, `vtgate-<cell>`, `etcd-<cell>`, `vttablet-<uid>`): two clusters cannot share a
- * namespace yet.
+ * own (`vtctld`, `vtgate-<cell>`, `etcd-<cell>`, `vttablet-<uid>`), prefixed with the cluster's
+ * `name` when it has one (which also prefixes the files and labels the pods, so that two clusters
+ * can share a namespace).
  *
  * Without VTOrc, each replica hands the primary role off through vtctld before it stops
  * ({@link TabletShardProps.vtctld}); with VTOrc, VTOrc replaces a stopped primary.
@@ -453,6 +463,9 @@ export class VitessCluster extends Construct {
   /** Each shard's election Job, in the order of `shards`. */
   public readonly electionJobs: readonly VtctlJob[];
 
+  /** The cluster's name, which prefixes every object and file name. */
+  public readonly clusterName: string | undefined;
+
   private readonly app: App;
   private readonly props: VitessClusterProps;
   private readonly hasVtorc: boolean;
@@ -465,14 +478,22 @@ export class VitessCluster extends Construct {
     validate(props);
     const release = props.release;
     this.release = release;
+    const clusterName = props.name;
+    this.clusterName = clusterName;
+    if (app.node.tryFindChild(inCluster(clusterName, '00-cluster'))) {
+      throw new Error(
+        `VitessCluster: the app has the files of a cluster ${clusterName === undefined ? 'without a name' : `named '${clusterName}'`} already; ` +
+          "give each cluster of an app its own 'name'",
+      );
+    }
     const chart = (chartId: string): Chart =>
-      new Chart(app, chartId, { disableResourceNameHashes: true, namespace: props.namespace });
+      new Chart(app, inCluster(clusterName, chartId), { disableResourceNameHashes: true, namespace: props.namespace });
     const backup = props.backup;
 
     this.clusterChart = chart('00-cluster');
     const g = props.globalTopology;
     this.globalTopology = g._managed
-      ? atPath('globalTopology', () => new EtcdCell(this.clusterChart, 'EtcdGlobal', { cell: 'global', ...g._managed }))
+      ? atPath('globalTopology', () => new EtcdCell(this.clusterChart, 'EtcdGlobal', { cell: 'global', clusterName, ...g._managed }))
       : TopologyServer.fromAddress('global', g._address!);
     const globalTopology = this.globalTopology;
 
@@ -481,7 +502,7 @@ export class VitessCluster extends Construct {
       const t = cell.topology ?? CellTopology.global();
       cellTopologies[cell.name] =
         t._kind === 'managed'
-          ? atPath(`cells[${c}].topology`, () => new EtcdCell(this.clusterChart, `Etcd${pascal(cell.name)}`, { cell: cell.name, ...t._managed, affinity: zoneAffinity(cell.zone) }))
+          ? atPath(`cells[${c}].topology`, () => new EtcdCell(this.clusterChart, `Etcd${pascal(cell.name)}`, { cell: cell.name, clusterName, ...t._managed, affinity: zoneAffinity(cell.zone) }))
           : TopologyServer.fromAddress(cell.name, t._kind === 'external' ? t._address! : globalTopology.clientAddress);
     });
     this.cellTopologies = cellTopologies;
@@ -490,6 +511,7 @@ export class VitessCluster extends Construct {
     this.vtctld = atPath('vtctld', () =>
       new Vtctld(this.clusterChart, 'Vtctld', {
         release,
+        clusterName,
         globalTopology,
         cell: first.name,
         backup,
@@ -501,6 +523,7 @@ export class VitessCluster extends Construct {
     for (const cell of props.cells) {
       vtgates[cell.name] = atPath(`cells[${props.cells.indexOf(cell)}].vtgate`, () => new Vtgate(this.clusterChart, `Vtgate${pascal(cell.name)}`, {
         release,
+        clusterName,
         globalTopology,
         cell: cell.name,
         replicas: cell.vtgate?.replicas,
@@ -512,7 +535,7 @@ export class VitessCluster extends Construct {
     }
     this.vtgates = vtgates;
     const hasVtorc = props.vtorc ?? (release.majorVersion >= FIRST_VTORC_RELEASE && release.vtctlClient === VtctlClient.VTCTLDCLIENT);
-    this.vtorc = hasVtorc ? atPath('vtorc', () => new Vtorc(this.clusterChart, 'Vtorc', { release, globalTopology, ...props.vtorcPods })) : undefined;
+    this.vtorc = hasVtorc ? atPath('vtorc', () => new Vtorc(this.clusterChart, 'Vtorc', { release, clusterName, globalTopology, ...props.vtorcPods })) : undefined;
 
     this.app = app;
     this.props = props;
@@ -666,13 +689,13 @@ export class VitessCluster extends Construct {
     const phaseNames = legacy
       ? ['new-shards', 'copy-schema', 'split-clone', 'split-diff', 'migrate-rdonly', 'migrate-replica', 'migrate-master', 'delete-shard']
       : ['new-shards', 'create', 'vdiff', 'switch-reads', 'switch-primary', 'complete', 'delete-shard'];
-    const chartIds = phaseNames.map((name, i) => `${String(firstPhase + i).padStart(2, '0')}-reshard-${name}`);
+    const chartIds = phaseNames.map((name, i) => inCluster(this.clusterName, `${String(firstPhase + i).padStart(2, '0')}-reshard-${name}`));
     for (const id of chartIds) {
       if (this.app.node.tryFindChild(id)) {
         throw new Error(`${context}: the file ${id} exists already (an earlier reshard); give this one another 'firstPhase'`);
       }
     }
-    const rollbackIds = legacy ? ['reverse-replica', 'reverse-rdonly'] : ['reverse-primary', 'reverse-reads'];
+    const rollbackIds = (legacy ? ['reverse-replica', 'reverse-rdonly'] : ['reverse-primary', 'reverse-reads']).map((id) => inCluster(this.clusterName, id));
     for (const id of rollbackIds) {
       if (options.rollbackApp?.node.tryFindChild(id)) {
         throw new Error(`${context}: 'rollbackApp' already has the file ${id} (an earlier reshard); give this one an app of its own`);
@@ -764,6 +787,7 @@ export class VitessCluster extends Construct {
     const path = `keyspaces[${k}].tabletPools[${block.keyspace.tabletPools.indexOf(replica)}]`;
     return atPath(path, () => new TabletShard(scope, id, {
       release: this.release,
+      clusterName: this.clusterName,
       globalTopology: this.globalTopology,
       ...(this.hasVtorc ? {} : { vtctld: this.vtctld }),
       cell: block.cell.name,
@@ -904,6 +928,7 @@ function validate(props: VitessClusterProps): void {
   if (!(props.release instanceof VitessRelease)) {
     throw new Error(`VitessCluster: 'release' is required (a VitessRelease such as VitessRelease.V22_0), got ${String(props.release)}`);
   }
+  validateClusterName('VitessCluster', 'name', props.name);
   if (props.cells.length === 0) {
     throw new Error("VitessCluster: 'cells' must hold at least one cell, got []");
   }

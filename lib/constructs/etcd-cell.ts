@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { ITopologyServer, IVtctld } from '../interfaces';
-import { claimObjectName, validateCellName } from '../internal/names';
+import { claimObjectName, clusterLabels, inCluster, validateCellName, validateClusterName } from '../internal/names';
 import {
   APP_LABEL,
-  VITESS_PODS,
+  clusterPods,
   createNetworkPolicy,
   httpProbe,
   ingressRule,
@@ -33,6 +33,13 @@ export interface EtcdCellProps extends WorkloadOptions {
    * such as `test` (lowercase letters and digits).
    */
   readonly cell: string;
+  /**
+   * The name of the Vitess cluster this belongs to: it prefixes the name of every object it creates
+   * (`<clusterName>-etcd-<cell>`) and labels its pods `app.kubernetes.io/instance: <clusterName>`, which its
+   * selectors include, so that two clusters can share a namespace.
+   * @default - no prefix and no instance label
+   */
+  readonly clusterName?: string;
   /**
    * The number of etcd members; odd, so that a quorum survives the loss of (n-1)/2 members.
    * @default 3
@@ -85,6 +92,7 @@ export class EtcdCell extends Construct implements ITopologyServer {
   public constructor(scope: Construct, id: string, props: EtcdCellProps) {
     super(scope, id);
     validateCellName('EtcdCell', 'cell', props.cell);
+    validateClusterName('EtcdCell', 'clusterName', props.clusterName);
     validateResources('EtcdCell', 'resources', props.resources);
     if (props.storageSize !== undefined) {
       validateQuantity('EtcdCell', 'storageSize', props.storageSize);
@@ -94,13 +102,13 @@ export class EtcdCell extends Construct implements ITopologyServer {
       throw new Error(`EtcdCell: 'replicas' must be an odd whole number from 1 to 9, got ${replicas}`);
     }
     this.cell = props.cell;
-    this.name = `etcd-${props.cell}`;
+    this.name = inCluster(props.clusterName, `etcd-${props.cell}`);
     claimObjectName(this, 'EtcdCell', 'StatefulSet', this.name);
     this.clientServiceName = `${this.name}-client`;
     this.clientAddress = `${this.clientServiceName}:${ETCD_CLIENT_PORT}`;
     this.replicas = replicas;
 
-    const selector = { app: 'vitess', component: 'etcd', cell: props.cell };
+    const selector = { app: 'vitess', component: 'etcd', cell: props.cell, ...clusterLabels(props.clusterName) };
     const labels = { ...APP_LABEL, ...selector };
 
     new k8s.KubeService(this, 'PeerService', {
@@ -208,7 +216,7 @@ export class EtcdCell extends Construct implements ITopologyServer {
 
     if (props.networkPolicy ?? true) {
       createNetworkPolicy(this, this.name, labels, selector, [
-        ingressRule([ETCD_CLIENT_PORT], [{ podSelector: VITESS_PODS }]),
+        ingressRule([ETCD_CLIENT_PORT], [{ podSelector: clusterPods(props.clusterName) }]),
         ingressRule([ETCD_PEER_PORT], [{ podSelector: { matchLabels: selector } }]),
         ingressRule([ETCD_METRICS_PORT]),
       ]);

@@ -6,11 +6,14 @@ import {
   MAX_TABLET_UID,
   claimObjectName,
   claimUnique,
+  clusterLabels,
   compareShardStarts,
+  inCluster,
   keyspaceObjectName,
   shardLabel,
   tabletAlias,
   validateCellName,
+  validateClusterName,
   validateKeyspaceName,
   validateObjectName,
   validateShardName,
@@ -23,7 +26,7 @@ import {
   DAEMON_READINESS_TIMING,
   TMP_MOUNT,
   TMP_VOLUME,
-  VITESS_PODS,
+  clusterPods,
   createNetworkPolicy,
   fieldEnv,
   httpProbe,
@@ -131,6 +134,13 @@ export interface TabletShardProps extends WorkloadOptions {
   readonly vtctld?: IVtctld;
   /** The cell the tablets run in; it must be registered in the global topology. */
   readonly cell: string;
+  /**
+   * The name of the Vitess cluster this belongs to: it prefixes the name of every object it creates
+   * (`<clusterName>-vttablet-<uid>`) and labels its pods `app.kubernetes.io/instance: <clusterName>`, which its
+   * selectors include, so that two clusters can share a namespace. Tablet UIDs need to be unique only within a cluster.
+   * @default - no prefix and no instance label
+   */
+  readonly clusterName?: string;
   /** The keyspace, e.g. `test_keyspace`. */
   readonly keyspace: string;
   /** The shard: `0` (unsharded) or a key range such as `-80` or `80-`. */
@@ -312,15 +322,18 @@ export class TabletShard extends Construct {
     this.shard = props.shard;
     this.keyspaceShard = `${props.keyspace}/${props.shard}`;
 
+    validateClusterName('TabletShard', 'clusterName', props.clusterName);
+    const cluster = clusterLabels(props.clusterName);
     const shardSelector = {
       app: 'vitess',
       component: 'vttablet',
       cell: props.cell,
       keyspace: props.keyspace,
       shard: shardLabel(props.shard),
+      ...cluster,
     };
     const shardLabels = { ...APP_LABEL, ...shardSelector };
-    const serviceName = `vttablet-${keyspaceObjectName(props.keyspace)}-${shardLabel(props.shard)}-${props.cell}`;
+    const serviceName = inCluster(props.clusterName, `vttablet-${keyspaceObjectName(props.keyspace)}-${shardLabel(props.shard)}-${props.cell}`);
     validateObjectName('TabletShard', 'keyspace, shard and cell (in the Service name)', serviceName);
     claimObjectName(this, 'TabletShard', 'Service', serviceName);
 
@@ -361,8 +374,8 @@ export class TabletShard extends Construct {
       const uid = uidBase + i;
       const alias = tabletAlias(props.cell, uid);
       const type = i < replicaCount ? TabletType.REPLICA : TabletType.RDONLY;
-      const name = `vttablet-${uid}`;
-      registerTabletUid(this, uid, alias);
+      const name = inCluster(props.clusterName, `vttablet-${uid}`);
+      registerTabletUid(this, props.clusterName, uid, alias);
       const labels = { ...shardLabels, 'tablet': alias, 'tablet-type': type };
       const backup = props.backup;
       const hostname = tabletHostname(release, `${name}-0`, serviceName, clusterDomain);
@@ -402,7 +415,7 @@ export class TabletShard extends Construct {
         spec: {
           serviceName,
           replicas: 1,
-          selector: { matchLabels: { app: 'vitess', component: 'vttablet', tablet: alias } },
+          selector: { matchLabels: { app: 'vitess', component: 'vttablet', tablet: alias, ...cluster } },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
           updateStrategy: { type: 'OnDelete' },
           template: vitessPodTemplate('TabletShard', props, {
@@ -489,7 +502,7 @@ export class TabletShard extends Construct {
 
     if (props.networkPolicy ?? true) {
       createNetworkPolicy(this, serviceName, shardLabels, shardSelector, [
-        ingressRule([VTTABLET_GRPC_PORT, MYSQL_PORT], [{ podSelector: VITESS_PODS }]),
+        ingressRule([VTTABLET_GRPC_PORT, MYSQL_PORT], [{ podSelector: clusterPods(props.clusterName) }]),
         ingressRule([VTTABLET_WEB_PORT]),
       ]);
     }
@@ -608,10 +621,10 @@ export interface InitPrimaryJobOptions {
 }
 
 /** Throws if another tablet in the same app already has this UID. */
-function registerTabletUid(shard: TabletShard, uid: number, alias: string): void {
+function registerTabletUid(shard: TabletShard, clusterName: string | undefined, uid: number, alias: string): void {
   claimUnique(
     shard,
-    `tablet-uid/${uid}`,
+    `tablet-uid/${clusterName ?? ''}/${uid}`,
     `${alias} in ${shard.node.path}`,
     (other) =>
       `TabletShard ${shard.node.path}: tablet UID ${uid} (${alias}) is already used by ${other}; ` +

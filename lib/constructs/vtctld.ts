@@ -2,12 +2,12 @@ import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { BackupStorage } from '../backup-storage';
 import type { ITopologyServer, IVtctld, JobPodOptions } from '../interfaces';
-import { claimObjectName, validateCellName, validateObjectName } from '../internal/names';
+import { claimObjectName, clusterLabels, inCluster, validateCellName, validateClusterName, validateObjectName } from '../internal/names';
 import {
   APP_LABEL,
   TMP_MOUNT,
   TMP_VOLUME,
-  VITESS_PODS,
+  clusterPods,
   createNetworkPolicy,
   daemonProbes,
   debugHealthBodyProbe,
@@ -51,8 +51,15 @@ export interface VtctldProps extends WorkloadOptions {
    */
   readonly backup?: BackupStorage;
   /**
+   * The name of the Vitess cluster this belongs to: it prefixes the name of every object it creates
+   * (`<clusterName>-vtctld` unless `name` is given) and labels its pods `app.kubernetes.io/instance: <clusterName>`, which its
+   * selectors include, so that two clusters can share a namespace. Every command Job that talks to this vtctld takes it too.
+   * @default - no prefix and no instance label
+   */
+  readonly clusterName?: string;
+  /**
    * The Deployment and Service name; command Jobs reach vtctld at `<name>:15999`.
-   * @default vtctld
+   * @default - `vtctld`, prefixed with `clusterName` when given
    */
   readonly name?: string;
   /**
@@ -96,13 +103,17 @@ export class Vtctld extends Construct implements IVtctld {
   public readonly webAddress: string;
   /** The pod options of the command Jobs. */
   public readonly jobOptions: JobPodOptions;
+  /** The name of its cluster, which prefixes its Jobs' names. */
+  public readonly clusterName: string | undefined;
   /** The Deployment. */
   public readonly deployment: k8s.KubeDeployment;
 
   public constructor(scope: Construct, id: string, props: VtctldProps) {
     super(scope, id);
     this.release = props.release ?? VitessRelease.V9_0;
-    this.name = props.name ?? 'vtctld';
+    validateClusterName('Vtctld', 'clusterName', props.clusterName);
+    this.clusterName = props.clusterName;
+    this.name = props.name ?? inCluster(props.clusterName, 'vtctld');
     validateObjectName('Vtctld', 'name', this.name);
     claimObjectName(this, 'Vtctld', 'Deployment', this.name);
     validateCellName('Vtctld', 'cell', props.cell);
@@ -122,7 +133,7 @@ export class Vtctld extends Construct implements IVtctld {
       imagePullSecrets: props.imagePullSecrets,
       userIds: props.userIds,
     };
-    const selector = { app: 'vitess', component: 'vtctld', vtctld: this.name };
+    const selector = { app: 'vitess', component: 'vtctld', vtctld: this.name, ...clusterLabels(props.clusterName) };
     const labels = { ...APP_LABEL, ...selector };
 
     new k8s.KubeService(this, 'Service', {
@@ -180,7 +191,7 @@ export class Vtctld extends Construct implements IVtctld {
 
     if (props.networkPolicy ?? true) {
       createNetworkPolicy(this, this.name, labels, selector, [
-        ingressRule([VTCTLD_GRPC_PORT], [{ podSelector: VITESS_PODS }]),
+        ingressRule([VTCTLD_GRPC_PORT], [{ podSelector: clusterPods(props.clusterName) }]),
         ingressRule([VTCTLD_WEB_PORT]),
       ]);
     }

@@ -2,7 +2,7 @@ import { isIPv4, isIPv6 } from 'net';
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { ITopologyServer } from '../interfaces';
-import { claimObjectName, validateCellName, validateObjectName } from '../internal/names';
+import { claimObjectName, clusterLabels, inCluster, validateCellName, validateClusterName, validateObjectName } from '../internal/names';
 import {
   APP_LABEL,
   DAEMON_READINESS_TIMING,
@@ -124,6 +124,14 @@ export interface VtgateProps extends WorkloadOptions {
   /** The cell vtgate serves (its `-cell` flag). */
   readonly cell: string;
   /**
+   * The name of the Vitess cluster this belongs to: it prefixes the name of every object it creates
+   * (`<clusterName>-vtgate-<cell>`) and labels its pods `app.kubernetes.io/instance: <clusterName>`, which its
+   * selectors include, so that two clusters can share a namespace.
+   * @default - no prefix and no instance label
+   */
+  readonly clusterName?: string;
+
+  /**
    * The cells whose tablets vtgate routes to; must include `cell`.
    * @default - only `cell`
    */
@@ -138,7 +146,7 @@ export interface VtgateProps extends WorkloadOptions {
    * (`{"<user>": [{"UserData": "<user>", "Password": "<password>"}]}`), under the key `users.json`.
    * The Secret is not generated: create it before vtgate starts, so that no password is in the
    * manifests or on a command line.
-   * @default vtgate-<cell>-mysql-auth
+   * @default vtgate-<cell>-mysql-auth, prefixed with `clusterName` when given
    */
   readonly mysqlAuthSecretName?: string;
   /**
@@ -291,13 +299,14 @@ export class Vtgate extends Construct {
       throw new Error("Vtgate: 'mysqlClients' must name at least one peer, got none (leave it out to admit every source)");
     }
     const bufferArgs = bufferFlags(release, props.buffer);
-    const secretName = props.mysqlAuthSecretName ?? `vtgate-${props.cell}-mysql-auth`;
+    validateClusterName('Vtgate', 'clusterName', props.clusterName);
+    this.name = inCluster(props.clusterName, `vtgate-${props.cell}`);
+    const secretName = props.mysqlAuthSecretName ?? `${this.name}-mysql-auth`;
     validateObjectName('Vtgate', 'mysqlAuthSecretName', secretName);
-    this.name = `vtgate-${props.cell}`;
     claimObjectName(this, 'Vtgate', 'Deployment', this.name);
     this.mysqlAddress = `${this.name}:${VTGATE_MYSQL_PORT}`;
 
-    const selector = { app: 'vitess', component: 'vtgate', cell: props.cell };
+    const selector = { app: 'vitess', component: 'vtgate', cell: props.cell, ...clusterLabels(props.clusterName) };
     const labels = { ...APP_LABEL, ...selector };
     const primary = release.primaryTypeName.toUpperCase();
 

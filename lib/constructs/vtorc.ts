@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { ITopologyServer } from '../interfaces';
-import { claimObjectName, validateKeyspaceName, validateObjectName } from '../internal/names';
+import { claimObjectName, clusterLabels, inCluster, validateClusterName, validateKeyspaceName, validateObjectName } from '../internal/names';
 import { APP_LABEL, TMP_MOUNT, TMP_VOLUME, daemonProbes, debugHealthStatusProbe, resources, validateResources } from '../internal/pod';
 import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
 import { topologyFlags } from '../internal/topology';
@@ -26,6 +26,13 @@ export interface VtorcProps extends WorkloadOptions {
    */
   readonly globalTopology: ITopologyServer;
   /**
+   * The name of the Vitess cluster this belongs to: it prefixes the name of every object it creates
+   * (`<clusterName>-vtorc` unless `name` is given) and labels its pods `app.kubernetes.io/instance: <clusterName>`, which its
+   * selectors include, so that two clusters can share a namespace.
+   * @default - no prefix and no instance label
+   */
+  readonly clusterName?: string;
+  /**
    * The keyspaces VTOrc watches (`--clusters_to_watch`). VTOrc only manages keyspaces that have a
    * durability policy (`CreateKeyspace --durability-policy`).
    * @default - every keyspace
@@ -33,7 +40,7 @@ export interface VtorcProps extends WorkloadOptions {
   readonly keyspaces?: readonly string[];
   /**
    * The Deployment name.
-   * @default vtorc
+   * @default - `vtorc`, prefixed with `clusterName` when given
    */
   readonly name?: string;
   /**
@@ -64,7 +71,8 @@ export class Vtorc extends Construct {
           'earlier releases elect primaries with InitShardMaster (TabletShard.initPrimaryJob)',
       );
     }
-    this.name = props.name ?? 'vtorc';
+    validateClusterName('Vtorc', 'clusterName', props.clusterName);
+    this.name = props.name ?? inCluster(props.clusterName, 'vtorc');
     validateObjectName('Vtorc', 'name', this.name);
     validateResources('Vtorc', 'resources', props.resources);
     claimObjectName(this, 'Vtorc', 'Deployment', this.name);
@@ -73,7 +81,7 @@ export class Vtorc extends Construct {
       validateKeyspaceName('Vtorc', 'keyspaces', keyspace);
     }
 
-    const selector = { app: 'vitess', component: 'vtorc', vtorc: this.name };
+    const selector = { app: 'vitess', component: 'vtorc', vtorc: this.name, ...clusterLabels(props.clusterName) };
     const labels = { ...APP_LABEL, ...selector };
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
       metadata: { name: this.name, labels },

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { TabletShard } from '../constructs/tablet-shard';
 import type { ITopologyServer, IVtctld } from '../interfaces';
-import { claimObjectName, keyspaceObjectName, shardLabel, validateObjectName } from '../internal/names';
+import { claimObjectName, clusterJobName, clusterLabels, inCluster, keyspaceObjectName, shardLabel, validateObjectName } from '../internal/names';
 import { APP_LABEL } from '../internal/pod';
 import { JobCondition, ServedType } from '../jobs/job-condition';
 import { OUTCOME_SUCCEEDED, createConfigMapAccount } from '../jobs/job-script';
@@ -172,11 +172,16 @@ export class VtworkerResharding {
   public splitDiffJob(scope: Construct, id: string): VtworkerJob {
     const configMap = this.splitDiffResultConfigMap;
     const jobName = `vtworker-splitdiff-${this.objectName}-${this.targetShards.map(shardLabel).join('-')}`;
-    const labels = { ...APP_LABEL, component: 'vtworker', job: jobName };
+    const cluster = this.props.vtctld.clusterName;
+    // The Job's account has the Job's name, which a named cluster's name prefixes (job-script.ts).
+    const accountName = clusterJobName(cluster, jobName);
+    const labels = { ...APP_LABEL, component: 'vtworker', job: accountName, ...clusterLabels(cluster) };
     claimObjectName(scope, 'VtworkerResharding.splitDiffJob', 'ConfigMap', configMap);
-    new k8s.KubeConfigMap(scope, `${id}Result`, { metadata: { name: configMap, labels: { ...APP_LABEL, component: 'splitdiff-result' } } });
+    new k8s.KubeConfigMap(scope, `${id}Result`, {
+      metadata: { name: configMap, labels: { ...APP_LABEL, component: 'splitdiff-result', ...clusterLabels(cluster) } },
+    });
     const account = new Construct(scope, `${id}Account`);
-    const serviceAccountName = createConfigMapAccount(account, 'VtworkerResharding.splitDiffJob', jobName, labels, configMap, ['get', 'patch']);
+    const serviceAccountName = createConfigMapAccount(account, 'VtworkerResharding.splitDiffJob', accountName, labels, configMap, ['get', 'patch']);
     return new VtworkerJob(scope, id, {
       jobName,
       serviceAccountName,
@@ -199,7 +204,7 @@ export class VtworkerResharding {
    * `result: succeeded`), e.g. `vtworker-splitdiff-test-keyspace-0-result`.
    */
   public get splitDiffResultConfigMap(): string {
-    const name = `vtworker-splitdiff-${this.sourceObjectName}-result`;
+    const name = inCluster(this.props.vtctld.clusterName, `vtworker-splitdiff-${this.sourceObjectName}-result`);
     validateObjectName('VtworkerResharding', 'keyspace and source shard (in the SplitDiff result ConfigMap name)', name);
     return name;
   }
@@ -230,8 +235,10 @@ export class VtworkerResharding {
     if (type === ServedType.RDONLY) {
       const configMap = this.splitDiffResultConfigMap;
       waitFor.push(JobCondition.configMapValue(configMap, SPLIT_DIFF_RESULT_KEY, OUTCOME_SUCCEEDED));
-      const labels = { ...APP_LABEL, component: 'vtctl-job', job: jobName };
-      serviceAccountName = createConfigMapAccount(new Construct(scope, `${id}Account`), `VtctlJob ${jobName}`, jobName, labels, configMap, ['get']);
+      const cluster = this.props.vtctld.clusterName;
+      const accountName = clusterJobName(cluster, jobName);
+      const labels = { ...APP_LABEL, component: 'vtctl-job', job: accountName, ...clusterLabels(cluster) };
+      serviceAccountName = createConfigMapAccount(new Construct(scope, `${id}Account`), `VtctlJob ${jobName}`, accountName, labels, configMap, ['get']);
     }
     return new VtctlJob(scope, id, {
       vtctld: this.props.vtctld,

@@ -273,3 +273,49 @@ export function validateJobName(context: string, prop: string, name: string): vo
 export function jobObjectName(base: string, spec: unknown): string {
   return `${base}-${createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, JOB_HASH_LENGTH)}`;
 }
+
+/**
+ * The label of the pods (and Jobs) of a named cluster, the Kubernetes recommended label for the
+ * instance of an application; every selector of a named cluster includes it.
+ */
+export const CLUSTER_LABEL = 'app.kubernetes.io/instance';
+
+/** The longest cluster name: it prefixes every object name, which must stay short enough. */
+export const CLUSTER_NAME_MAX_LENGTH = 20;
+
+/** Throws unless `clusterName` is a DNS-1123 label of at most {@link CLUSTER_NAME_MAX_LENGTH} characters. */
+export function validateClusterName(context: string, prop: string, clusterName: string | undefined): void {
+  if (clusterName === undefined) {
+    return;
+  }
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(clusterName) || clusterName.length > CLUSTER_NAME_MAX_LENGTH) {
+    throw new Error(
+      `${context}: '${prop}' must be a DNS-1123 label starting with a letter (lowercase letters, digits and '-') of at most ` +
+        `${CLUSTER_NAME_MAX_LENGTH} characters (it prefixes every object name), got '${clusterName}'`,
+    );
+  }
+}
+
+/** `name` prefixed with the cluster's name (`<cluster>-<name>`), or `name` itself without one. */
+export function inCluster(clusterName: string | undefined, name: string): string {
+  return clusterName === undefined ? name : `${clusterName}-${name}`;
+}
+
+/** The label of a named cluster's pods ({@link CLUSTER_LABEL}), or none. */
+export function clusterLabels(clusterName: string | undefined): { [key: string]: string } {
+  return clusterName === undefined ? {} : { [CLUSTER_LABEL]: clusterName };
+}
+
+/**
+ * The base name of a Job of a named cluster: `<clusterName>-<jobName>`; when that is longer than
+ * {@link JOB_NAME_MAX_LENGTH}, its first characters, `-` and 5 hex characters of the SHA-256 of the
+ * whole, so that it stays unique, stable and short enough.
+ */
+export function clusterJobName(clusterName: string | undefined, jobName: string): string {
+  const name = inCluster(clusterName, jobName);
+  if (name.length <= JOB_NAME_MAX_LENGTH) {
+    return name;
+  }
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, JOB_HASH_LENGTH);
+  return `${name.slice(0, JOB_NAME_MAX_LENGTH - JOB_HASH_LENGTH - 1).replace(/-+$/, '')}-${hash}`;
+}

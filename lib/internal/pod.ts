@@ -1,7 +1,7 @@
 // Pod and container building blocks shared by the constructs. Not part of the public API.
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
-import { validateSubdomainName } from './names';
+import { clusterLabels, validateSubdomainName } from './names';
 import { shellQuote } from './shell';
 import { UserIds, WorkloadOptions } from '../workload-options';
 
@@ -13,6 +13,11 @@ export const APP_LABEL = { 'app.kubernetes.io/part-of': 'vitess', 'app': 'vitess
 
 /** Selects every pod this library creates (for NetworkPolicy peers). */
 export const VITESS_PODS: k8s.LabelSelector = { matchLabels: { 'app.kubernetes.io/part-of': 'vitess' } };
+
+/** Selects every pod of the cluster (for NetworkPolicy peers): {@link VITESS_PODS} of a named cluster only. */
+export function clusterPods(clusterName: string | undefined): k8s.LabelSelector {
+  return clusterName === undefined ? VITESS_PODS : { matchLabels: { ...VITESS_PODS.matchLabels, ...clusterLabels(clusterName) } };
+}
 
 /**
  * The pod security context of Vitess pods: the numeric `vitess` user, so runAsNonRoot holds, or no

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { BackupStorage } from '../backup-storage';
 import type { IVtctld, JobPodOptions } from '../interfaces';
-import { claimObjectName, jobObjectName, validateDataKey, validateObjectName } from '../internal/names';
+import { claimObjectName, clusterJobName, clusterLabels, jobObjectName, validateDataKey, validateObjectName } from '../internal/names';
 import { APP_LABEL, TMP_MOUNT, TMP_VOLUME } from '../internal/pod';
 import { vitessPodTemplate } from '../internal/pod-skeleton';
 import { shellCommand, shellQuote } from '../internal/shell';
@@ -388,8 +388,11 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     recordOutcome: options.recordOutcome,
   });
 
-  claimObjectName(scope, spec.context, 'Job', spec.jobName);
-  const labels = { ...APP_LABEL, component: spec.component, job: spec.jobName };
+  // The Jobs of a named cluster's vtctld carry its name first, and its instance label.
+  const clusterName = spec.vtctld.clusterName;
+  const jobName = clusterJobName(clusterName, spec.jobName);
+  claimObjectName(scope, spec.context, 'Job', jobName);
+  const labels = { ...APP_LABEL, component: spec.component, job: jobName, ...clusterLabels(clusterName) };
   const jobSpec: k8s.JobSpec = {
     backoffLimit: spec.backoffLimit,
     ttlSecondsAfterFinished: (options.ttlAfterFinished ?? Duration.days(1)).toSeconds(),
@@ -411,7 +414,7 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     }),
   };
   // The label `job` keeps the base name, which stays the same when the Job's content changes.
-  return new k8s.KubeJob(scope, 'Resource', { metadata: { name: jobObjectName(spec.jobName, jobSpec), labels }, spec: jobSpec });
+  return new k8s.KubeJob(scope, 'Resource', { metadata: { name: jobObjectName(jobName, jobSpec), labels }, spec: jobSpec });
 }
 
 /** The options a Job pod takes from its vtctld: never affinity, which is about vtctld's own pods. */

@@ -22,6 +22,8 @@ import { runProcess } from '../util/real-etcd';
 import { RealKubernetes } from '../util/real-kubernetes';
 
 const NODE = 'node-1';
+/** The label of a named cluster's objects and pods. */
+const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 /** The field manager of server-side apply. */
 const FIELD_MANAGER = 'cdk8s-vitess';
 
@@ -52,7 +54,8 @@ function synthesize(changes: ExampleChanges = {}): string {
 }
 
 /**
- * A current-release cluster from the cluster model, as a user would describe it: two cells (one
+ * Two current-release clusters from the cluster model, `blue` and `green`, in one app (so one
+ * namespace), each as a user would describe it: two cells (one
  * with an etcd of its own, one inside the global etcd), `commerce` unsharded with replicas in both
  * cells, `customer` on two shards with `-80` resharded into `-40` and `40-80` (VReplication), tablet
  * UIDs from hashes, and pod extensions on every kind of component (flags, environment, volumes, a
@@ -62,57 +65,60 @@ function clusterApps(outdir: string): App[] {
   const CUSTOMER_VSCHEMA = { ...MESSAGES_VSCHEMA, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } };
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
   const rollbackApp = new App({ outdir: path.join(outdir, 'rollback'), yamlOutputType: YamlOutputType.FILE_PER_CHART, recordConstructMetadata: false });
-  const cluster = new VitessCluster(app, 'Cluster', {
-    release: VitessRelease.V24_0,
-    globalTopology: GlobalTopology.managed({ podAnnotations: { 'backup.example.com/skip': 'true' } }),
-    cells: [
-      { name: 'zone1', zone: 'zone-a', topology: CellTopology.managed({ replicas: 1 }) },
-      {
-        name: 'zone2',
-        zone: 'zone-a',
-        vtgate: {
-          replicas: 2,
-          extraFlags: { vtgate: { tablet_refresh_interval: '10s' } },
-          sidecars: [{ name: 'proxy', image: 'envoyproxy/envoy:v1.31.0', ports: [{ name: 'proxy', containerPort: 10000 }] }],
+  for (const name of ['blue', 'green']) {
+    const cluster = new VitessCluster(app, name, {
+      release: VitessRelease.V24_0,
+      name,
+      globalTopology: GlobalTopology.managed({ podAnnotations: { 'backup.example.com/skip': 'true' } }),
+      cells: [
+        { name: 'zone1', zone: 'zone-a', topology: CellTopology.managed({ replicas: 1 }) },
+        {
+          name: 'zone2',
+          zone: 'zone-a',
+          vtgate: {
+            replicas: 2,
+            extraFlags: { vtgate: { tablet_refresh_interval: '10s' } },
+            sidecars: [{ name: 'proxy', image: 'envoyproxy/envoy:v1.31.0', ports: [{ name: 'proxy', containerPort: 10000 }] }],
+          },
         },
-      },
-    ],
-    vtctld: { extraEnv: [{ name: 'TZ', value: 'UTC' }], jobOptions: { podLabels: { team: 'ops' } } },
-    vtorcPods: { extraFlags: { vtorc: { 'instance-poll-time': '2s' } } },
-    keyspaces: [
-      {
-        name: 'commerce',
-        partitionings: [Partitioning.equal(1)],
-        schema: { product: 'CREATE TABLE product (sku VARBINARY(128), PRIMARY KEY (sku))' },
-        tabletPools: [
-          { cell: 'zone1', type: TabletPoolType.REPLICA, replicas: 2 },
-          { cell: 'zone2', type: TabletPoolType.REPLICA, replicas: 1 },
-        ],
-      },
-      {
-        name: 'customer',
-        partitionings: [Partitioning.keyRanges(['-80', '80-']), Partitioning.keyRanges(['-40', '40-80', '80-'])],
-        vschema: CUSTOMER_VSCHEMA,
-        tabletPools: [TabletPoolType.REPLICA, TabletPoolType.RDONLY].map((type) => ({
-          cell: 'zone1',
-          type,
-          replicas: type === TabletPoolType.REPLICA ? 2 : 1,
-          mysqldImage: 'vitess/lite:v24.0.4',
-          extraFlags: { vttablet: { 'queryserver-config-pool-size': 32 } },
-          extraVolumes: [{ name: 'ca', configMap: { name: 'corp-ca', optional: true } }],
-          extraVolumeMounts: [{ name: 'ca', mountPath: '/etc/ssl/corp', readOnly: true }],
-          initContainers: [{ name: 'hello', image: 'busybox:1.36', command: ['true'] }],
-          podLabels: { team: 'orders' },
-        })),
-      },
-    ],
-  });
-  cluster.reshard('customer', {
-    from: ['-80'],
-    to: ['-40', '40-80'],
-    vschema: CUSTOMER_VSCHEMA,
-    rollbackApp,
-  });
+      ],
+      vtctld: { extraEnv: [{ name: 'TZ', value: 'UTC' }], jobOptions: { podLabels: { team: 'ops' } } },
+      vtorcPods: { extraFlags: { vtorc: { 'instance-poll-time': '2s' } } },
+      keyspaces: [
+        {
+          name: 'commerce',
+          partitionings: [Partitioning.equal(1)],
+          schema: { product: 'CREATE TABLE product (sku VARBINARY(128), PRIMARY KEY (sku))' },
+          tabletPools: [
+            { cell: 'zone1', type: TabletPoolType.REPLICA, replicas: 2 },
+            { cell: 'zone2', type: TabletPoolType.REPLICA, replicas: 1 },
+          ],
+        },
+        {
+          name: 'customer',
+          partitionings: [Partitioning.keyRanges(['-80', '80-']), Partitioning.keyRanges(['-40', '40-80', '80-'])],
+          vschema: CUSTOMER_VSCHEMA,
+          tabletPools: [TabletPoolType.REPLICA, TabletPoolType.RDONLY].map((type) => ({
+            cell: 'zone1',
+            type,
+            replicas: type === TabletPoolType.REPLICA ? 2 : 1,
+            mysqldImage: 'vitess/lite:v24.0.4',
+            extraFlags: { vttablet: { 'queryserver-config-pool-size': 32 } },
+            extraVolumes: [{ name: 'ca', configMap: { name: 'corp-ca', optional: true } }],
+            extraVolumeMounts: [{ name: 'ca', mountPath: '/etc/ssl/corp', readOnly: true }],
+            initContainers: [{ name: 'hello', image: 'busybox:1.36', command: ['true'] }],
+            podLabels: { team: 'orders' },
+          })),
+        },
+      ],
+    });
+    cluster.reshard('customer', {
+      from: ['-80'],
+      to: ['-40', '40-80'],
+      vschema: CUSTOMER_VSCHEMA,
+      rollbackApp,
+    });
+  }
   return [app, rollbackApp];
 }
 
@@ -346,6 +352,9 @@ class Flow {
     const deadline = Date.now() + 30000;
     const workloads = await this.workloads();
     const everyPod = workloads.pods.map((p) => p.metadata.name).sort();
+    // The pods of a named cluster (its instance label), which its policies admit as peers.
+    const podsOfCluster = (cluster: string | undefined): string[] =>
+      cluster === undefined ? everyPod : workloads.pods.filter((p) => p.metadata.labels?.[INSTANCE_LABEL] === cluster).map((p) => p.metadata.name).sort();
     for (const service of (await k.getJson(['services', '-n', this.ns])).items as any[]) {
       const name = service.metadata.name;
       const intended = intendedPods(name, workloads);
@@ -377,7 +386,7 @@ class Flow {
           const own = peerSelector === selector;
           assert.deepStrictEqual(
             peers,
-            own ? intended : everyPod,
+            own ? intended : podsOfCluster(policy.metadata.labels?.[INSTANCE_LABEL]),
             `${this.ns}: NetworkPolicy/${policy.metadata.name} admits other pods than ${own ? 'its own' : "the cluster's"} (${peerSelector})`,
           );
         }
@@ -482,7 +491,7 @@ class Flow {
       await this.diff(path.join(this.dir, file));
       log(
         `${this.ns}: ${initJobs.length} Jobs of ${file} with changed content applied as new Jobs beside the old ones; the old file still applies unchanged; ` +
-          `the same change under the old name: ${refused.stderr.trim().split('\n').pop()}`,
+          `the same change under the old name refused (${/The Job "[^"]+" is invalid: spec\.template/.exec(refused.stderr)?.[0]}: ... field is immutable)`,
       );
     } finally {
       fs.rmSync(changed, { recursive: true, force: true });
@@ -542,7 +551,7 @@ class Flow {
    */
   private async checkDeleteOldTablets(): Promise<void> {
     const k = this.k;
-    const file = path.join(this.dir, this.flow === 'cluster' ? '01-tablets-customer--80.k8s.yaml' : '01-tablets-test-keyspace-0.k8s.yaml');
+    const file = path.join(this.dir, this.flow === 'cluster' ? 'blue-01-tablets-customer--80.k8s.yaml' : '01-tablets-test-keyspace-0.k8s.yaml');
     const tablets = yaml
       .parseAllDocuments(fs.readFileSync(file, 'utf8'))
       .map((d) => d.toJS())
