@@ -1,20 +1,15 @@
 import * as path from 'path';
-import { App, Chart, YamlOutputType } from 'cdk8s';
+import { App, YamlOutputType } from 'cdk8s';
 import {
   BackupStorage,
   CellTopology,
   GlobalTopology,
-  JobCondition,
   KeyspaceVSchema,
   Partitioning,
-  ServedType,
-  TabletShard,
   TabletPoolSpec,
   TabletPoolType,
   VitessCluster,
   VitessRelease,
-  VtctlJob,
-  Vtctld,
 } from './lib';
 import { k8s } from './imports/k8s';
 
@@ -45,44 +40,6 @@ export const MESSAGES_VSCHEMA: KeyspaceVSchema = {
 
 /** The shards that `test_keyspace/0` is resharded into, in key-range order. */
 const TARGET_SHARDS: readonly string[] = ['-80', '80-'];
-
-/**
- * The guide's steps after the primary election, in `scope`: ApplySchema (`messages`), a Backup of
- * the last rdonly tablet, RebuildVSchemaGraph, each waiting for the previous one's effect. A backup
- * counts once its MANIFEST is in `backup` (a listed backup may still be running, or aborted).
- * ApplySchema is also done once the targets serve the primary (resharding copied the schema to
- * them, and the old shard's tablets may be gone); RebuildVSchemaGraph once the cell's SrvVSchema
- * has the keyspace.
- */
-function addSchemaAndBackupJobs(scope: Chart, vtctld: Vtctld, shard: TabletShard, backup: BackupStorage): void {
-  const release = vtctld.release;
-  const keyspace = shard.keyspace;
-  const backupTablet = shard.rdonlyAliases[shard.rdonlyAliases.length - 1];
-  new VtctlJob(scope, 'ApplySchema', {
-    vtctld,
-    jobName: `vtctl-applyschema-${keyspace.replace(/_/g, '-')}`,
-    waitFor: [JobCondition.shardHasPrimary(keyspace, shard.shard)],
-    skipIf: JobCondition.anyOf(
-      JobCondition.tableExists(shard.primaryCandidate, 'messages'),
-      JobCondition.servedBy(shard.cell, keyspace, ServedType.PRIMARY, TARGET_SHARDS),
-    ),
-    commands: [['ApplySchema', release.commandFlag('sql', MESSAGES_SCHEMA), keyspace]],
-  });
-  new VtctlJob(scope, 'Backup', {
-    vtctld,
-    jobName: `vtctl-backup-${backupTablet}`,
-    waitFor: [JobCondition.tableExists(backupTablet, 'messages')],
-    skipIf: JobCondition.backupComplete(keyspace, shard.shard, backup),
-    commands: [['Backup', backupTablet]],
-  });
-  new VtctlJob(scope, 'RebuildVSchemaGraph', {
-    vtctld,
-    jobName: 'vtctl-rebuildvschemagraph',
-    waitFor: [JobCondition.backupComplete(keyspace, shard.shard, backup)],
-    skipIf: JobCondition.srvVSchemaHasKeyspace(shard.cell, keyspace),
-    commands: [['RebuildVSchemaGraph']],
-  });
-}
 
 /**
  * An app that writes one file per chart into `outdir`, and no construct metadata: with the
@@ -165,11 +122,12 @@ function buildFlow(outdir: string, release: VitessRelease, vtorc: boolean, chang
         // The guide's aliases: test-0000000100 to 104 for shard 0, then 200 and 300 for the new shards.
         uidBase: 100,
         partitionings: [Partitioning.equal(1), Partitioning.keyRanges(TARGET_SHARDS)],
+        schema: { messages: MESSAGES_SCHEMA },
+        initialBackup: true,
         tabletPools: examplePools(changes),
       },
     ],
   });
-  addSchemaAndBackupJobs(cluster.initChart, cluster.vtctld, cluster.shards[0].tabletShards[0], backup);
   cluster.reshard('test_keyspace', { from: ['0'], to: TARGET_SHARDS, vschema: MESSAGES_VSCHEMA, rollbackApp });
   return [app, rollbackApp];
 }

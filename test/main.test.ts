@@ -107,7 +107,7 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
     expect(init.map((o) => baseName(o))).toEqual([
       'vtctl-addcellinfo-test',
       'vtctl-initshardmaster-test-keyspace-0',
-      'vtctl-applyschema-test-keyspace',
+      'vtctl-applyschema-test-keyspace-messages',
       'vtctl-backup-test-0000000104',
       'vtctl-rebuildvschemagraph',
     ]);
@@ -226,7 +226,7 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
     expect(init.map((run) => [run.name, run.status, run.stdout.includes('already done')])).toEqual([
       ['vtctl-addcellinfo-test', 0, true],
       ['vtctl-initshardmaster-test-keyspace-0', 0, true],
-      ['vtctl-applyschema-test-keyspace', 0, true],
+      ['vtctl-applyschema-test-keyspace-messages', 0, true],
       ['vtctl-backup-test-0000000104', 0, true],
       ['vtctl-rebuildvschemagraph', 0, true],
     ]);
@@ -282,7 +282,7 @@ describe('the current cluster (Vitess v22.0, VReplication flow)', () => {
       'vtctl-createkeyspace-test-keyspace',
       'vtctl-setkeyspacedurabilitypolicy-test-keyspace',
       'vtctl-plannedreparentshard-test-keyspace-0',
-      'vtctl-applyschema-test-keyspace',
+      'vtctl-applyschema-test-keyspace-messages',
       'vtctl-backup-test-0000000104',
       'vtctl-rebuildvschemagraph',
     ]);

@@ -164,7 +164,7 @@ test('v22: the create Job waits past the streams picking their source tablet and
 
 describe('a backup counts once its MANIFEST exists', () => {
   const initFiles = ['01-tablets-test-keyspace-0'];
-  const before = ['vtctl-addcellinfo-test', 'vtctl-initshardmaster-test-keyspace-0', 'vtctl-applyschema-test-keyspace'];
+  const before = ['vtctl-addcellinfo-test', 'vtctl-initshardmaster-test-keyspace-0', 'vtctl-applyschema-test-keyspace-messages'];
 
   test('v9: a backup directory without a MANIFEST (running or aborted) does not make the Backup Job skip', () => {
     cluster = new FakeCluster();
@@ -342,7 +342,7 @@ describe('after the whole flow, every Job applied again finds its work done', ()
       "already done ((shard test_keyspace/0 has a primary and tablets test-0000000100, test-0000000101, test-0000000102, test-0000000103, test-0000000104 " +
         "have replicated an election (a row in _vt.reparent_journal)) or cell 'test' serves primary of test_keyspace from shards -80, 80-)",
     );
-    expect(byName.get('vtctl-applyschema-test-keyspace')).toContain('already done (table');
+    expect(byName.get('vtctl-applyschema-test-keyspace-messages')).toContain('already done (table');
     expect(byName.get('vtctl-rebuildvschemagraph')).toContain("already done (the SrvVSchema of cell 'test' has keyspace 'test_keyspace')");
     expect(byName.get('vtctl-applyvschema-test-keyspace')).toContain("already done (the VSchema of keyspace 'test_keyspace' is sharded");
     expect(byName.get('vtctl-deleteshard-test-keyspace-0')).toContain('already done (');

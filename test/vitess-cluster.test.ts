@@ -692,6 +692,58 @@ describe('VitessCluster with a keyspace VSchema', () => {
   });
 });
 
+describe('VitessCluster init after the schema: first backups and RebuildVSchemaGraph', () => {
+  const props = twoCellProps();
+  const [commerce, customer] = props.keyspaces!;
+  const withBackup = {
+    ...props,
+    keyspaces: [{ ...commerce, initialBackup: true, partitionings: [Partitioning.equal(1), Partitioning.equal(2)] }, { ...customer, initialBackup: true }],
+  };
+  const { cluster, files } = synth(withBackup);
+  const init = files.get('02-init')!;
+  const script = (job: string): string => findObject(init, 'Job', job).spec.template.spec.containers[0].command[2];
+
+  test("a backup per shard, of its last rdonly tablet, or of its last replica that is not the primary candidate", () => {
+    // commerce/0 has replicas only in zone1 (the first one is the primary candidate); customer's shards an rdonly each
+    const commerceTablets = cluster.shards[0].tabletShards[0].aliases;
+    const customerRdonly = cluster.shards.slice(1).map((s) => s.tabletShards[0].rdonlyAliases[0]);
+    const backups = init.filter((o) => o.kind === 'Job' && baseName(o).startsWith('vtctl-backup-')).map((o) => baseName(o));
+    expect(backups).toEqual([`vtctl-backup-${commerceTablets[1]}`, ...customerRdonly.map((a) => `vtctl-backup-${a}`)]);
+    // commerce waits for its schema on the backup tablet; customer, without schema, for a primary
+    expect(script(`vtctl-backup-${commerceTablets[1]}`)).toContain(`GetSchema --table-names-only ${commerceTablets[1]}`);
+    expect(script(`vtctl-backup-${customerRdonly[0]}`)).toContain('GetShard customer/-80');
+    expect(script(`vtctl-backup-${customerRdonly[0]}`)).toContain(`Backup ${customerRdonly[0]}`);
+  });
+
+  test("the schema Job of a keyspace of one shard is also done once its next partitioning serves the primary", () => {
+    expect(script('vtctl-applyschema-commerce-product')).toContain('GetSrvKeyspaces commerce zone1');
+  });
+
+  test('RebuildVSchemaGraph last, after the backups, done once every cell serves every keyspace', () => {
+    const jobs = init.filter((o) => o.kind === 'Job').map((o) => baseName(o));
+    expect(jobs[jobs.length - 1]).toBe('vtctl-rebuildvschemagraph');
+    const rebuild = script('vtctl-rebuildvschemagraph');
+    for (const cell of ['zone1', 'zone2']) {
+      for (const keyspace of ['commerce', 'customer']) {
+        expect(rebuild).toContain(`SrvVSchema`);
+        expect(rebuild).toContain(`GetSrvVSchema ${cell}`);
+        expect(rebuild).toContain(`"${keyspace}"`);
+      }
+    }
+    expect(rebuild).toContain('backup');
+  });
+
+  test('fails without a backup storage, or without a tablet to take the backup from', () => {
+    expect(() => synth({ ...withBackup, backup: undefined })).toThrow(
+      "VitessCluster: 'keyspaces[0].initialBackup' of keyspace 'commerce' needs the cluster's 'backup' storage, which is not set",
+    );
+    const lonely = { ...withBackup, keyspaces: [{ ...withBackup.keyspaces[0], tabletPools: [{ cell: 'zone1', type: REPLICA, replicas: 1 }] }] };
+    expect(() => synth(lonely)).toThrow(
+      "VitessCluster: 'keyspaces[0].initialBackup' needs a tablet other than the primary candidate in shard 0 of cell zone1 (an rdonly tablet, or a second replica) to take the backup from",
+    );
+  });
+});
+
 describe('VitessCluster.reshard of a keyspace with tablets in two cells (VReplication)', () => {
   const props = twoCellProps();
   const commerce = { ...props.keyspaces![0], partitionings: [Partitioning.equal(1), Partitioning.equal(2)] };

@@ -223,6 +223,15 @@ export interface KeyspaceSpec {
    */
   readonly schema?: { readonly [table: string]: string };
   /**
+   * Whether `02-init` takes a first backup of every shard once its schema is there: a Backup Job
+   * `vtctl-backup-<alias>` per shard of the first partitioning, of the shard's last rdonly tablet in
+   * its first cell (its last replica other than the primary candidate when it has none), once the
+   * `schema` tables exist on that tablet (once the shard has a primary, without `schema`); done once
+   * the backup storage holds a complete backup of the shard (a MANIFEST). Needs `backup`.
+   * @default false
+   */
+  readonly initialBackup?: boolean;
+  /**
    * The keyspace's VSchema, applied by an ApplyVSchema Job `vtctl-applyvschema-<keyspace>` in
    * `02-init` once the keyspace exists (vtgate routes a sharded keyspace's queries only with it).
    * It must be sharded and shard at least one table by a column vindex: the Job is done once
@@ -615,18 +624,66 @@ export class VitessCluster extends Construct {
         });
       }
     });
-    for (const keyspace of props.keyspaces ?? []) {
+    const rebuildWaits: JobCondition[] = [];
+    (props.keyspaces ?? []).forEach((keyspace, k) => {
       const keyspaceShards = shards.filter((s) => s.keyspace === keyspace.name);
       const candidate = keyspaceShards[0].tabletShards[0];
+      // Once a keyspace of one shard has been resharded into its next partitioning, the shard and
+      // its tablets are gone: the Jobs about them are then done too (as its election is).
+      const successors = supersedingShards(keyspace, keyspaceShards[0].shard);
+      const resharded = successors && JobCondition.servedBy(candidate.cell, keyspace.name, ServedType.PRIMARY, successors);
+      const tables = Object.keys(keyspace.schema ?? {});
+      if (keyspace.vschema !== undefined) {
+        rebuildWaits.push(vschemaApplied(`VitessCluster: 'keyspaces[${k}].vschema'`, keyspace.name, keyspace.vschema));
+      }
       for (const [table, sql] of Object.entries(keyspace.schema ?? {})) {
+        const exists = JobCondition.tableExists(candidate.primaryCandidate, table);
         new VtctlJob(this.initChart, `ApplySchema${pascal(keyspace.name)}${pascal(table)}`, {
           vtctld: this.vtctld,
           jobName: `vtctl-applyschema-${keyspaceObjectName(keyspace.name)}-${table.replace(/_/g, '-')}`.toLowerCase(),
           waitFor: keyspaceShards.map((s) => JobCondition.shardHasPrimary(keyspace.name, s.shard)),
-          skipIf: JobCondition.tableExists(candidate.primaryCandidate, table),
+          skipIf: resharded ? JobCondition.anyOf(exists, resharded) : exists,
           commands: [['ApplySchema', release.commandFlag('sql', sql), keyspace.name]],
         });
       }
+      if (keyspace.initialBackup) {
+        if (backup === undefined) {
+          throw new Error(`VitessCluster: 'keyspaces[${k}].initialBackup' of keyspace '${keyspace.name}' needs the cluster's 'backup' storage, which is not set`);
+        }
+        for (const shard of keyspaceShards) {
+          const tablets = shard.tabletShards[0];
+          const replicas = tablets.tablets.filter((t) => t.alias !== tablets.primaryCandidate && !tablets.rdonlyAliases.includes(t.alias)).map((t) => t.alias);
+          const source = tablets.rdonlyAliases.length > 0 ? tablets.rdonlyAliases[tablets.rdonlyAliases.length - 1] : replicas[replicas.length - 1];
+          if (source === undefined) {
+            throw new Error(
+              `VitessCluster: 'keyspaces[${k}].initialBackup' needs a tablet other than the primary candidate in shard ${shard.shard} of cell ${tablets.cell} ` +
+                '(an rdonly tablet, or a second replica) to take the backup from',
+            );
+          }
+          const complete = JobCondition.backupComplete(keyspace.name, shard.shard, backup);
+          new VtctlJob(this.initChart, `Backup${pascal(keyspace.name)}${pascal(shard.shard)}`, {
+            vtctld: this.vtctld,
+            jobName: `vtctl-backup-${source}`,
+            waitFor:
+              tables.length > 0 ? tables.map((table) => JobCondition.tableExists(source, table)) : [JobCondition.shardHasPrimary(keyspace.name, shard.shard)],
+            skipIf: complete,
+            commands: [['Backup', source]],
+          });
+          rebuildWaits.push(complete);
+        }
+      } else {
+        rebuildWaits.push(...(tables.length > 0 ? tables.map((table) => JobCondition.tableExists(candidate.primaryCandidate, table)) : [JobCondition.keyspaceExists(keyspace.name)]));
+      }
+    });
+    if ((props.keyspaces ?? []).length > 0) {
+      const served = props.cells.flatMap((cell) => (props.keyspaces ?? []).map((keyspace) => JobCondition.srvVSchemaHasKeyspace(cell.name, keyspace.name)));
+      new VtctlJob(this.initChart, 'RebuildVSchemaGraph', {
+        vtctld: this.vtctld,
+        jobName: 'vtctl-rebuildvschemagraph',
+        waitFor: rebuildWaits,
+        skipIf: served.length === 1 ? served[0] : JobCondition.allOf(...served),
+        commands: [['RebuildVSchemaGraph']],
+      });
     }
   }
 
