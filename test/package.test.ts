@@ -331,6 +331,7 @@ describe('the packed package in a fresh cdk8s app', () => {
       'Job/vtctl-setkeyspacedurabilitypolicy-commerce',
       'Job/vtctl-plannedreparentshard-commerce-0',
       'Job/vtctl-applyschema-commerce-product',
+      'Job/vtctl-rebuildvschemagraph',
     ]);
     expect(jobs('11-reshard-create.k8s.yaml')).toEqual(['Job/vtctl-commerce-reshard-create']);
   });
