@@ -489,14 +489,14 @@ export class VitessCluster extends Construct {
     this.release = release;
     const clusterName = props.name;
     this.clusterName = clusterName;
+    this.props = props;
     if (app.node.tryFindChild(inCluster(clusterName, '00-cluster'))) {
       throw new Error(
         `VitessCluster: the app has the files of a cluster ${clusterName === undefined ? 'without a name' : `named '${clusterName}'`} already; ` +
           "give each cluster of an app its own 'name'",
       );
     }
-    const chart = (chartId: string): Chart =>
-      new Chart(app, inCluster(clusterName, chartId), { disableResourceNameHashes: true, namespace: props.namespace });
+    const chart = (chartId: string): Chart => this.newChart(app, chartId);
     const backup = props.backup;
 
     this.clusterChart = chart('00-cluster');
@@ -547,7 +547,6 @@ export class VitessCluster extends Construct {
     this.vtorc = hasVtorc ? atPath('vtorc', () => new Vtorc(this.clusterChart, 'Vtorc', { release, clusterName, globalTopology, ...props.vtorcPods })) : undefined;
 
     this.app = app;
-    this.props = props;
     this.hasVtorc = hasVtorc;
     this.blocks = uidBlocks(props);
     const shards: ClusterShard[] = [];
@@ -613,17 +612,12 @@ export class VitessCluster extends Construct {
       );
     }
     this.electionJobs = electionJobs;
-    (props.keyspaces ?? []).forEach((keyspace, k) => {
-      if (keyspace.vschema !== undefined) {
-        new VtctlJob(this.initChart, `ApplyVSchema${pascal(keyspace.name)}`, {
-          vtctld: this.vtctld,
-          jobName: `vtctl-applyvschema-${keyspaceObjectName(keyspace.name)}`,
-          waitFor: [JobCondition.keyspaceExists(keyspace.name)],
-          skipIf: vschemaApplied(`VitessCluster: 'keyspaces[${k}].vschema'`, keyspace.name, keyspace.vschema),
-          commands: [['ApplyVSchema', release.commandFlag('vschema', JSON.stringify(keyspace.vschema)), keyspace.name]],
-        });
-      }
-    });
+    // Each keyspace's VSchema applied: what its ApplyVSchema Job is done on, and RebuildVSchemaGraph waits for.
+    const vschemasApplied = (props.keyspaces ?? []).map((keyspace, k) =>
+      keyspace.vschema === undefined
+        ? undefined
+        : this.applyVSchemaJob(this.initChart, `ApplyVSchema${pascal(keyspace.name)}`, `VitessCluster: 'keyspaces[${k}].vschema'`, keyspace.name, keyspace.vschema, ''),
+    );
     const rebuildWaits: JobCondition[] = [];
     (props.keyspaces ?? []).forEach((keyspace, k) => {
       const keyspaceShards = shards.filter((s) => s.keyspace === keyspace.name);
@@ -633,8 +627,9 @@ export class VitessCluster extends Construct {
       const successors = supersedingShards(keyspace, keyspaceShards[0].shard);
       const resharded = successors && JobCondition.servedBy(candidate.cell, keyspace.name, ServedType.PRIMARY, successors);
       const tables = Object.keys(keyspace.schema ?? {});
-      if (keyspace.vschema !== undefined) {
-        rebuildWaits.push(vschemaApplied(`VitessCluster: 'keyspaces[${k}].vschema'`, keyspace.name, keyspace.vschema));
+      const vschemaApplied = vschemasApplied[k];
+      if (vschemaApplied !== undefined) {
+        rebuildWaits.push(vschemaApplied);
       }
       for (const [table, sql] of Object.entries(keyspace.schema ?? {})) {
         const exists = JobCondition.tableExists(candidate.primaryCandidate, table);
@@ -746,33 +741,25 @@ export class VitessCluster extends Construct {
     const phaseNames = legacy
       ? ['new-shards', 'copy-schema', 'split-clone', 'split-diff', 'migrate-rdonly', 'migrate-replica', 'migrate-master', 'delete-shard']
       : ['new-shards', 'create', 'vdiff', 'switch-reads', 'switch-primary', 'complete', 'delete-shard'];
-    const chartIds = phaseNames.map((name, i) => inCluster(this.clusterName, `${String(firstPhase + i).padStart(2, '0')}-reshard-${name}`));
-    for (const id of chartIds) {
+    const phaseIds = phaseNames.map((name, i) => `${String(firstPhase + i).padStart(2, '0')}-reshard-${name}`);
+    for (const id of phaseIds.map((phase) => inCluster(this.clusterName, phase))) {
       if (this.app.node.tryFindChild(id)) {
         throw new Error(`${context}: the file ${id} exists already (an earlier reshard); give this one another 'firstPhase'`);
       }
     }
-    const rollbackIds = (legacy ? ['reverse-replica', 'reverse-rdonly'] : ['reverse-primary', 'reverse-reads']).map((id) => inCluster(this.clusterName, id));
-    for (const id of rollbackIds) {
+    const rollbackNames = legacy ? ['reverse-replica', 'reverse-rdonly'] : ['reverse-primary', 'reverse-reads'];
+    for (const id of rollbackNames.map((name) => inCluster(this.clusterName, name))) {
       if (options.rollbackApp?.node.tryFindChild(id)) {
         throw new Error(`${context}: 'rollbackApp' already has the file ${id} (an earlier reshard); give this one an app of its own`);
       }
     }
-    const chart = (app: App, id: string): Chart =>
-      new Chart(app, id, { disableResourceNameHashes: true, namespace: this.props.namespace });
-    const charts = chartIds.map((id) => chart(this.app, id));
+    const charts = phaseIds.map((id) => this.newChart(this.app, id));
     const [newShards] = charts;
     const vtctld = this.vtctld;
     if (options.vschema !== undefined) {
       // A keyspace with a VSchema of its own has the Job of that name in 02-init already.
       const suffix = this.props.keyspaces![k].vschema !== undefined ? `-reshard-${firstPhase}` : '';
-      new VtctlJob(newShards, 'ApplyVSchema', {
-        vtctld,
-        jobName: `vtctl-applyvschema-${keyspaceObjectName(keyspace)}${suffix}`,
-        waitFor: [JobCondition.keyspaceExists(keyspace)],
-        skipIf: vschemaApplied(`${context}: 'vschema'`, keyspace, options.vschema),
-        commands: [['ApplyVSchema', release.commandFlag('vschema', JSON.stringify(options.vschema)), keyspace]],
-      });
+      this.applyVSchemaJob(newShards, 'ApplyVSchema', `${context}: 'vschema'`, keyspace, options.vschema, suffix);
     }
     const cells = source.tabletShards.map((t) => t.cell);
     const targets: ClusterShard[] = options.to.map((shard) => {
@@ -794,7 +781,7 @@ export class VitessCluster extends Construct {
       if (!options.rollbackApp) {
         return undefined;
       }
-      const c = chart(options.rollbackApp, rollbackIds[index]);
+      const c = this.newChart(options.rollbackApp, rollbackNames[index]);
       rollbacks.push(c);
       return c;
     };
@@ -833,6 +820,30 @@ export class VitessCluster extends Construct {
       flow = vreplication;
     }
     return { flow, targets, charts, rollbacks };
+  }
+
+  /**
+   * A chart of `app`, one file: `id` with the cluster's name first, without resource name hashes,
+   * in the cluster's namespace.
+   */
+  private newChart(app: App, id: string): Chart {
+    return new Chart(app, inCluster(this.clusterName, id), { disableResourceNameHashes: true, namespace: this.props.namespace });
+  }
+
+  /**
+   * The ApplyVSchema Job `vtctl-applyvschema-<keyspace><suffix>` of `vschema`, in `scope`, once the
+   * keyspace exists; returns the condition it is done on (`vschema` checked under `context`).
+   */
+  private applyVSchemaJob(scope: Chart, id: string, context: string, keyspace: string, vschema: KeyspaceVSchema, suffix: string): JobCondition {
+    const applied = vschemaApplied(context, keyspace, vschema);
+    new VtctlJob(scope, id, {
+      vtctld: this.vtctld,
+      jobName: `vtctl-applyvschema-${keyspaceObjectName(keyspace)}${suffix}`,
+      waitFor: [JobCondition.keyspaceExists(keyspace)],
+      skipIf: applied,
+      commands: [['ApplyVSchema', this.release.commandFlag('vschema', JSON.stringify(vschema)), keyspace]],
+    });
+    return applied;
   }
 
   /** The TabletShard of one UID block, in `scope`. */

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { TabletShard } from '../constructs/tablet-shard';
 import type { ITopologyServer, IVtctld } from '../interfaces';
-import { claimObjectName, clusterJobName, clusterLabels, inCluster, keyspaceObjectName, shardLabel, validateObjectName } from '../internal/names';
+import { claimObjectName, clusterLabels, inCluster, keyspaceObjectName, shardLabel, validateObjectName } from '../internal/names';
 import { APP_LABEL } from '../internal/pod';
 import { JobCondition, ServedType } from '../jobs/job-condition';
 import { OUTCOME_SUCCEEDED, createConfigMapAccount } from '../jobs/job-script';
@@ -172,16 +172,12 @@ export class VtworkerResharding {
   public splitDiffJob(scope: Construct, id: string): VtworkerJob {
     const configMap = this.splitDiffResultConfigMap;
     const jobName = `vtworker-splitdiff-${this.objectName}-${this.targetShards.map(shardLabel).join('-')}`;
-    const cluster = this.props.vtctld.clusterName;
-    // The Job's account has the Job's name, which a named cluster's name prefixes (job-script.ts).
-    const accountName = clusterJobName(cluster, jobName);
-    const labels = { ...APP_LABEL, component: 'vtworker', job: accountName, ...clusterLabels(cluster) };
     claimObjectName(scope, 'VtworkerResharding.splitDiffJob', 'ConfigMap', configMap);
     new k8s.KubeConfigMap(scope, `${id}Result`, {
-      metadata: { name: configMap, labels: { ...APP_LABEL, component: 'splitdiff-result', ...clusterLabels(cluster) } },
+      metadata: { name: configMap, labels: { ...APP_LABEL, component: 'splitdiff-result', ...clusterLabels(this.props.vtctld.clusterName) } },
     });
     const account = new Construct(scope, `${id}Account`);
-    const serviceAccountName = createConfigMapAccount(account, 'VtworkerResharding.splitDiffJob', accountName, labels, configMap, ['get', 'patch']);
+    const serviceAccountName = createConfigMapAccount(account, 'VtworkerResharding.splitDiffJob', this.props.vtctld, jobName, 'vtworker', configMap, ['get', 'patch']);
     return new VtworkerJob(scope, id, {
       jobName,
       serviceAccountName,
@@ -235,10 +231,8 @@ export class VtworkerResharding {
     if (type === ServedType.RDONLY) {
       const configMap = this.splitDiffResultConfigMap;
       waitFor.push(JobCondition.configMapValue(configMap, SPLIT_DIFF_RESULT_KEY, OUTCOME_SUCCEEDED));
-      const cluster = this.props.vtctld.clusterName;
-      const accountName = clusterJobName(cluster, jobName);
-      const labels = { ...APP_LABEL, component: 'vtctl-job', job: accountName, ...clusterLabels(cluster) };
-      serviceAccountName = createConfigMapAccount(new Construct(scope, `${id}Account`), `VtctlJob ${jobName}`, accountName, labels, configMap, ['get']);
+      const account = new Construct(scope, `${id}Account`);
+      serviceAccountName = createConfigMapAccount(account, `VtctlJob ${jobName}`, this.props.vtctld, jobName, 'vtctl-job', configMap, ['get']);
     }
     return new VtctlJob(scope, id, {
       vtctld: this.props.vtctld,

@@ -1,5 +1,5 @@
-import { createHash } from 'crypto';
 // Naming and identity rules shared by the constructs. Not part of the public API.
+import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
 
 /** The largest tablet UID: Vitess stores UIDs as uint32. */
@@ -84,9 +84,12 @@ export function keyspaceObjectName(keyspace: string): string {
   return keyspace.replace(/_/g, '-');
 }
 
+/** A DNS-1123 label, but for its length: lowercase letters, digits and '-', a letter or digit at both ends. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 /** Throws unless `name` is a valid DNS-1123 label (Service, StatefulSet and Job names). */
 export function validateObjectName(context: string, prop: string, name: string): void {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) {
+  if (!DNS_LABEL.test(name) || name.length > 63) {
     throw new Error(
       `${context}: '${prop}' must be a DNS-1123 label (lowercase letters, digits and '-', at most ` +
         `63 characters, starting and ending with a letter or digit), got '${name}'`,
@@ -255,7 +258,7 @@ const JOB_HASH_LENGTH = 5;
 
 /** Throws unless `name` can be a Job's base name: a DNS-1123 label of at most {@link JOB_NAME_MAX_LENGTH} characters. */
 export function validateJobName(context: string, prop: string, name: string): void {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > JOB_NAME_MAX_LENGTH) {
+  if (!DNS_LABEL.test(name) || name.length > JOB_NAME_MAX_LENGTH) {
     throw new Error(
       `${context}: '${prop}' must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a ` +
         `letter or digit) of at most ${JOB_NAME_MAX_LENGTH} characters (the Job's name adds '-' and ${JOB_HASH_LENGTH} of its content's hash), got '${name}'`,

@@ -173,7 +173,11 @@ function flagName(arg: string): string {
   return arg.replace(/^-+/, '').split('=')[0];
 }
 
-/** Up to three of `names` closest to `name` (Levenshtein, ignoring dashes, `_` and `-`). */
+/**
+ * Up to three of `names` closest to `name` (Levenshtein, ignoring dashes, `_` and `-`). The
+ * validation plugin's `validation/closest.ts` is its twin (which also counts a name that contains
+ * the one asked for); the plugin runs with nothing of lib/, and lib/ does not import the plugin.
+ */
 function closest(name: string, names: readonly string[]): string[] {
   const key = (s: string): string => s.replace(/^-+/, '').replace(/[-_]/g, '');
   const wanted = key(name);

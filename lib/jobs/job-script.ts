@@ -432,18 +432,22 @@ function jobPodOptions(options: JobPodOptions | undefined): JobPodOptions {
 }
 
 /**
- * A service account for command Jobs and the one ConfigMap it may use: a Role with `verbs` on
+ * A service account for a command Job and the one ConfigMap it may use: a Role with `verbs` on
  * that ConfigMap alone (by name; `create` cannot be limited by name, so the ConfigMap must exist)
- * and its RoleBinding, all three named `name`.
+ * and its RoleBinding, all three named and labelled as the Job `jobName` that talks to `vtctld` is
+ * ({@link createCommandJob}: with the name of vtctld's cluster first). Returns the account's name.
  */
 export function createConfigMapAccount(
   scope: Construct,
   context: string,
-  name: string,
-  labels: { [key: string]: string },
+  vtctld: IVtctld,
+  jobName: string,
+  component: string,
   configMap: string,
   verbs: readonly ('get' | 'patch')[],
 ): string {
+  const name = clusterJobName(vtctld.clusterName, jobName);
+  const labels = { ...APP_LABEL, component, job: name, ...clusterLabels(vtctld.clusterName) };
   validateObjectName(context, 'service account name', name);
   claimObjectName(scope, context, 'ServiceAccount', name);
   new k8s.KubeServiceAccount(scope, 'ServiceAccount', { metadata: { name, labels }, automountServiceAccountToken: false });

@@ -15,11 +15,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
-import * as yaml from 'yaml';
 import { ExampleChanges, MESSAGES_VSCHEMA, buildApps } from '../../main';
 import { CellTopology, GlobalTopology, Partitioning, TabletPoolType, VitessCluster, VitessRelease } from '../../lib';
 import { runProcess } from '../util/real-etcd';
 import { RealKubernetes } from '../util/real-kubernetes';
+import { readManifest } from '../util/workloads';
 
 const NODE = 'node-1';
 /** The label of a named cluster's objects and pods. */
@@ -473,7 +473,7 @@ class Flow {
       await this.apply(path.join(changed, this.flow, file));
       await this.runNode();
       const jobs = (await k.getJson(['jobs', '-n', this.ns])).items as any[];
-      const initJobs = yaml.parseAllDocuments(fs.readFileSync(path.join(this.dir, file), 'utf8')).map((d) => d.toJS()).filter((o) => o?.kind === 'Job');
+      const initJobs = readManifest(path.join(this.dir, file)).filter((o) => o.kind === 'Job');
       for (const job of initJobs) {
         const named = jobs.filter((j) => j.metadata.labels?.job === job.metadata.labels.job).map((j) => j.metadata.name);
         assert.strictEqual(named.length, 2, `${this.ns}: Job ${job.metadata.labels.job} after applying its changed content: ${named.join(', ')}`);
@@ -482,7 +482,7 @@ class Flow {
       assert.strictEqual(jobs.length, before.length + initJobs.length, `${this.ns}: Jobs after applying the changed ${file}`);
       // The control: the changed Job under the existing Job's name is refused, as Kubernetes
       // refuses any change of a Job's pod template.
-      const changedJob = yaml.parseAllDocuments(fs.readFileSync(path.join(changed, this.flow, file), 'utf8')).map((d) => d.toJS()).find((o) => o?.kind === 'Job');
+      const changedJob = readManifest(path.join(changed, this.flow, file)).find((o) => o.kind === 'Job');
       const control = { ...changedJob, metadata: { ...changedJob.metadata, name: initJobs.find((j) => j.metadata.labels.job === changedJob.metadata.labels.job).metadata.name } };
       const refused = await k.kubectl(['apply', '-n', this.ns, '-f', '-'], { input: JSON.stringify(control) });
       assert.notStrictEqual(refused.code, 0, `${this.ns}: a changed pod template under an existing Job's name was accepted`);
@@ -552,10 +552,8 @@ class Flow {
   private async checkDeleteOldTablets(): Promise<void> {
     const k = this.k;
     const file = path.join(this.dir, this.flow === 'cluster' ? 'blue-01-tablets-customer--80.k8s.yaml' : '01-tablets-test-keyspace-0.k8s.yaml');
-    const tablets = yaml
-      .parseAllDocuments(fs.readFileSync(file, 'utf8'))
-      .map((d) => d.toJS())
-      .filter((o) => o?.kind === 'StatefulSet')
+    const tablets = readManifest(file)
+      .filter((o) => o.kind === 'StatefulSet')
       .map((o) => `${o.metadata.name}-0`)
       .sort();
     const claims = async () =>

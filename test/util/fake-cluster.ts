@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 import { Worker } from 'worker_threads';
 import { FakeState, emptyState } from './fake-vitess-cli';
+import { baseName } from './synth';
 
 export interface JobRun {
   readonly name: string;
@@ -264,8 +265,8 @@ export class FakeCluster {
   }
 
   private runJob(job: any): JobRun {
-    // By the Job's base name (its label `job`), which tests name; the object name adds a hash.
-    return this.runScript(job.metadata.labels?.job ?? job.metadata.name, job.spec.template.spec.containers[0].command);
+    // By the Job's base name, which tests name; the object name adds a hash.
+    return this.runScript(baseName(job), job.spec.template.spec.containers[0].command);
   }
 
   private runScript(name: string, command: string[]): JobRun {

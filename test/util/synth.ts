@@ -13,8 +13,8 @@ export function testChart(): Chart {
 
 /** The synthesized object of a kind and name; fails the test when it is missing. */
 export function findObject(objects: any[], kind: string, name: string): any {
-  // A Job is found by its base name too (its label `job`): its object name adds a content hash.
-  const found = objects.find((o) => o.kind === kind && (o.metadata?.name === name || (kind === 'Job' && o.metadata?.labels?.job === name)));
+  // A Job is found by its base name too (baseName): its object name adds a content hash.
+  const found = objects.find((o) => o.kind === kind && (o.metadata?.name === name || baseName(o) === name));
   if (!found) {
     throw new Error(`no ${kind}/${name} among ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
   }

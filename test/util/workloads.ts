@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as yaml from 'yaml';
 import { KubeObject, Pod, PodRuntime } from './pod-runtime';
+import { baseName } from './synth';
 
 /** One Job's history. */
 export interface JobRun {
@@ -124,7 +125,7 @@ export class Controllers {
     let resolve!: (state: 'Complete' | 'Failed') => void;
     const done = new Promise<'Complete' | 'Failed'>((r) => (resolve = r));
     // Named by its base name (the label `job`); its pods, as the Job controller names them, after the object.
-    const job: JobRun = { name: object.metadata.labels?.job ?? object.metadata.name, file, object, pods: [], failures: 0, state: 'Active', done, resolve };
+    const job: JobRun = { name: baseName(object), file, object, pods: [], failures: 0, state: 'Active', done, resolve };
     this.jobs.push(job);
     return job;
   }
