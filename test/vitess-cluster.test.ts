@@ -294,6 +294,10 @@ describe('VitessCluster passes each component its pods\' extensions', () => {
     expect(findObject(all, 'Job', 'vtctl-addcellinfo-zone1').spec.template.metadata.labels.team).toBe('ops');
   });
 
+  test('every Vitess flag, the extra ones included, and every command is known to Vitess v22', () => {
+    expect(checkInvocations(vitessInvocations(all), 'modern')).toEqual([]);
+  });
+
   test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s', (version) => {
     expect(validateManifests(all, version)).toEqual([]);
   });
@@ -730,6 +734,10 @@ describe('VitessCluster init after the schema: first backups and RebuildVSchemaG
     for (const shard of ['commerce/0', 'customer/-80', 'customer/80-']) {
       expect(rebuild).toContain(`a complete backup of ${shard} (with its MANIFEST) exists`);
     }
+  });
+
+  test('every Vitess flag and command of the backups and RebuildVSchemaGraph is known to Vitess v22', () => {
+    expect(checkInvocations(vitessInvocations([...files.values()].flat()), 'modern')).toEqual([]);
   });
 
   test('fails without a backup storage, or without a tablet to take the backup from', () => {
