@@ -13,6 +13,7 @@ import * as path from 'path';
 import * as yaml from 'js-yaml';
 import type { ValidationContext } from 'cdk8s-cli/lib/plugins/validation';
 import { KUBERNETES_VERSIONS, kubernetesFindings } from './kubernetes';
+import { readManifestYaml } from './manifest-yaml';
 import { vitessFindings, vitessVersions } from './vitess';
 
 /** The folder of the generated validators and release data, beside this module. */
@@ -122,14 +123,34 @@ export function toViolations(problems: readonly Problem[]): Violation[] {
   return [...violations.values()];
 }
 
+/** The YAML 1.1 values of plain scalars read so far (numbers, booleans, null and strings). */
+const plainValues = new Map<string, unknown>();
+
+/** The YAML 1.1 value of a plain scalar, as js-yaml reads it; undefined when it is not one scalar. */
+function resolvePlain(text: string): unknown {
+  if (plainValues.has(text)) return plainValues.get(text);
+  let value: unknown;
+  try {
+    const documents = yaml.loadAll(text, { schema: yaml.YAML11_SCHEMA });
+    value = documents.length === 1 ? documents[0] : undefined;
+  } catch {
+    value = undefined;
+  }
+  if (value === null || typeof value !== 'object') plainValues.set(text, value);
+  return value;
+}
+
 /**
  * The documents of a manifest file, read as YAML 1.1: the version cdk8s writes and kubectl reads
  * (the CLI's `context.parseManifest` reads YAML 1.2, where an unquoted `0o10` is a number, not the
- * string cdk8s wrote). With js-yaml, which takes a fraction of the time of the `yaml` package the
- * CLI uses; test/validation.test.ts checks that both read the example alike.
+ * string cdk8s wrote). With manifest-yaml.ts, which reads what cdk8s writes, and with js-yaml
+ * when a file holds more than that (js-yaml takes a fraction of the time of the `yaml` package the
+ * CLI uses, and manifest-yaml.ts a fraction of js-yaml's); test/validation.test.ts checks that
+ * all three read the example alike.
  */
 export function parseManifest(manifestPath: string): unknown[] {
-  return yaml.loadAll(fs.readFileSync(manifestPath, 'utf8'), { schema: yaml.YAML11_SCHEMA });
+  const text = fs.readFileSync(manifestPath, 'utf8');
+  return readManifestYaml(text, resolvePlain) ?? yaml.loadAll(text, { schema: yaml.YAML11_SCHEMA });
 }
 
 /**

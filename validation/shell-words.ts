@@ -16,6 +16,11 @@ export interface SimpleCommand {
   readonly line: number;
 }
 
+/** Characters that are part of a word as they are, outside quotes: none that the loop below treats apart. */
+const PLAIN_RUN = /[^'"\\ \t\n;|&()<>]+/y;
+/** Characters that stand for themselves inside double quotes. */
+const DOUBLE_QUOTED_RUN = /[^"\\]+/y;
+
 /** The simple commands of a script, in order. */
 export function simpleCommands(script: string): SimpleCommand[] {
   const commands: SimpleCommand[] = [];
@@ -28,9 +33,11 @@ export function simpleCommands(script: string): SimpleCommand[] {
 
   // The line of position i; positions only move forward.
   const lineAt = (i: number): number => {
-    for (; counted < i; counted++) {
-      if (script[counted] === '\n') line++;
+    for (let next = script.indexOf('\n', counted); next >= 0 && next < i; next = script.indexOf('\n', next + 1)) {
+      line++;
+      counted = next + 1;
     }
+    if (counted < i) counted = i;
     return line;
   };
   const startWord = (i: number): void => {
@@ -70,12 +77,19 @@ export function simpleCommands(script: string): SimpleCommand[] {
       let j = i + 1;
       let text = '';
       while (j < script.length && script[j] !== '"') {
-        if (script[j] === '\\' && '"\\$`'.includes(script[j + 1])) {
-          text += script[j + 1];
-          j += 2;
+        if (script[j] === '\\') {
+          if ('"\\$`'.includes(script[j + 1])) {
+            text += script[j + 1];
+            j += 2;
+          } else {
+            text += '\\';
+            j += 1;
+          }
         } else {
-          text += script[j];
-          j += 1;
+          DOUBLE_QUOTED_RUN.lastIndex = j;
+          DOUBLE_QUOTED_RUN.test(script);
+          text += script.slice(j, DOUBLE_QUOTED_RUN.lastIndex);
+          j = DOUBLE_QUOTED_RUN.lastIndex;
         }
       }
       if (j >= script.length) throw new Error(`unterminated double quote at ${i}`);
@@ -111,8 +125,10 @@ export function simpleCommands(script: string): SimpleCommand[] {
       i += script[i + 1] === '>' ? 2 : 1;
     } else {
       startWord(i);
-      word = (word ?? '') + c;
-      i += 1;
+      PLAIN_RUN.lastIndex = i;
+      PLAIN_RUN.test(script);
+      word = (word ?? '') + script.slice(i, PLAIN_RUN.lastIndex);
+      i = PLAIN_RUN.lastIndex;
     }
   }
   endCommand();
