@@ -199,11 +199,11 @@ describe('TabletShard mysqldExporter', () => {
   });
 
   test("fails on a port of the tablet's containers or of a sidecar", () => {
-    expect(build({ mysqldExporter: { port: 15002 } })).toThrow("TabletShard: 'mysqldExporter.port' 15002 is already the port of vttablet's web port in the tablet pods; choose another");
-    expect(build({ mysqldExporter: { port: 16002 } })).toThrow("TabletShard: 'mysqldExporter.port' 16002 is already the port of vttablet's gRPC port in the tablet pods; choose another");
-    expect(build({ mysqldExporter: { port: 3306 } })).toThrow("TabletShard: 'mysqldExporter.port' 3306 is already the port of mysqld's port in the tablet pods; choose another");
+    expect(build({ mysqldExporter: { port: 15002 } })).toThrow("TabletShard: 'mysqldExporter.port' 15002 is already vttablet's web port in the tablet pods; choose another");
+    expect(build({ mysqldExporter: { port: 16002 } })).toThrow("TabletShard: 'mysqldExporter.port' 16002 is already vttablet's gRPC port in the tablet pods; choose another");
+    expect(build({ mysqldExporter: { port: 3306 } })).toThrow("TabletShard: 'mysqldExporter.port' 3306 is already mysqld's MySQL port in the tablet pods; choose another");
     expect(build({ mysqldExporter: {}, sidecars: [{ name: 'agent', image: 'example/agent:1.0', ports: [{ containerPort: 9104 }] }] })).toThrow(
-      "TabletShard: 'mysqldExporter.port' 9104 is already the port of the sidecar 'agent' in the tablet pods; choose another",
+      "TabletShard: 'mysqldExporter.port' 9104 is already a port of the sidecar 'agent' in the tablet pods; choose another",
     );
   });
 
@@ -347,7 +347,7 @@ describe('VitessCluster tablet pools with mysqldExporter', () => {
       "VitessCluster: 'keyspaces[0].tabletPools' of cell 'zone1' differ in storage, resources, image, mysqldExporter or extensions between the replica and rdonly pools; they must agree",
     );
     expect(() => cluster(props([{ cell: 'zone1', type: TabletPoolType.REPLICA, replicas: 2, mysqldExporter: { port: 3306 } }]))).toThrow(
-      "VitessCluster: 'keyspaces[0].tabletPools[0]': TabletShard: 'mysqldExporter.port' 3306 is already the port of mysqld's port in the tablet pods; choose another",
+      "VitessCluster: 'keyspaces[0].tabletPools[0]': TabletShard: 'mysqldExporter.port' 3306 is already mysqld's MySQL port in the tablet pods; choose another",
     );
   });
 });

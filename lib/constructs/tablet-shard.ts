@@ -32,8 +32,8 @@ import {
   httpProbe,
   ingressRule,
   resources,
-  validateQuantity,
   scrapeAnnotations,
+  validateQuantity,
   validateResources,
 } from '../internal/pod';
 import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
@@ -310,7 +310,7 @@ export interface TabletShardProps extends WorkloadOptions {
 
 /**
  * The tablets of one keyspace/shard in one cell. A tablet is one pod with the containers
- * `vttablet` and `mysql` (mysqlctld), run by its own StatefulSet `vttablet-<uid>` so its alias,
+ * `vttablet` and `mysql` (mysqlctld), and `mysqld-exporter` with {@link TabletShardProps.mysqldExporter}, run by its own StatefulSet `vttablet-<uid>` so its alias,
  * UID and type are literal in its manifest, with its data on a PVC that outlives the StatefulSet.
  * A headless Service `vttablet-<keyspace>-<shard>-<cell>` names the tablets' pods, and a
  * PodDisruptionBudget lets only one tablet of the shard go down at a time.
@@ -388,9 +388,9 @@ export class TabletShard extends Construct {
         ? mysqldExporter('TabletShard', 'mysqldExporter', props.mysqldExporter, [
           { port: VTTABLET_WEB_PORT, user: "vttablet's web port" },
           { port: VTTABLET_GRPC_PORT, user: "vttablet's gRPC port" },
-          { port: MYSQL_PORT, user: "mysqld's port" },
+          { port: MYSQL_PORT, user: "mysqld's MySQL port" },
           ...(props.sidecars ?? []).flatMap((sidecar) =>
-            (sidecar.ports ?? []).map((p) => ({ port: p.containerPort, user: `the sidecar '${sidecar.name}'` })),
+            (sidecar.ports ?? []).map((p) => ({ port: p.containerPort, user: `a port of the sidecar '${sidecar.name}'` })),
           ),
         ])
         : undefined;

@@ -110,7 +110,7 @@ export interface ExporterSpec {
   readonly scrapeAnnotations?: boolean;
 }
 
-/** A port of the pod that the exporter's must differ from, and what uses it. */
+/** A port of the pod that the exporter's must differ from, and what it is (`vttablet's web port`). */
 export interface TakenPort {
   readonly port: number;
   readonly user: string;
@@ -146,7 +146,7 @@ export function mysqldExporter(context: string, prop: string, spec: ExporterSpec
   }
   const clash = taken.find((t) => t.port === port);
   if (clash !== undefined) {
-    throw new Error(`${context}: '${prop}.port' ${port} is already the port of ${clash.user} in the tablet pods; choose another`);
+    throw new Error(`${context}: '${prop}.port' ${port} is already ${clash.user} in the tablet pods; choose another`);
   }
   const image = spec.image ?? MYSQLD_EXPORTER_IMAGE;
   validateImageReference(context, `${prop}.image`, image);
