@@ -61,7 +61,9 @@ export interface PodExtensions {
    */
   readonly initContainers?: readonly k8s.Container[];
   /**
-   * Annotations of the pods, over the library's (the Prometheus scrape annotations).
+   * Annotations of the pods, over the library's (the Prometheus scrape annotations), except the
+   * scrape annotations of a tablet's mysqld exporter (`TabletShardProps.mysqldExporter`), which
+   * they may not change (an error).
    * @default - none
    */
   readonly podAnnotations?: { readonly [key: string]: string };

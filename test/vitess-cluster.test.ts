@@ -502,7 +502,7 @@ describe('VitessCluster rejects bad input, naming the prop path and the value', 
       { cell: 'zone1', type: RDONLY, replicas: 1 },
     ];
     expect(build(withKeyspace({ tabletPools }))).toThrow(
-      "VitessCluster: 'keyspaces[0].tabletPools' of cell 'zone1' differ in storage, resources, image or extensions between the replica and rdonly pools; they must agree",
+      "VitessCluster: 'keyspaces[0].tabletPools' of cell 'zone1' differ in storage, resources, image, mysqldExporter or extensions between the replica and rdonly pools; they must agree",
     );
   });
 

@@ -25,6 +25,11 @@
 #
 #   .cache/tools/image-vitess-lite-v9.0.0/{rootfs/,image.json}
 #
+# and, when asked (`tools/build.sh exporter`, which npm test runs), the Prometheus mysqld_exporter
+# of the tablets' optional sidecar, for the test that runs it against a real MariaDB:
+#
+#   .cache/tools/mysqld-exporter-<MYSQLD_EXPORTER_VERSION>/bin/mysqld_exporter
+#
 # Source stays in the Go module cache; the binaries go to .cache/tools/ (ignored by git). Each
 # binary is built once per version: one that exists already is kept, so a second run takes
 # seconds. A binary is built under a temporary name, checked to run (--version, or what
@@ -46,9 +51,10 @@
 #                               then print the paths of rootfs/ and image.json
 #   tools/build.sh image-v9     the same for vitess/lite:v9.0.0 (builds the v9 binaries first if
 #                               missing; checks that mysqlctld initialises and starts MariaDB in it)
+#   tools/build.sh exporter     mysqld_exporter (the tablets' optional sidecar), then print its path
 #   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=..., ETCD_BIN_DIR=..., VITESS_V24_BIN_DIR=...,
-#                               VITESS_V22_BIN_DIR=..., VITESS_V9_BIN_DIR=..., VITESS_V24_IMAGE_DIR=...
-#                               and VITESS_V9_IMAGE_DIR=... (builds nothing)
+#                               VITESS_V22_BIN_DIR=..., VITESS_V9_BIN_DIR=..., VITESS_V24_IMAGE_DIR=...,
+#                               VITESS_V9_IMAGE_DIR=... and MYSQLD_EXPORTER_BIN_DIR=... (builds nothing)
 #   tools/build.sh --help
 set -euo pipefail
 
@@ -71,6 +77,7 @@ vitess_v24_image_dir=$cache_dir/image-vitess-lite-$vitess_v24_release
 vitess_v9_release=${VITESS_V9_VERSION#v0.}
 vitess_v9_release=v${vitess_v9_release%%.*}.0.${VITESS_V9_VERSION##*.}
 vitess_v9_image_dir=$cache_dir/image-vitess-lite-$vitess_v9_release
+exporter_bin_dir=$cache_dir/mysqld-exporter-$MYSQLD_EXPORTER_VERSION/bin
 
 usage() {
   sed -n '/^# Usage:/,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -84,6 +91,7 @@ print_env() {
   printf 'VITESS_V9_BIN_DIR=%s\n' "$vitess_v9_bin_dir"
   printf 'VITESS_V24_IMAGE_DIR=%s\n' "$vitess_v24_image_dir"
   printf 'VITESS_V9_IMAGE_DIR=%s\n' "$vitess_v9_image_dir"
+  printf 'MYSQLD_EXPORTER_BIN_DIR=%s\n' "$exporter_bin_dir"
 }
 
 # What to build: "kubernetes" (Kubernetes and etcd, the default) or the Vitess releases.
@@ -91,7 +99,7 @@ targets=()
 case "${1-}" in
   "") targets=(kubernetes) ;;
   vitess) targets=(vitess-v24 vitess-v22 vitess-v9 image-v24) ;;
-  vitess-v24 | vitess-v22 | vitess-v9 | image-v24 | image-v9) targets=("$1") ;;
+  vitess-v24 | vitess-v22 | vitess-v9 | image-v24 | image-v9 | exporter) targets=("$1") ;;
   --print-env)
     print_env
     exit 0
@@ -179,6 +187,8 @@ vitess_v22_module=$tools_dir/vitess-v22
 vitess_v22_binaries=(vtctld vtctldclient vttablet mysqlctld vtgate vtorc)
 vitess_v9_module=$tools_dir/vitess-v9
 vitess_v9_binaries=(vtctld vtctlclient vttablet mysqlctld vtgate vtworker)
+exporter_module=$tools_dir/mysqld-exporter
+exporter_binaries=(mysqld_exporter)
 
 package_of() {
   case $1 in
@@ -186,6 +196,7 @@ package_of() {
     etcd) echo go.etcd.io/etcd/server/v3 ;;
     etcdctl) echo go.etcd.io/etcd/etcdctl/v3 ;;
     vt* | mysqlctl | mysqlctld) echo "vitess.io/vitess/go/cmd/$1" ;;
+    mysqld_exporter) echo github.com/prometheus/mysqld_exporter ;;
   esac
 }
 
@@ -199,7 +210,7 @@ version_args_of() {
     kubectl) echo version --client ;;
     etcdctl) echo version ;;
     vtctlclient | vtworker) echo -help ;;
-    vt* | mysqlctl | mysqlctld) echo --version ;;
+    vt* | mysqlctl | mysqlctld | mysqld_exporter) echo --version ;;
   esac
 }
 
@@ -249,6 +260,20 @@ check_vitess_module() {
     fail "check versions" "could not list the modules of $module_dir (cd $module_dir && go list -m all)"
   [ -z "$bad" ] ||
     fail "check versions" "$module_dir/go.mod replaces modules, which Vitess's own go.mod does not: $bad"
+}
+
+# check_exporter_module: the tools module must pin github.com/prometheus/mysqld_exporter at
+# MYSQLD_EXPORTER_VERSION and replace nothing (the exporter's own go.mod replaces nothing either).
+check_exporter_module() {
+  local got bad
+  got=$(cd "$exporter_module" && "${go_env[@]}" go list -mod=readonly -m -f '{{.Version}}{{with .Replace}} => {{.Path}} {{.Version}}{{end}}' github.com/prometheus/mysqld_exporter) ||
+    fail "check versions" "could not read the version of github.com/prometheus/mysqld_exporter in $exporter_module/go.mod (cd $exporter_module && go list -m github.com/prometheus/mysqld_exporter)"
+  [ "$got" = "$MYSQLD_EXPORTER_VERSION" ] ||
+    fail "check versions" "$exporter_module/go.mod has github.com/prometheus/mysqld_exporter $got, tools/versions.env says MYSQLD_EXPORTER_VERSION=$MYSQLD_EXPORTER_VERSION"
+  bad=$(cd "$exporter_module" && "${go_env[@]}" go list -mod=readonly -m -f '{{with .Replace}}{{$.Path}} => {{.Path}} {{.Version}} {{end}}' all) ||
+    fail "check versions" "could not list the modules of $exporter_module (cd $exporter_module && go list -m all)"
+  [ -z "$bad" ] ||
+    fail "check versions" "$exporter_module/go.mod replaces modules, which the exporter's own go.mod does not: $bad"
 }
 
 current_tmp=""
@@ -322,6 +347,23 @@ vitess_ldflags() {
     fail "stamp the Vitess version" "could not convert the build time $2 (GNU date -d)"
   printf "%s -X '%s' -X '%s' -X '%s'" "-s -w" "$servenv.buildGitRev=$1" \
     "$servenv.buildGitBranch=HEAD" "$servenv.buildTime=$time"
+}
+
+# The version stamps of the exporter's own release builds (.promu.yml: Version, Revision, Branch,
+# BuildUser, BuildDate of github.com/prometheus/common/version), from versions.env instead of
+# the git checkout and the clock; BuildUser stays empty, so that every build is the same.
+exporter_ldflags() {
+  local version pkg=github.com/prometheus/common/version
+  version=${MYSQLD_EXPORTER_VERSION#v}
+  printf "%s -X '%s' -X '%s' -X '%s' -X '%s'" "-s -w" "$pkg.Version=$version" \
+    "$pkg.Revision=$MYSQLD_EXPORTER_GIT_REV" "$pkg.Branch=HEAD" "$pkg.BuildDate=$MYSQLD_EXPORTER_BUILD_DATE"
+}
+
+build_exporter() {
+  check_exporter_module
+  if [ -n "$(missing_in "$exporter_bin_dir" "${exporter_binaries[@]}")" ]; then
+    build_module "$exporter_module" "$exporter_bin_dir" "$(exporter_ldflags)" "${exporter_binaries[@]}"
+  fi
 }
 
 build_kubernetes() {
@@ -997,6 +1039,7 @@ for target in "${targets[@]}"; do
       build_vitess_v9
       build_image_v9
       ;;
+    exporter) build_exporter ;;
   esac
 done
 log "done in $((SECONDS - total_start)) s"
@@ -1033,6 +1076,11 @@ for target in "${targets[@]}"; do
     image-v9)
       echo "$vitess_v9_image_dir/rootfs"
       echo "$vitess_v9_image_dir/image.json"
+      ;;
+    exporter)
+      for name in "${exporter_binaries[@]}"; do
+        echo "$exporter_bin_dir/$name"
+      done
       ;;
   esac
 done

@@ -290,9 +290,10 @@ function execCommands(container: any, pointer: string): Word[][] {
 }
 
 /**
- * The Vitess problems of one object: each container with a Vitess image must be of a release the
- * data covers, and every Vitess command line it runs must use that release's flags and commands.
- * Containers of other images are not checked.
+ * The Vitess problems of one object: each container with a Vitess image that runs a Vitess binary
+ * must be of a release the data covers, and every Vitess command line it runs must use that
+ * release's flags and commands. Containers of other images are not checked: an exporter sidecar's
+ * flags are not Vitess flags.
  * @param dataDir the folder of the generated data
  * @param obj a Kubernetes object
  */
@@ -307,6 +308,10 @@ export function vitessFindings(dataDir: string, obj: any): Finding[] {
       const pointer = `${pod.pointer}/${group}/${c}`;
       const image = vitessImage(releases, container && container.image);
       if (!image) return;
+      // A container of an image under a `vitess/` path that runs no Vitess binary (an exporter
+      // sidecar mirrored to `<registry>/vitess/mysqld-exporter`, say) has no Vitess command line
+      // to check, whatever its tag.
+      if ('unknown' in image && !execCommands(container, pointer).some(runsVitess)) return;
       if ('unknown' in image) {
         findings.push({
           location: `${pointer}/image`,
@@ -399,6 +404,15 @@ function vitessRuns(argv: Word[]): VitessRun[] {
     return runs;
   }
   return [];
+}
+
+/** Whether an argv runs a Vitess binary, itself or in its script; a script that does not split into words counts as one. */
+function runsVitess(argv: Word[]): boolean {
+  try {
+    return vitessRuns(argv).length > 0;
+  } catch {
+    return true;
+  }
 }
 
 /** The releases the data covers, e.g. `['v9.0.0', 'v22.0.3', 'v24.0.4']`. */

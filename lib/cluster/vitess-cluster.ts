@@ -13,6 +13,7 @@ import { JobCondition } from '../jobs/job-condition';
 import { VtctlJob } from '../jobs/vtctl-job';
 import { EtcdCell } from '../constructs/etcd-cell';
 import { TabletShard } from '../constructs/tablet-shard';
+import type { MysqldExporterOptions } from '../constructs/tablet-shard';
 import { Vtctld } from '../constructs/vtctld';
 import { Vtgate, VtgateServiceType } from '../constructs/vtgate';
 import { Vtorc } from '../constructs/vtorc';
@@ -194,6 +195,12 @@ export interface TabletPoolSpec extends PodExtensions {
    * @default - the release's image
    */
   readonly mysqldImage?: string;
+  /**
+   * A Prometheus mysqld_exporter sidecar in every tablet pod
+   * ({@link TabletShardProps.mysqldExporter}). Pools of one cell must agree on it.
+   * @default - no exporter
+   */
+  readonly mysqldExporter?: MysqldExporterOptions;
 }
 
 /** vtctld's pods' extensions, and the pod options of the cluster's command Jobs. */
@@ -870,6 +877,7 @@ export class VitessCluster extends Construct {
       vttabletResources: replica.vttabletResources,
       mysqldResources: replica.mysqldResources,
       mysqldImage: replica.mysqldImage,
+      mysqldExporter: replica.mysqldExporter,
       affinity: zoneAffinity(block.cell.zone),
       ...podExtensionsOf(replica),
     }));
@@ -1043,10 +1051,11 @@ function validate(props: VitessClusterProps): void {
         );
       }
       const [a, b] = pools;
-      const shared = (p: TabletPoolSpec) => JSON.stringify([p.storageSize, p.storageClassName, p.vttabletResources, p.mysqldResources, p.mysqldImage, podExtensionsOf(p)]);
+      const shared = (p: TabletPoolSpec) =>
+        JSON.stringify([p.storageSize, p.storageClassName, p.vttabletResources, p.mysqldResources, p.mysqldImage, podExtensionsOf(p), p.mysqldExporter]);
       if (b && shared(a) !== shared(b)) {
         throw new Error(
-          `VitessCluster: 'keyspaces[${k}].tabletPools' of cell '${cell}' differ in storage, resources, image or extensions between the replica and rdonly pools; they must agree`,
+          `VitessCluster: 'keyspaces[${k}].tabletPools' of cell '${cell}' differ in storage, resources, image, mysqldExporter or extensions between the replica and rdonly pools; they must agree`,
         );
       }
     }

@@ -32,10 +32,12 @@ import {
   httpProbe,
   ingressRule,
   resources,
+  scrapeAnnotations,
   validateQuantity,
   validateResources,
 } from '../internal/pod';
 import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
+import { mysqldExporter, MYSQLD_EXPORTER_PATH, MYSQLD_EXPORTER_PORT_NAME } from '../internal/mysqld-exporter';
 import { shellCommand } from '../internal/shell';
 import { topologyFlags } from '../internal/topology';
 import { JobCondition, ServedType } from '../jobs/job-condition';
@@ -109,6 +111,61 @@ export interface SecretKeyRef {
   readonly secretName: string;
   /** The key in the Secret (letters, digits, '-', '_' and '.'). */
   readonly key: string;
+}
+
+/**
+ * The Prometheus mysqld_exporter sidecar of the tablet pods ({@link TabletShardProps.mysqldExporter}).
+ */
+export interface MysqldExporterOptions {
+  /**
+   * The exporter's image: a reference pinned by a tag or a digest, of mysqld_exporter v0.19.0 or
+   * later (the first release that connects to a Unix socket given by `--mysqld.address`).
+   * @default 'prom/mysqld-exporter:v0.19.0'
+   */
+  readonly image?: string;
+  /**
+   * The exporter container's resources.
+   * @default - requests 10m CPU and 32Mi memory, memory limit 128Mi (the vitess-operator's, without its CPU limit)
+   */
+  readonly resources?: k8s.ResourceRequirements;
+  /**
+   * The port the exporter serves `/metrics` on, named `metrics`: from 1024 to 65535, and not a port
+   * of the tablet pods (15002, 16002, 3306, the sidecars').
+   * @default 9104
+   */
+  readonly port?: number;
+  /**
+   * The exporter's collector flags, by name without `--collect.` (e.g. `info_schema.processlist`):
+   * `true` gives `--collect.<name>`, `false` `--no-collect.<name>` (a collector the exporter runs
+   * by default), a string or number `--collect.<name>=<value>` (a collector's setting, e.g.
+   * `'info_schema.tables.databases': 'sys,_vt'`). With the default image, each name must be one of
+   * its flags, with a value of its kind.
+   * @default - the exporter's default collectors
+   */
+  readonly collectors?: { readonly [name: string]: boolean | string | number };
+  /**
+   * The MySQL user the exporter connects as, over mysqld's Unix socket (so as `<user>@localhost`).
+   * The default is the monitoring user that the release's init_db.sql creates without a password;
+   * with `initDbSql`, create it there (or another user with `PROCESS, REPLICATION CLIENT, SELECT`).
+   * @default 'vt_monitoring'
+   */
+  readonly username?: string;
+  /**
+   * The user's password, from a Secret, given to the exporter in the environment variable
+   * `MYSQLD_EXPORTER_PASSWORD` (never on its command line).
+   * @default - no password (vt_monitoring has none in the release's init_db.sql)
+   */
+  readonly passwordSecret?: SecretKeyRef;
+  /**
+   * Whether the pods' Prometheus scrape annotations name the exporter's port (and `podAnnotations`
+   * may not change them). A pod's annotations can name one port only: with `true` an
+   * annotation-driven Prometheus scrapes MySQL's metrics instead of vttablet's (vttablet still
+   * serves them on its `web` port, for a PodMonitor or a scrape job of its own); with `false` the
+   * annotations keep naming vttablet's port, and the exporter is found by its port name `metrics`
+   * (in the pods and in the shard's Service).
+   * @default true
+   */
+  readonly scrapeAnnotations?: boolean;
 }
 
 /**
@@ -239,11 +296,21 @@ export interface TabletShardProps extends WorkloadOptions {
    * @default - the release's image, as the vttablet container
    */
   readonly mysqldImage?: string;
+  /**
+   * A Prometheus mysqld_exporter in every tablet pod (container `mysqld-exporter`, port `metrics`,
+   * 9104): it connects to the tablet's own mysqld over its Unix socket, mounting the data volume
+   * read-only, as the user `vt_monitoring` of the release's init_db.sql, and serves MySQL's metrics
+   * at `/metrics`. The pods' scrape annotations then name its port (see
+   * {@link MysqldExporterOptions.scrapeAnnotations}), the shard's Service has the port, and the
+   * NetworkPolicy opens it as it opens vttablet's web port. `{}` runs it with the defaults.
+   * @default - no exporter
+   */
+  readonly mysqldExporter?: MysqldExporterOptions;
 }
 
 /**
  * The tablets of one keyspace/shard in one cell. A tablet is one pod with the containers
- * `vttablet` and `mysql` (mysqlctld), run by its own StatefulSet `vttablet-<uid>` so its alias,
+ * `vttablet` and `mysql` (mysqlctld), and `mysqld-exporter` with {@link TabletShardProps.mysqldExporter}, run by its own StatefulSet `vttablet-<uid>` so its alias,
  * UID and type are literal in its manifest, with its data on a PVC that outlives the StatefulSet.
  * A headless Service `vttablet-<keyspace>-<shard>-<cell>` names the tablets' pods, and a
  * PodDisruptionBudget lets only one tablet of the shard go down at a time.
@@ -316,6 +383,17 @@ export class TabletShard extends Construct {
     if (props.restoreFromBackup && !props.backup) {
       throw new Error("TabletShard: 'restoreFromBackup' is true but no 'backup' storage is set");
     }
+    const exporter =
+      props.mysqldExporter !== undefined
+        ? mysqldExporter('TabletShard', 'mysqldExporter', props.mysqldExporter, [
+          { port: VTTABLET_WEB_PORT, user: "vttablet's web port" },
+          { port: VTTABLET_GRPC_PORT, user: "vttablet's gRPC port" },
+          { port: MYSQL_PORT, user: "mysqld's MySQL port" },
+          ...(props.sidecars ?? []).flatMap((sidecar) =>
+            (sidecar.ports ?? []).map((p) => ({ port: p.containerPort, user: `a port of the sidecar '${sidecar.name}'` })),
+          ),
+        ])
+        : undefined;
     this.release = release;
     this.cell = props.cell;
     this.keyspace = props.keyspace;
@@ -347,6 +425,9 @@ export class TabletShard extends Construct {
           { name: 'web', port: VTTABLET_WEB_PORT, targetPort: k8s.IntOrString.fromNumber(VTTABLET_WEB_PORT) },
           { name: 'grpc', port: VTTABLET_GRPC_PORT, targetPort: k8s.IntOrString.fromNumber(VTTABLET_GRPC_PORT) },
           { name: 'mysql', port: MYSQL_PORT, targetPort: k8s.IntOrString.fromNumber(MYSQL_PORT) },
+          ...(exporter !== undefined
+            ? [{ name: MYSQLD_EXPORTER_PORT_NAME, port: exporter.port, targetPort: k8s.IntOrString.fromNumber(exporter.port) }]
+            : []),
         ],
       },
     });
@@ -422,6 +503,14 @@ export class TabletShard extends Construct {
             labels,
             release,
             metricsPort: VTTABLET_WEB_PORT,
+            ...(exporter?.scrapeAnnotations
+              ? {
+                fixedAnnotations: {
+                  values: scrapeAnnotations(exporter.port, MYSQLD_EXPORTER_PATH),
+                  purpose: "the scrape annotations of 'mysqldExporter' (with 'mysqldExporter.scrapeAnnotations' false they name vttablet's port, and 'podAnnotations' may replace them)",
+                },
+              }
+              : {}),
             spreadAcross: shardSelector,
             terminationGracePeriodSeconds: TABLET_GRACE_SECONDS,
             containers: [
@@ -474,6 +563,7 @@ export class TabletShard extends Construct {
                   ...(initDbSqlVolume !== undefined ? [{ name: initDbSqlVolume.name, mountPath: INIT_DB_SQL_DIR, readOnly: true }] : []),
                 ],
               },
+              ...(exporter !== undefined ? [exporter.container(uid, dataMount)] : []),
             ],
             volumes: [
               TMP_VOLUME,
@@ -503,7 +593,7 @@ export class TabletShard extends Construct {
     if (props.networkPolicy ?? true) {
       createNetworkPolicy(this, serviceName, shardLabels, shardSelector, [
         ingressRule([VTTABLET_GRPC_PORT, MYSQL_PORT], [{ podSelector: clusterPods(props.clusterName) }]),
-        ingressRule([VTTABLET_WEB_PORT]),
+        ingressRule([VTTABLET_WEB_PORT, ...(exporter !== undefined ? [exporter.port] : [])]),
       ]);
     }
   }

@@ -43,6 +43,12 @@ export function applyPodExtensions(
     readonly volumes: readonly k8s.Volume[] | undefined;
     readonly labels: { readonly [key: string]: string };
     readonly annotations: { readonly [key: string]: string } | undefined;
+    /**
+     * Annotations over `annotations` that `podAnnotations` must not change (a different value is
+     * an error), and what they are for, said in the error.
+     * @default - none: `podAnnotations` may replace any of `annotations`
+     */
+    readonly fixedAnnotations?: { readonly values: { readonly [key: string]: string }; readonly purpose: string };
   },
 ): ExtendedPod {
   let containers = pod.containers.map((c) => ({ ...c }));
@@ -107,7 +113,16 @@ export function applyPodExtensions(
     }
     labels[key] = value;
   }
-  const annotations = extensions.podAnnotations !== undefined ? { ...pod.annotations, ...extensions.podAnnotations } : pod.annotations && { ...pod.annotations };
+  const fixed = pod.fixedAnnotations;
+  const base = fixed !== undefined ? { ...pod.annotations, ...fixed.values } : pod.annotations;
+  for (const [key, value] of Object.entries(extensions.podAnnotations ?? {})) {
+    if (fixed !== undefined && key in fixed.values && fixed.values[key] !== value) {
+      throw new Error(
+        `${context}: 'podAnnotations.${key}' is '${value}', but the pods' annotation ${key} must be '${fixed.values[key]}', one of ${fixed.purpose}`,
+      );
+    }
+  }
+  const annotations = extensions.podAnnotations !== undefined ? { ...base, ...extensions.podAnnotations } : base && { ...base };
   return {
     containers,
     sidecars,
@@ -178,7 +193,7 @@ function flagName(arg: string): string {
  * validation plugin's `validation/closest.ts` is its twin (which also counts a name that contains
  * the one asked for); the plugin runs with nothing of lib/, and lib/ does not import the plugin.
  */
-function closest(name: string, names: readonly string[]): string[] {
+export function closest(name: string, names: readonly string[]): string[] {
   const key = (s: string): string => s.replace(/^-+/, '').replace(/[-_]/g, '');
   const wanted = key(name);
   const limit = Math.max(2, Math.floor(wanted.length / 3));

@@ -25,6 +25,13 @@ export interface VitessPodSpec {
    */
   readonly metricsPort?: number;
   /**
+   * Annotations over the scrape annotations of `metricsPort` that `podAnnotations` must not change
+   * (a different value is an error), and what they are for, e.g. the scrape annotations of an
+   * exporter sidecar that the user asked for.
+   * @default - none: `podAnnotations` may replace the scrape annotations
+   */
+  readonly fixedAnnotations?: { readonly values: { readonly [key: string]: string }; readonly purpose: string };
+  /**
    * The labels of the pods to spread across nodes and zones ({@link spreadConstraints}), usually
    * the selector of the construct's pods.
    * @default - not spread
@@ -69,6 +76,7 @@ export function vitessPodTemplate(context: string, options: WorkloadOptions, pod
     volumes: pod.volumes,
     labels: pod.labels,
     annotations: pod.metricsPort !== undefined ? scrapeAnnotations(pod.metricsPort) : undefined,
+    fixedAnnotations: pod.fixedAnnotations,
   });
   return {
     metadata: {
