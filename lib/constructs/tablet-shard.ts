@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { BackupStorage } from '../backup-storage';
-import type { ITopologyServer, IVtctld } from '../interfaces';
+import type { ITopologyServer, IVtctld, SecretKeyRef } from '../interfaces';
 import {
   MAX_TABLET_UID,
   claimObjectName,
@@ -35,6 +35,7 @@ import {
   validateQuantity,
   validateResources,
 } from '../internal/pod';
+import { backupContainerParts } from '../internal/backup';
 import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
 import { shellCommand } from '../internal/shell';
 import { topologyFlags } from '../internal/topology';
@@ -102,16 +103,6 @@ export interface Tablet {
 }
 
 /**
- * One key of a Secret in the namespace the manifests are applied to.
- */
-export interface SecretKeyRef {
-  /** The name of the Secret (a DNS-1123 subdomain). */
-  readonly secretName: string;
-  /** The key in the Secret (letters, digits, '-', '_' and '.'). */
-  readonly key: string;
-}
-
-/**
  * Props of {@link TabletShard}.
  */
 export interface TabletShardProps extends WorkloadOptions {
@@ -163,7 +154,8 @@ export interface TabletShardProps extends WorkloadOptions {
    */
   readonly rdonlyCount?: number;
   /**
-   * File backup storage, mounted at the same path as in vtctld.
+   * The backup storage: every vttablet gets its flags, volumes, mounts and environment, the same as
+   * vtctld's (a file volume is also mounted in the mysql container, at the same path).
    * @default - no backup storage
    */
   readonly backup?: BackupStorage;
@@ -369,6 +361,7 @@ export class TabletShard extends Construct {
           secret: { secretName: props.initDbSql.secretName, items: [{ key: props.initDbSql.key, path: INIT_DB_SQL_FILE }] },
         }
         : undefined;
+    const backupParts = backupContainerParts('TabletShard', release, 'vttablet', props.backup);
     const tablets: Tablet[] = [];
     for (let i = 0; i < count; i++) {
       const uid = uidBase + i;
@@ -395,7 +388,7 @@ export class TabletShard extends Construct {
         release.flag('enable_replication_reporter'),
         ...(release.tabletSemiSyncFlag && semiSync ? [release.flag('enable_semi_sync')] : []),
         ...(release.v3ReshardingMode ? [release.flag('binlog_use_v3_resharding_mode')] : []),
-        ...(backup ? backup.flags(release) : []),
+        ...backupParts.flags,
         ...(restore ? [release.flag('restore_from_backup')] : []),
         ...release.logFlags(),
       ];
@@ -430,7 +423,7 @@ export class TabletShard extends Construct {
                 image: release.image,
                 command: ['/vt/bin/vttablet'],
                 args: vttabletArgs,
-                env: hostname.env,
+                env: backupParts.env.length > 0 ? [...(hostname.env ?? []), ...backupParts.env] : hostname.env,
                 ports: [
                   { name: 'web', containerPort: VTTABLET_WEB_PORT },
                   { name: 'grpc', containerPort: VTTABLET_GRPC_PORT },
@@ -449,7 +442,7 @@ export class TabletShard extends Construct {
                 }),
                 lifecycle: handOff ? { preStop: handOff } : undefined,
                 resources: props.vttabletResources ?? resources('250m', '256Mi', '1Gi'),
-                volumeMounts: [dataMount, TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
+                volumeMounts: [dataMount, TMP_MOUNT, ...backupParts.volumeMounts],
               },
               {
                 name: 'mysql',
@@ -469,7 +462,7 @@ export class TabletShard extends Construct {
                 volumeMounts: [
                   dataMount,
                   TMP_MOUNT,
-                  ...(backup ? [backup.volumeMount] : []),
+                  ...(backup?.volumeMount ? [backup.volumeMount] : []),
                   ...(myCnf !== undefined ? [{ name: 'mycnf', mountPath: EXTRA_MY_CNF_DIR, readOnly: true }] : []),
                   ...(initDbSqlVolume !== undefined ? [{ name: initDbSqlVolume.name, mountPath: INIT_DB_SQL_DIR, readOnly: true }] : []),
                 ],
@@ -477,7 +470,7 @@ export class TabletShard extends Construct {
             ],
             volumes: [
               TMP_VOLUME,
-              ...(backup ? [backup.volume] : []),
+              ...backupParts.volumes,
               ...(myCnf !== undefined ? [{ name: 'mycnf', configMap: { name: myCnfName } }] : []),
               ...(initDbSqlVolume !== undefined ? [initDbSqlVolume] : []),
             ],
