@@ -612,7 +612,7 @@ function validateKeyPrefix(context: string, prop: string, prefix: string): void 
     prefix.startsWith('/') ||
     prefix.endsWith('/') ||
     prefix.includes('//') ||
-    /[\s\u0000-\u001f\u007f]/.test(prefix)
+    [...prefix].some((ch) => /\s/.test(ch) || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)
   ) {
     throw new Error(
       `${context}: '${prop}' must be 1 to 256 characters without whitespace, without a leading or trailing '/' ` +
