@@ -50,3 +50,13 @@ export type JobPodOptions = Omit<
   WorkloadOptions,
   'affinity' | 'networkPolicy' | 'extraFlags' | 'extraVolumes' | 'extraVolumeMounts' | 'sidecars' | 'initContainers'
 >;
+
+/**
+ * One key of a Secret in the namespace the manifests are applied to.
+ */
+export interface SecretKeyRef {
+  /** The name of the Secret (a DNS-1123 subdomain). */
+  readonly secretName: string;
+  /** The key in the Secret (letters, digits, '-', '_' and '.'). */
+  readonly key: string;
+}

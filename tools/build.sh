@@ -5,6 +5,12 @@
 #   .cache/tools/kubernetes-<KUBERNETES_VERSION>/bin/{kube-apiserver,kube-controller-manager,kubectl}
 #   .cache/tools/etcd-<ETCD_VERSION>/bin/{etcd,etcdctl}
 #
+# with the S3-compatible server of the S3 backup storage test (tools/s3-server, this repository's
+# own program on gofakes3 S3_SERVER_GOFAKES3_VERSION; its folder is named by a hash of its source,
+# so that a change to it is built anew):
+#
+#   .cache/tools/s3-server-<hash>/bin/s3-server
+#
 # and, when asked (npm test asks for `image-v24` and `image-v9`, which build the v24 and v9
 # binaries they hold; `tools/build.sh vitess` builds every release), the Vitess binaries of
 # release 24 (for the end-to-end test that runs real Vitess) and of the two releases the
@@ -39,8 +45,9 @@
 # .cache/tools/debs-<suite>/ for the next build.
 #
 # Usage:
-#   tools/build.sh              build what is missing of Kubernetes and etcd, then print the paths
-#                               of their binaries
+#   tools/build.sh              build what is missing of Kubernetes, etcd and the S3 test server,
+#                               then print the paths of their binaries
+#   tools/build.sh s3-server    the same for the S3 test server only
 #   tools/build.sh vitess       the same for the Vitess binaries (v24, v22, v9) and the v24 image
 #                               root instead
 #   tools/build.sh vitess-v24   the same for the Vitess v24 binaries only
@@ -52,9 +59,11 @@
 #   tools/build.sh image-v9     the same for vitess/lite:v9.0.0 (builds the v9 binaries first if
 #                               missing; checks that mysqlctld initialises and starts MariaDB in it)
 #   tools/build.sh exporter     mysqld_exporter (the tablets' optional sidecar), then print its path
-#   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=..., ETCD_BIN_DIR=..., VITESS_V24_BIN_DIR=...,
-#                               VITESS_V22_BIN_DIR=..., VITESS_V9_BIN_DIR=..., VITESS_V24_IMAGE_DIR=...,
-#                               VITESS_V9_IMAGE_DIR=... and MYSQLD_EXPORTER_BIN_DIR=... (builds nothing)
+#   tools/build.sh s3-server    the S3 server of the object-store backup test, then print its path
+#   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=..., ETCD_BIN_DIR=..., S3_SERVER_BIN_DIR=...,
+#                               VITESS_V24_BIN_DIR=..., VITESS_V22_BIN_DIR=..., VITESS_V9_BIN_DIR=...,
+#                               VITESS_V24_IMAGE_DIR=..., VITESS_V9_IMAGE_DIR=... and
+#                               MYSQLD_EXPORTER_BIN_DIR=... (builds nothing)
 #   tools/build.sh --help
 set -euo pipefail
 
@@ -78,6 +87,9 @@ vitess_v9_release=${VITESS_V9_VERSION#v0.}
 vitess_v9_release=v${vitess_v9_release%%.*}.0.${VITESS_V9_VERSION##*.}
 vitess_v9_image_dir=$cache_dir/image-vitess-lite-$vitess_v9_release
 exporter_bin_dir=$cache_dir/mysqld-exporter-$MYSQLD_EXPORTER_VERSION/bin
+s3_server_module=$tools_dir/s3-server
+s3_server_hash=$(cat "$s3_server_module/main.go" "$s3_server_module/go.mod" "$s3_server_module/go.sum" | sha256sum | cut -c1-12)
+s3_server_bin_dir=$cache_dir/s3-server-$s3_server_hash/bin
 
 usage() {
   sed -n '/^# Usage:/,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -92,14 +104,15 @@ print_env() {
   printf 'VITESS_V24_IMAGE_DIR=%s\n' "$vitess_v24_image_dir"
   printf 'VITESS_V9_IMAGE_DIR=%s\n' "$vitess_v9_image_dir"
   printf 'MYSQLD_EXPORTER_BIN_DIR=%s\n' "$exporter_bin_dir"
+  printf 'S3_SERVER_BIN_DIR=%s\n' "$s3_server_bin_dir"
 }
 
 # What to build: "kubernetes" (Kubernetes and etcd, the default) or the Vitess releases.
 targets=()
 case "${1-}" in
-  "") targets=(kubernetes) ;;
+  "") targets=(kubernetes s3-server) ;;
   vitess) targets=(vitess-v24 vitess-v22 vitess-v9 image-v24) ;;
-  vitess-v24 | vitess-v22 | vitess-v9 | image-v24 | image-v9 | exporter) targets=("$1") ;;
+  vitess-v24 | vitess-v22 | vitess-v9 | image-v24 | image-v9 | exporter | s3-server) targets=("$1") ;;
   --print-env)
     print_env
     exit 0
@@ -189,6 +202,7 @@ vitess_v9_module=$tools_dir/vitess-v9
 vitess_v9_binaries=(vtctld vtctlclient vttablet mysqlctld vtgate vtworker)
 exporter_module=$tools_dir/mysqld-exporter
 exporter_binaries=(mysqld_exporter)
+s3_server_binaries=(s3-server)
 
 package_of() {
   case $1 in
@@ -197,6 +211,7 @@ package_of() {
     etcdctl) echo go.etcd.io/etcd/etcdctl/v3 ;;
     vt* | mysqlctl | mysqlctld) echo "vitess.io/vitess/go/cmd/$1" ;;
     mysqld_exporter) echo github.com/prometheus/mysqld_exporter ;;
+    s3-server) echo . ;;
   esac
 }
 
@@ -209,7 +224,7 @@ version_args_of() {
     kube-apiserver | kube-controller-manager | etcd) echo --version ;;
     kubectl) echo version --client ;;
     etcdctl) echo version ;;
-    vtctlclient | vtworker) echo -help ;;
+    vtctlclient | vtworker | s3-server) echo -help ;;
     vt* | mysqlctl | mysqlctld | mysqld_exporter) echo --version ;;
   esac
 }
@@ -376,6 +391,18 @@ build_kubernetes() {
   fi
   if [ -n "$(missing_in "$etcd_bin_dir" "${etcd_binaries[@]}")" ]; then
     build_module "$etcd_module" "$etcd_bin_dir" "$etcd_ldflags" "${etcd_binaries[@]}"
+  fi
+}
+
+# The S3 test server: the tools module must pin gofakes3 at S3_SERVER_GOFAKES3_VERSION.
+build_s3_server() {
+  local got
+  got=$(cd "$s3_server_module" && "${go_env[@]}" go list -mod=readonly -m -f '{{.Version}}' github.com/johannesboyne/gofakes3) ||
+    fail "check versions" "could not read the version of gofakes3 in $s3_server_module/go.mod (cd $s3_server_module && go list -m github.com/johannesboyne/gofakes3)"
+  [ "$got" = "$S3_SERVER_GOFAKES3_VERSION" ] ||
+    fail "check versions" "$s3_server_module/go.mod requires gofakes3 $got, tools/versions.env says S3_SERVER_GOFAKES3_VERSION=$S3_SERVER_GOFAKES3_VERSION"
+  if [ -n "$(missing_in "$s3_server_bin_dir" "${s3_server_binaries[@]}")" ]; then
+    build_module "$s3_server_module" "$s3_server_bin_dir" "-s -w" "${s3_server_binaries[@]}"
   fi
 }
 
@@ -1028,6 +1055,7 @@ total_start=$SECONDS
 for target in "${targets[@]}"; do
   case $target in
     kubernetes) build_kubernetes ;;
+    s3-server) build_s3_server ;;
     vitess-v24) build_vitess_v24 ;;
     vitess-v22) build_vitess_v22 ;;
     vitess-v9) build_vitess_v9 ;;
@@ -1053,6 +1081,9 @@ for target in "${targets[@]}"; do
       for name in "${etcd_binaries[@]}"; do
         echo "$etcd_bin_dir/$name"
       done
+      ;;
+    s3-server)
+      echo "$s3_server_bin_dir/s3-server"
       ;;
     vitess-v24)
       for name in "${vitess_v24_binaries[@]}"; do

@@ -234,7 +234,9 @@ export interface KeyspaceSpec {
    * `vtctl-backup-<alias>` per shard of the first partitioning, of the shard's last rdonly tablet in
    * its first cell (its last replica other than the primary candidate when it has none), once the
    * `schema` tables exist on that tablet (once the shard has a primary, without `schema`); done once
-   * the backup storage holds a complete backup of the shard (a MANIFEST). Needs `backup`.
+   * the backup storage holds a complete backup of the shard (a MANIFEST), or, with an object store
+   * (S3, GCS, Azure Blob), once vtctld lists a backup of it ({@link JobCondition.backupListed}).
+   * Needs `backup`.
    * @default false
    */
   readonly initialBackup?: boolean;
@@ -298,7 +300,8 @@ export interface VitessClusterProps {
    */
   readonly vtorc?: boolean;
   /**
-   * The backup storage, mounted in vtctld and every tablet.
+   * The backup storage (a file volume, S3, GCS or Azure Blob): its flags, volumes, mounts and
+   * environment go to vtctld and to every tablet of every pool.
    * @default - no backups
    */
   readonly backup?: BackupStorage;
@@ -662,7 +665,9 @@ export class VitessCluster extends Construct {
                 '(an rdonly tablet, or a second replica) to take the backup from',
             );
           }
-          const complete = JobCondition.backupComplete(keyspace.name, shard.shard, backup);
+          // A Job looks for the MANIFEST on a file volume; of an object store, only vtctld can list the backups.
+          const complete =
+            backup.mountPath !== undefined ? JobCondition.backupComplete(keyspace.name, shard.shard, backup) : JobCondition.backupListed(keyspace.name, shard.shard);
           new VtctlJob(this.initChart, `Backup${pascal(keyspace.name)}${pascal(shard.shard)}`, {
             vtctld: this.vtctld,
             jobName: `vtctl-backup-${source}`,

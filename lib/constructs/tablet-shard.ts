@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { BackupStorage } from '../backup-storage';
-import type { ITopologyServer, IVtctld } from '../interfaces';
+import type { ITopologyServer, IVtctld, SecretKeyRef } from '../interfaces';
 import {
   MAX_TABLET_UID,
   claimObjectName,
@@ -36,6 +36,7 @@ import {
   validateQuantity,
   validateResources,
 } from '../internal/pod';
+import { backupContainerParts } from '../internal/backup';
 import { createDisruptionBudget, vitessPodTemplate } from '../internal/pod-skeleton';
 import { mysqldExporter, MYSQLD_EXPORTER_PATH, MYSQLD_EXPORTER_PORT_NAME } from '../internal/mysqld-exporter';
 import { shellCommand } from '../internal/shell';
@@ -104,13 +105,58 @@ export interface Tablet {
 }
 
 /**
- * One key of a Secret in the namespace the manifests are applied to.
+ * The Prometheus mysqld_exporter sidecar of the tablet pods ({@link TabletShardProps.mysqldExporter}).
  */
-export interface SecretKeyRef {
-  /** The name of the Secret (a DNS-1123 subdomain). */
-  readonly secretName: string;
-  /** The key in the Secret (letters, digits, '-', '_' and '.'). */
-  readonly key: string;
+export interface MysqldExporterOptions {
+  /**
+   * The exporter's image: a reference pinned by a tag or a digest, of mysqld_exporter v0.19.0 or
+   * later (the first release that connects to a Unix socket given by `--mysqld.address`).
+   * @default 'prom/mysqld-exporter:v0.19.0'
+   */
+  readonly image?: string;
+  /**
+   * The exporter container's resources.
+   * @default - requests 10m CPU and 32Mi memory, memory limit 128Mi (the vitess-operator's, without its CPU limit)
+   */
+  readonly resources?: k8s.ResourceRequirements;
+  /**
+   * The port the exporter serves `/metrics` on, named `metrics`: from 1024 to 65535, and not a port
+   * of the tablet pods (15002, 16002, 3306, the sidecars').
+   * @default 9104
+   */
+  readonly port?: number;
+  /**
+   * The exporter's collector flags, by name without `--collect.` (e.g. `info_schema.processlist`):
+   * `true` gives `--collect.<name>`, `false` `--no-collect.<name>` (a collector the exporter runs
+   * by default), a string or number `--collect.<name>=<value>` (a collector's setting, e.g.
+   * `'info_schema.tables.databases': 'sys,_vt'`). With the default image, each name must be one of
+   * its flags, with a value of its kind.
+   * @default - the exporter's default collectors
+   */
+  readonly collectors?: { readonly [name: string]: boolean | string | number };
+  /**
+   * The MySQL user the exporter connects as, over mysqld's Unix socket (so as `<user>@localhost`).
+   * The default is the monitoring user that the release's init_db.sql creates without a password;
+   * with `initDbSql`, create it there (or another user with `PROCESS, REPLICATION CLIENT, SELECT`).
+   * @default 'vt_monitoring'
+   */
+  readonly username?: string;
+  /**
+   * The user's password, from a Secret, given to the exporter in the environment variable
+   * `MYSQLD_EXPORTER_PASSWORD` (never on its command line).
+   * @default - no password (vt_monitoring has none in the release's init_db.sql)
+   */
+  readonly passwordSecret?: SecretKeyRef;
+  /**
+   * Whether the pods' Prometheus scrape annotations name the exporter's port (and `podAnnotations`
+   * may not change them). A pod's annotations can name one port only: with `true` an
+   * annotation-driven Prometheus scrapes MySQL's metrics instead of vttablet's (vttablet still
+   * serves them on its `web` port, for a PodMonitor or a scrape job of its own); with `false` the
+   * annotations keep naming vttablet's port, and the exporter is found by its port name `metrics`
+   * (in the pods and in the shard's Service).
+   * @default true
+   */
+  readonly scrapeAnnotations?: boolean;
 }
 
 /**
@@ -220,7 +266,8 @@ export interface TabletShardProps extends WorkloadOptions {
    */
   readonly rdonlyCount?: number;
   /**
-   * File backup storage, mounted at the same path as in vtctld.
+   * The backup storage: every vttablet gets its flags, volumes, mounts and environment, the same as
+   * vtctld's (a file volume is also mounted in the mysql container, at the same path).
    * @default - no backup storage
    */
   readonly backup?: BackupStorage;
@@ -450,6 +497,7 @@ export class TabletShard extends Construct {
           secret: { secretName: props.initDbSql.secretName, items: [{ key: props.initDbSql.key, path: INIT_DB_SQL_FILE }] },
         }
         : undefined;
+    const backupParts = backupContainerParts('TabletShard', release, 'vttablet', props.backup);
     const tablets: Tablet[] = [];
     for (let i = 0; i < count; i++) {
       const uid = uidBase + i;
@@ -476,7 +524,7 @@ export class TabletShard extends Construct {
         release.flag('enable_replication_reporter'),
         ...(release.tabletSemiSyncFlag && semiSync ? [release.flag('enable_semi_sync')] : []),
         ...(release.v3ReshardingMode ? [release.flag('binlog_use_v3_resharding_mode')] : []),
-        ...(backup ? backup.flags(release) : []),
+        ...backupParts.flags,
         ...(restore ? [release.flag('restore_from_backup')] : []),
         ...release.logFlags(),
       ];
@@ -519,7 +567,7 @@ export class TabletShard extends Construct {
                 image: release.image,
                 command: ['/vt/bin/vttablet'],
                 args: vttabletArgs,
-                env: hostname.env,
+                env: backupParts.env.length > 0 ? [...(hostname.env ?? []), ...backupParts.env] : hostname.env,
                 ports: [
                   { name: 'web', containerPort: VTTABLET_WEB_PORT },
                   { name: 'grpc', containerPort: VTTABLET_GRPC_PORT },
@@ -538,7 +586,7 @@ export class TabletShard extends Construct {
                 }),
                 lifecycle: handOff ? { preStop: handOff } : undefined,
                 resources: props.vttabletResources ?? resources('250m', '256Mi', '1Gi'),
-                volumeMounts: [dataMount, TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
+                volumeMounts: [dataMount, TMP_MOUNT, ...backupParts.volumeMounts],
               },
               {
                 name: 'mysql',
@@ -558,7 +606,7 @@ export class TabletShard extends Construct {
                 volumeMounts: [
                   dataMount,
                   TMP_MOUNT,
-                  ...(backup ? [backup.volumeMount] : []),
+                  ...(backup?.volumeMount ? [backup.volumeMount] : []),
                   ...(myCnf !== undefined ? [{ name: 'mycnf', mountPath: EXTRA_MY_CNF_DIR, readOnly: true }] : []),
                   ...(initDbSqlVolume !== undefined ? [{ name: initDbSqlVolume.name, mountPath: INIT_DB_SQL_DIR, readOnly: true }] : []),
                 ],
@@ -567,7 +615,7 @@ export class TabletShard extends Construct {
             ],
             volumes: [
               TMP_VOLUME,
-              ...(backup ? [backup.volume] : []),
+              ...backupParts.volumes,
               ...(myCnf !== undefined ? [{ name: 'mycnf', configMap: { name: myCnfName } }] : []),
               ...(initDbSqlVolume !== undefined ? [initDbSqlVolume] : []),
             ],

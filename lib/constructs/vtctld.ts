@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { BackupStorage } from '../backup-storage';
 import type { ITopologyServer, IVtctld, JobPodOptions } from '../interfaces';
+import { backupContainerParts } from '../internal/backup';
 import { claimObjectName, clusterLabels, inCluster, validateCellName, validateClusterName, validateObjectName } from '../internal/names';
 import {
   APP_LABEL,
@@ -45,8 +46,8 @@ export interface VtctldProps extends WorkloadOptions {
    */
   readonly cell: string;
   /**
-   * File backup storage; vtctld runs Backup and ListBackups, so it needs the same volume as the
-   * tablets.
+   * The backup storage of the tablets: vtctld lists and removes backups (`ListBackups`,
+   * `GetBackups`, `RemoveBackup`), so it gets the same flags, volumes, mounts and environment.
    * @default - no backup storage
    */
   readonly backup?: BackupStorage;
@@ -148,7 +149,7 @@ export class Vtctld extends Construct implements IVtctld {
       },
     });
 
-    const backup = props.backup;
+    const backup = backupContainerParts('Vtctld', release, 'vtctld', props.backup);
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
       metadata: { name: this.name, labels },
       spec: {
@@ -170,19 +171,20 @@ export class Vtctld extends Construct implements IVtctld {
                 release.flag('port', VTCTLD_WEB_PORT),
                 release.flag('grpc_port', VTCTLD_GRPC_PORT),
                 release.flag('service_map', vtctldServices(release).join(',')),
-                ...(backup ? backup.flags(release) : []),
+                ...backup.flags,
                 ...release.logFlags(),
               ],
+              env: backup.env.length > 0 ? backup.env : undefined,
               ports: [
                 { name: 'web', containerPort: VTCTLD_WEB_PORT },
                 { name: 'grpc', containerPort: VTCTLD_GRPC_PORT },
               ],
               ...daemonProbes(VTCTLD_WEB_PORT, debugHealthBodyProbe(VTCTLD_WEB_PORT)),
               resources: props.resources ?? resources('100m', '128Mi', '128Mi'),
-              volumeMounts: [TMP_MOUNT, ...(backup ? [backup.volumeMount] : [])],
+              volumeMounts: [TMP_MOUNT, ...backup.volumeMounts],
             },
           ],
-          volumes: [TMP_VOLUME, ...(backup ? [backup.volume] : [])],
+          volumes: [TMP_VOLUME, ...backup.volumes],
         }),
       },
     });

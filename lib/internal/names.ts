@@ -99,7 +99,7 @@ export function validateObjectName(context: string, prop: string, name: string):
 
 /** Throws unless `name` is a valid DNS-1123 subdomain (Secret, PriorityClass and claim names). */
 export function validateSubdomainName(context: string, prop: string, name: string): void {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
+  if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
     throw new Error(
       `${context}: '${prop}' must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', ` +
         `at most 253 characters), got '${name}'`,
@@ -112,7 +112,7 @@ export function validateSubdomainName(context: string, prop: string, name: strin
  * letters, digits, '-', '_' and '.', at most 253 characters, not '.' and not starting with '..'.
  */
 export function validateDataKey(context: string, prop: string, key: string, kind: 'Secret' | 'ConfigMap'): void {
-  if (!/^[-._a-zA-Z0-9]{1,253}$/.test(key) || key === '.' || key.startsWith('..')) {
+  if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]{1,253}$/.test(key) || key === '.' || key.startsWith('..')) {
     throw new Error(
       `${context}: '${prop}' must be a ${kind} key (1 to 253 letters, digits, '-', '_' and '.', ` +
         `not '.' and not starting with '..'), got '${key}'`,

@@ -14,6 +14,14 @@ export type ContainerSpec = Omit<k8s.Container, 'imagePullPolicy' | 'securityCon
 /** Each release's daemon flags, as `lib/data/vitess-daemon-flags.json` lists them. */
 const DAEMON_FLAGS: { readonly [version: string]: { readonly binaries: { readonly [binary: string]: readonly string[] } } } = daemonFlags;
 
+/**
+ * The flags of a Vitess daemon in a release (`--name`, as the release's help prints them), or
+ * undefined where `lib/data/vitess-daemon-flags.json` has no list of that binary in that release.
+ */
+export function daemonFlagNames(release: VitessRelease, binary: string): readonly string[] | undefined {
+  return DAEMON_FLAGS[release.version]?.binaries[binary];
+}
+
 /** Where a container's binary sits in the vitess/lite images. */
 const VITESS_BIN = '/vt/bin/';
 

@@ -127,13 +127,45 @@ export class JobCondition {
    * lists every directory (113-130), so a running or aborted backup is listed too, while a restore
    * takes only a backup with a `MANIFEST` (v9.0.0 `go/vt/mysqlctl/backupengine.go` 159, 205-210;
    * v22.0.4 `go/vt/mysqlctl/backup.go` 55, 79). The Job mounts the storage's volume, read-only, to
-   * look. File storage only.
+   * look. File storage only: a Job cannot look into an object store (S3, GCS, Azure Blob), and
+   * Vitess tells no client whether a backup there is complete (see {@link backupListed}).
    */
   public static backupComplete(keyspace: string, shard: string, storage: BackupStorage): JobCondition {
     validateShardName('JobCondition.backupComplete', 'shard', shard);
+    const mountPath = storage.mountPath;
+    if (mountPath === undefined) {
+      throw new Error(
+        `JobCondition.backupComplete: ${storage._context} keeps backups in an object store, where a Job cannot look for a MANIFEST; ` +
+          'use JobCondition.backupListed, which asks vtctld',
+      );
+    }
     return new JobCondition(`a complete backup of ${keyspace}/${shard} (with its MANIFEST) exists`, () => ({
       storage,
-      directory: `${storage.mountPath}/${keyspace}/${shard}`,
+      directory: `${mountPath}/${keyspace}/${shard}`,
+    }));
+  }
+
+  /**
+   * vtctld lists at least one backup of the shard (`ListBackups` / `GetBackups`, one name
+   * `<YYYY-MM-DD.HHMMSS>.<tablet alias>` a line: v9.0.0 `go/vt/vtctl/backup.go` 172-199,
+   * `go/vt/mysqlctl/backup.go` 50 and 94; v22.0.4 `go/cmd/vtctldclient/command/backups.go`
+   * 176-211). Any backup storage, through vtctld's own flags and credentials, so the Job needs
+   * neither.
+   *
+   * Weaker than {@link backupComplete}: a backup is listed from its first object on, while it is
+   * running, and Vitess lists a backup without reading its MANIFEST in every release (v22.0.4
+   * `go/vt/vtctl/grpcvtctldserver/server.go` 1502-1570: `GetBackups --detailed` reads nothing yet).
+   * A backup that Vitess finds unusable is removed (`AbortBackup`, v9.0.0 `go/vt/mysqlctl/backup.go`
+   * 111-120, v22.0.4 177-191; `RemoveBackup` in the S3 storage, `s3.go` 267-272 at v0.22.4), so
+   * what stays listed is complete, running, or left by a tablet that was killed while it took it.
+   */
+  public static backupListed(keyspace: string, shard: string): JobCondition {
+    validateKeyspaceName('JobCondition.backupListed', 'keyspace', keyspace);
+    validateShardName('JobCondition.backupListed', 'shard', shard);
+    return new JobCondition(`a backup of ${keyspace}/${shard} is listed`, (release) => ({
+      command: [release.vtctlClient === VtctlClient.VTCTLDCLIENT ? 'GetBackups' : 'ListBackups', `${keyspace}/${shard}`],
+      present: ['^[0-9]{4}-[0-9]{2}-[0-9]{2}\\.[0-9]{6}\\.[a-z0-9]+-[0-9]+$'],
+      absent: [],
     }));
   }
 

@@ -338,13 +338,13 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
   const storages = new Map<string, BackupStorage>();
   for (const condition of conditions) {
     for (const storage of backupStorages(condition._render(release))) {
-      const other = storages.get(storage.volume.name);
+      const other = storages.get(storage.volume!.name);
       if (other && other !== storage) {
         throw new Error(
           `${spec.context}: the conditions look into two different backup storages; a Job can mount one`,
         );
       }
-      storages.set(storage.volume.name, storage);
+      storages.set(storage.volume!.name, storage);
     }
   }
   if ((readsConfigMaps(conditions, release) || options.recordOutcome) && options.serviceAccountName === undefined) {
@@ -360,8 +360,9 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     validateObjectName(spec.context, 'recordOutcome.configMap', options.recordOutcome.configMap);
     validateDataKey(spec.context, 'recordOutcome.key', options.recordOutcome.key, 'ConfigMap');
   }
-  const backupMounts = [...storages.values()].map((storage) => ({ ...storage.volumeMount, readOnly: true }));
-  const backupVolumes = [...storages.values()].map((storage) => storage.volume);
+  // Only file storage is looked into (JobCondition.backupComplete): its one volume, read-only.
+  const backupMounts = [...storages.values()].map((storage) => ({ ...storage.volumeMount!, readOnly: true }));
+  const backupVolumes = [...storages.values()].map((storage) => storage.volume!);
   if (!Number.isInteger(spec.backoffLimit) || spec.backoffLimit < 0) {
     throw new Error(`${spec.context}: 'backoffLimit' must be a whole number of at least 0, got ${spec.backoffLimit}`);
   }
