@@ -118,10 +118,11 @@ export interface VtadminRbacRule {
 
 /**
  * VTAdmin's role-based access control (vtadmin `--rbac --rbac-config`). Permissions are additive: a
- * request is allowed when a rule for its resource (or `*`) admits its action, subject and cluster,
- * and otherwise is not carried out; vtadmin answers it with an empty result (HTTP 200 `{"ok":true}`)
- * or leaves the cluster out of a list (go/vt/vtadmin/rbac/authorization.go:63-83 and
- * go/vt/vtadmin/api.go, e.g. :601-625 CreateKeyspace, at v0.24.4).
+ * request is allowed when a rule for its resource (or `*`) admits its action, subject and cluster
+ * (go/vt/vtadmin/rbac/authorization.go:63-83), and otherwise is not carried out: vtadmin leaves the
+ * cluster out of a list (e.g. `GET /api/vtctlds` answers `{"result":{},"ok":true}`) and refuses a
+ * call on one cluster with an `unauthorized` error (e.g. CreateKeyspace, HTTP 500:
+ * go/vt/vtadmin/api.go:601-609 at v0.24.4, :600-608 at v0.22.4); test/vtadmin.real.test.ts shows both.
  */
 export interface VtadminRbac {
   /** The rules; at least one. */
