@@ -278,7 +278,6 @@ export class Vtadmin extends Construct {
     validateClusterName('Vtadmin', 'clusterName', props.clusterName);
     this.name = props.name ?? inCluster(props.clusterName, 'vtadmin');
     validateObjectName('Vtadmin', 'name', this.name);
-    claimObjectName(this, 'Vtadmin', 'Deployment', this.name);
     validateResources('Vtadmin', 'apiResources', props.apiResources);
     validateResources('Vtadmin', 'webResources', props.webResources);
     const replicas = props.replicas ?? 1;
@@ -295,6 +294,7 @@ export class Vtadmin extends Construct {
     const discovery = discoveryFile(release, props.vtctlds, props.vtgates ?? []);
     const rbac = props.rbac ?? { rules: readOnlyRules() };
     validateRbac(rbac, this.clusterId);
+    claimObjectName(this, 'Vtadmin', 'Deployment', this.name);
     this.webAddress = `${this.name}:${VTADMIN_WEB_PORT}`;
     this.apiAddress = `${this.name}:${VTADMIN_API_PORT}`;
 
