@@ -233,6 +233,8 @@ describe('Vtadmin', () => {
     expect(conf).toMatch(/location \/ \{[^}]*try_files \$uri \/index\.html;[^}]*\}/);
     expect(conf).toContain('\npid /tmp/nginx.pid;\n');
     expect(conf).toContain('\ndaemon off;\n');
+    expect(conf).toContain('\nerror_log stderr warn;\n');
+    expect(conf).toContain('\n    access_log off;\n');
     for (const temp of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
       expect(conf).toMatch(new RegExp(`\\n    ${temp}_temp_path /tmp/`));
     }

@@ -517,7 +517,8 @@ function webConfigJs(readOnlyMode: boolean): string {
  * nginx's configuration: the server of the image's docker/binaries/vtadmin/default.conf (gzip, the
  * uncached config.js, long-cached assets, the single-page app's fallback to index.html) on
  * {@link VTADMIN_WEB_PORT}, plus `/api/` passed to the API container on the pod's loopback; the pid
- * file and temporary files in `/tmp` (an emptyDir), logs to the container's output.
+ * file and temporary files in `/tmp` (an emptyDir), errors to the container's standard error
+ * (`-e stderr` and `error_log stderr`, the inherited descriptor), no access log.
  */
 function nginxConf(): string {
   return [
@@ -532,7 +533,9 @@ function nginxConf(): string {
     'http {',
     '    include /etc/nginx/mime.types;',
     '    default_type application/octet-stream;',
-    '    access_log /dev/stdout;',
+    // No access log: nginx would reopen /dev/stdout, which a process of another user than the
+    // owner of the container's output may not (nginx: open() "/dev/stdout" failed (13: Permission denied)).
+    '    access_log off;',
     '    client_body_temp_path /tmp/client_temp;',
     '    proxy_temp_path /tmp/proxy_temp;',
     '    fastcgi_temp_path /tmp/fastcgi_temp;',
