@@ -130,8 +130,8 @@ export interface VtadminRbac {
   /**
    * The authenticator that turns a request into a user with roles, which `user:` and `role:`
    * subjects match: the name of one compiled into the vtadmin binary, or the path of a Go plugin
-   * (`.so`). The release's vtadmin has none registered (go/vt/vtadmin/rbac/authentication.go:127-142:
-   * only RegisterAuthenticator adds one) and is built with `CGO_ENABLED=0` (Makefile:95 at v0.24.4),
+   * (`.so`). The release's vtadmin has none registered (go/vt/vtadmin/rbac/authentication.go:126-142:
+   * only RegisterAuthenticator adds one) and is built with `CGO_ENABLED=0` (Makefile:95 at v0.22.4 and v0.24.4),
    * which cannot load plugins, so this needs a custom `image`.
    * @default - none: every request is unauthenticated, and only `*` subjects match
    */
@@ -220,7 +220,7 @@ export interface VtadminProps extends WorkloadOptions {
  *
  * **Discovery.** vtadmin finds the cluster's vtctlds and vtgates in a static file (`--cluster
  * id=...,name=...,discovery=staticfile,discovery-staticfile-path=...`: go/vt/vtadmin/cluster/flags.go
- * :113-283 and go/vt/vtadmin/cluster/discovery/discovery.go:128-129 at v0.24.4, flags.go:113 and
+ * :111-286 and go/vt/vtadmin/cluster/discovery/discovery.go:129 at v0.24.4, flags.go:113 and
  * discovery.go:128 at v0.22.4), the JSON `{"vtctlds": [{"host": {"hostname": "<host:grpc port>"}}],
  * "vtgates": [{"host": {"hostname": "<host:grpc port>", "cell": "<cell>"}}]}`
  * (go/vt/vtadmin/cluster/discovery/discovery_json.go:63-80 at v0.22.4 and v0.24.4); it dials both
@@ -499,7 +499,7 @@ function rbacYaml(rbac: VtadminRbac): string {
  * these values): the API on the page's own origin, no credentials, no experimental tablet
  * `/debug/vars` passthrough (its URL template does not fit this library's tablets), and the
  * read-only mode when the rules admit nothing but `get` (the app compares the value with the string
- * 'true': web/vtadmin/src/util/env.ts:24 at v0.22.4, :25 at v0.24.4).
+ * 'true': web/vtadmin/src/util/env.ts:24 at v0.22.4 and v0.24.4).
  */
 function webConfigJs(readOnlyMode: boolean): string {
   const env = {
