@@ -5,7 +5,8 @@ import { simpleCommands } from './shell-words';
 /**
  * The reference data of a Vitess release's flags and commands: `legacy` (v9.0.0) and `modern`
  * (v22.0.3) from ../shared/vitess-reference, `v24` (v24.0.4) from the repository's reference/
- * (tools/reference/generate-vitess-v24.ts writes it).
+ * (tools/reference/generate-vitess-v24.ts writes it); vtadmin's flags of each release from
+ * reference/vtadmin-flags.json (tools/reference/generate-vtadmin.ts).
  */
 export type ReferenceName = 'legacy' | 'modern' | 'v24';
 
