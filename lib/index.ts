@@ -17,6 +17,7 @@ export * from './constructs/vtctld';
 export * from './constructs/tablet-shard';
 export * from './constructs/vtgate';
 export * from './constructs/vtorc';
+export * from './constructs/vtadmin';
 export * from './flows/vtworker-resharding';
 export * from './flows/vreplication-resharding';
 export * from './cluster/vitess-cluster';

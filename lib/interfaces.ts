@@ -43,6 +43,19 @@ export interface IVtctld {
 }
 
 /**
+ * What {@link Vtadmin} needs to know about a vtgate: the release it runs, its cell and where its
+ * gRPC port is. {@link Vtgate} is one.
+ */
+export interface IVtgate {
+  /** The Vitess release vtgate runs. */
+  readonly release: VitessRelease;
+  /** The cell of the vtgate. */
+  readonly cell: string;
+  /** `host:port` of vtgate's gRPC service, e.g. `vtgate-test:15991`. */
+  readonly grpcAddress: string;
+}
+
+/**
  * The pod options of command Jobs: {@link WorkloadOptions} without affinity, NetworkPolicy, daemon
  * flags, volumes and containers (a sidecar would keep a Job from completing).
  */

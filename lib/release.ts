@@ -128,6 +128,12 @@ export interface VitessReleaseProps {
    * @default true
    */
   readonly vtctldCellFlag?: boolean;
+  /**
+   * The image of VTAdmin (the `vtadmin` API binary and nginx serving the built web UI), which
+   * {@link Vtadmin} runs; leave it out for a release without one.
+   * @default - none: the release has no VTAdmin the library runs
+   */
+  readonly vtadminImage?: string;
 }
 
 /**
@@ -217,6 +223,9 @@ export class VitessRelease {
     // MySQL 5.7.31 (docker/lite/install_dependencies.sh lines 64-65 at v9.0.0): host names of at
     // most 60 characters.
     mysqlHostnameMaxLength: 60,
+    // No VTAdmin: v9.0.0's go/cmd/vtadmin is an early prototype (no RBAC, no static discovery of
+    // vtctlds, no web UI image: there is no docker/binaries/vtadmin at v0.9.0).
+    vtadminImage: undefined,
   });
 
   /**
@@ -245,6 +254,9 @@ export class VitessRelease {
     // MySQL 8.0.40 (docker/lite/Dockerfile line 52 and docker/utils/install_dependencies.sh
     // lines 74-76 at v22.0.4, the same in v22.0.1): host names of up to 255 characters.
     mysqlHostnameMaxLength: 255,
+    // docker/binaries/vtadmin/Dockerfile, pushed as vitess/vtadmin:<tag> for every release tag from
+    // v20 (.github/workflows/docker_build_images.yml lines 7 and 148 at v0.22.4).
+    vtadminImage: 'vitess/vtadmin:v22.0.3',
   });
 
   /**
@@ -277,6 +289,9 @@ export class VitessRelease {
     mysqlHostnameMaxLength: 255,
     logtostderrFlag: false,
     vtctldCellFlag: false,
+    // docker/binaries/vtadmin/Dockerfile, pushed as vitess/vtadmin:<tag> for every release tag from
+    // v20 (.github/workflows/docker_build_images.yml lines 7 and 154 at v0.24.4).
+    vtadminImage: 'vitess/vtadmin:v24.0.4',
   });
 
   /** The release, e.g. `v9.0.0`. */
@@ -312,6 +327,8 @@ export class VitessRelease {
   public readonly logtostderrFlag: boolean;
   /** Whether vtctld takes `cell`. */
   public readonly vtctldCellFlag: boolean;
+  /** The image of VTAdmin, or undefined where the release has none the library runs. */
+  public readonly vtadminImage: string | undefined;
 
   private readonly topoCellRootPrefix: string;
   private readonly topoAddressScheme: boolean;
@@ -332,6 +349,9 @@ export class VitessRelease {
       if (props[key] !== undefined && typeof props[key] !== 'boolean') {
         throw new Error(`VitessRelease: '${key}' must be true or false, got ${JSON.stringify(props[key])}`);
       }
+    }
+    if (props.vtadminImage !== undefined && (typeof props.vtadminImage !== 'string' || !/^\S+:\S+$/.test(props.vtadminImage))) {
+      throw new Error(`VitessRelease: 'vtadminImage' must be a pinned image reference (name:tag), got '${String(props.vtadminImage)}'`);
     }
     if (props.imageInitDbSqlPath !== undefined && !/^\/[^\s]*[^\s/]$/.test(props.imageInitDbSqlPath)) {
       throw new Error(
@@ -361,6 +381,7 @@ export class VitessRelease {
     this.mysqlHostnameMaxLength = mysqlHostnameMaxLength;
     this.logtostderrFlag = props.logtostderrFlag ?? true;
     this.vtctldCellFlag = props.vtctldCellFlag ?? true;
+    this.vtadminImage = props.vtadminImage;
   }
 
   /** The major version number, e.g. 9 for v9.0.0. */

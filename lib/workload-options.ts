@@ -23,7 +23,7 @@ export enum UserIds {
  */
 export interface PodExtensions {
   /**
-   * Flags of the Vitess daemons of the pods, by binary (`vtctld`, `vtgate`, `vttablet`,
+   * Flags of the Vitess daemons of the pods, by binary (`vtctld`, `vtgate`, `vttablet`, `vtadmin`,
    * `mysqlctld`, `vtorc`) and flag name (with or without the leading dashes; on releases whose
    * flags are dashed, `_` in the name is written as `-` as the library writes its own). Merged by
    * flag name with the library's: the value here wins. `true` gives the bare flag. A binary the

@@ -253,7 +253,10 @@ test('lib/data/vitess-daemon-flags.json is what npm run generate:flags writes fr
   expect(committed).toBe(daemonFlagsJson());
   const data = JSON.parse(committed);
   expect(Object.keys(data)).toEqual(['v9.0.0', 'v22.0.3', 'v24.0.4']);
-  expect(Object.keys(data['v24.0.4'].binaries)).toEqual(['mysqlctld', 'vtctld', 'vtgate', 'vtorc', 'vttablet']);
+  expect(Object.keys(data['v24.0.4'].binaries)).toEqual(['mysqlctld', 'vtadmin', 'vtctld', 'vtgate', 'vtorc', 'vttablet']);
+  expect(Object.keys(data['v22.0.3'].binaries)).toEqual(['mysqlctld', 'vtadmin', 'vtctld', 'vtgate', 'vtorc', 'vttablet']);
+  // v9.0.0 has no VTAdmin the library runs (reference/vtadmin-flags.json has no entry for it).
+  expect(Object.keys(data['v9.0.0'].binaries)).toEqual(['mysqlctld', 'vtctld', 'vtgate', 'vttablet']);
   // Every release the library offers has its flag lists.
   for (const release of [VitessRelease.V9_0, VitessRelease.V22_0, VitessRelease.V24_0]) {
     expect(data[release.version]).toBeDefined();

@@ -16,8 +16,8 @@
 # release 24 (for the end-to-end test that runs real Vitess) and of the two releases the
 # manifests target:
 #
-#   .cache/tools/vitess-<VITESS_V24_VERSION>/bin/{mysqlctl,mysqlctld,vtctld,vtctldclient,vtgate,vtorc,vttablet}
-#   .cache/tools/vitess-<VITESS_V22_VERSION>/bin/{vtctld,vtctldclient,vttablet,mysqlctld,vtgate,vtorc}
+#   .cache/tools/vitess-<VITESS_V24_VERSION>/bin/{mysqlctl,mysqlctld,vtadmin,vtctld,vtctldclient,vtgate,vtorc,vttablet}
+#   .cache/tools/vitess-<VITESS_V22_VERSION>/bin/{vtctld,vtctldclient,vttablet,mysqlctld,vtgate,vtorc,vtadmin}
 #   .cache/tools/vitess-<VITESS_V9_VERSION>/bin/{vtctld,vtctlclient,vttablet,mysqlctld,vtgate,vtworker}
 #
 # and a root filesystem that models the image vitess/lite:v24.0.4 (Debian packages from
@@ -53,13 +53,14 @@
 #   tools/build.sh vitess-v24   the same for the Vitess v24 binaries only
 #   tools/build.sh vitess-v22   the same for the Vitess v22 binaries only
 #   tools/build.sh vitess-v9    the same for the Vitess v9 binaries only
+#   tools/build.sh vtadmin      the same for vtadmin of v24 and v22 only (what
+#                               tools/reference/generate-vtadmin.ts reads)
 #   tools/build.sh image-v24    the root filesystem of vitess/lite:v24.0.4 (builds the v24 binaries
 #                               first if missing; needs root, debootstrap, chroot and deb.debian.org),
 #                               then print the paths of rootfs/ and image.json
 #   tools/build.sh image-v9     the same for vitess/lite:v9.0.0 (builds the v9 binaries first if
 #                               missing; checks that mysqlctld initialises and starts MariaDB in it)
 #   tools/build.sh exporter     mysqld_exporter (the tablets' optional sidecar), then print its path
-#   tools/build.sh s3-server    the S3 server of the object-store backup test, then print its path
 #   tools/build.sh --print-env  print KUBERNETES_BIN_DIR=..., ETCD_BIN_DIR=..., S3_SERVER_BIN_DIR=...,
 #                               VITESS_V24_BIN_DIR=..., VITESS_V22_BIN_DIR=..., VITESS_V9_BIN_DIR=...,
 #                               VITESS_V24_IMAGE_DIR=..., VITESS_V9_IMAGE_DIR=... and
@@ -112,7 +113,7 @@ targets=()
 case "${1-}" in
   "") targets=(kubernetes s3-server) ;;
   vitess) targets=(vitess-v24 vitess-v22 vitess-v9 image-v24) ;;
-  vitess-v24 | vitess-v22 | vitess-v9 | image-v24 | image-v9 | exporter | s3-server) targets=("$1") ;;
+  vitess-v24 | vitess-v22 | vitess-v9 | image-v24 | image-v9 | exporter | s3-server | vtadmin) targets=("$1") ;;
   --print-env)
     print_env
     exit 0
@@ -195,9 +196,9 @@ kube_binaries=(kube-apiserver kube-controller-manager kubectl)
 etcd_module=$tools_dir/etcd
 etcd_binaries=(etcd etcdctl)
 vitess_v24_module=$tools_dir/vitess-v24
-vitess_v24_binaries=(mysqlctl mysqlctld vtctld vtctldclient vtgate vtorc vttablet)
+vitess_v24_binaries=(mysqlctl mysqlctld vtadmin vtctld vtctldclient vtgate vtorc vttablet)
 vitess_v22_module=$tools_dir/vitess-v22
-vitess_v22_binaries=(vtctld vtctldclient vttablet mysqlctld vtgate vtorc)
+vitess_v22_binaries=(vtctld vtctldclient vttablet mysqlctld vtgate vtorc vtadmin)
 vitess_v9_module=$tools_dir/vitess-v9
 vitess_v9_binaries=(vtctld vtctlclient vttablet mysqlctld vtgate vtworker)
 exporter_module=$tools_dir/mysqld-exporter
@@ -447,6 +448,27 @@ rice_append_v9() {
   vitess_dir=$(cd "$vitess_v9_module" && "${go_env[@]}" go list -m -f '{{.Dir}}' vitess.io/vitess)
   run "append the online DDL binaries to vttablet" "$vitess_dir/go/cmd/vttablet" "$rice" append --exec="$binary"
   rm -f "$rice"
+}
+
+# vtadmin of v24 and v22 alone (`tools/build.sh vtadmin`): the binaries whose --help
+# tools/reference/generate-vtadmin.ts reads (Vitess has no go/flags/endtoend/vtadmin.txt), without
+# building the other binaries of v22. Each is built as build_vitess_v24 and build_vitess_v22 build it.
+build_vtadmin() {
+  build_vtadmin_of "$vitess_v24_module" "$VITESS_V24_VERSION" "$VITESS_V24_GO_VERSION" \
+    "$VITESS_V24_GIT_REV" "$VITESS_V24_BUILD_TIME" "$vitess_v24_bin_dir"
+  build_vtadmin_of "$vitess_v22_module" "$VITESS_V22_VERSION" "$VITESS_V22_GO_VERSION" \
+    "$VITESS_V22_GIT_REV" "$VITESS_V22_BUILD_TIME" "$vitess_v22_bin_dir"
+}
+
+# build_vtadmin_of MODULE-DIR VERSION GO-VERSION GIT-REV BUILD-TIME BIN-DIR
+build_vtadmin_of() {
+  local go_env=("${go_env[@]}" "GOTOOLCHAIN=$3")
+  local ldflags
+  check_vitess_module "$1" "$2"
+  ldflags=$(vitess_ldflags "$4" "$5")
+  if [ -n "$(missing_in "$6" vtadmin)" ]; then
+    build_module "$1" "$6" "$ldflags" vtadmin
+  fi
 }
 
 build_vitess_v9() {
@@ -706,7 +728,7 @@ build_image_v24() {
   local differences=(
     "base: Debian $image_v24_suite (debootstrap --variant=minbase from $image_v24_mirror, with the dpkg path excludes of the -slim images) instead of debian:trixie-slim"
     "mysqld: Debian's MySQL $VITESS_V24_IMAGE_MYSQL_VERSION (mysql-server-core) instead of MySQL 8.4.8 (mysql-community-server-core from MySQL's apt repository); Vitess v24 configures it with config/mycnf/mysql90.cnf instead of mysql84.cnf"
-    "/vt/bin has only ${vitess_v24_binaries[*]}, built from vitess.io/vitess@$VITESS_V24_VERSION with $VITESS_V24_GO_VERSION; the image also has vtadmin, vtctl, vtctlclient, vtbackup and vtexplain (make install)"
+    "/vt/bin has only ${vitess_v24_binaries[*]}, built from vitess.io/vitess@$VITESS_V24_VERSION with $VITESS_V24_GO_VERSION; the image also has vtctl, vtctlclient, vtbackup and vtexplain (make install)"
     "/vt/web/vtadmin (vtadmin's web sources and build) is missing"
     "the Vitess binaries carry no git revision (the Go module proxy has no origin record for $VITESS_V24_VERSION); their build time is the proxy's time of the version"
     "/etc/ssl/certs/ca-certificates.crt is that of Debian $image_v24_suite's ca-certificates, not the one copied from golang:1.26.8-trixie"
@@ -1059,6 +1081,7 @@ for target in "${targets[@]}"; do
     vitess-v24) build_vitess_v24 ;;
     vitess-v22) build_vitess_v22 ;;
     vitess-v9) build_vitess_v9 ;;
+    vtadmin) build_vtadmin ;;
     image-v24)
       build_vitess_v24
       build_image_v24
@@ -1099,6 +1122,10 @@ for target in "${targets[@]}"; do
       for name in "${vitess_v9_binaries[@]}"; do
         echo "$vitess_v9_bin_dir/$name"
       done
+      ;;
+    vtadmin)
+      echo "$vitess_v24_bin_dir/vtadmin"
+      echo "$vitess_v22_bin_dir/vtadmin"
       ;;
     image-v24)
       echo "$vitess_v24_image_dir/rootfs"

@@ -1,7 +1,7 @@
 /**
  * Generates the data of the validation plugin from the reference data beside the repository
- * (`../shared/kubernetes-schemas`, `../shared/vitess-reference`) and in it (`reference/`, Vitess
- * v24.0.4), so that the plugin validates with nothing but the package and js-yaml:
+ * (`../shared/kubernetes-schemas`, `../shared/vitess-reference`) and in it (`reference/`: Vitess
+ * v24.0.4, and vtadmin's flags of every release with VTAdmin), so that the plugin validates with nothing but the package and js-yaml:
  *
  * - `kubernetes-<version>.js`: ajv standalone validators, one export per `<apiVersion> <kind>`
  *   that `lib/` creates (found from its `k8s.Kube*` classes), built from the definitions those
@@ -59,7 +59,13 @@ const VITESS_RELEASES: VitessReleaseSource[] = [
  * The Vitess binaries the library runs whose flags are checked; a release has the ones its
  * reference lists (v9.0.0 has no vtorc). vtctldclient (modern) is described by its commands.
  */
-const VITESS_BINARIES = ['mysqlctld', 'vtctlclient', 'vtctld', 'vtgate', 'vtorc', 'vttablet', 'vtworker'];
+const VITESS_BINARIES = ['mysqlctld', 'vtadmin', 'vtctlclient', 'vtctld', 'vtgate', 'vtorc', 'vttablet', 'vtworker'];
+
+/**
+ * vtadmin's flags per release, in the repository (reference/, written by
+ * tools/reference/generate-vtadmin.ts): the releases' flag references have no vtadmin.
+ */
+const VTADMIN_REFERENCE = 'reference/vtadmin-flags.json';
 
 /** The schema keywords that validation needs; descriptions, formats and `x-kubernetes-*` are dropped. */
 const KEPT_KEYWORDS = ['$ref', 'type', 'enum', 'required', 'properties', 'additionalProperties', 'items', 'oneOf', 'anyOf', 'allOf'];
@@ -212,18 +218,36 @@ function formatJson(value: unknown, indent = ''): string {
   return JSON.stringify(value);
 }
 
-/** The flags of each binary in {@link VITESS_BINARIES} that the reference lists, by binary. */
-function binaryFlags(reference: any): Record<string, string[]> {
+/**
+ * The vtadmin flags of a release from {@link VTADMIN_REFERENCE}: those of its own entry or of the
+ * entry that stands for it (`alsoFor`), or undefined for a release without vtadmin (v9.0.0).
+ */
+function vtadminFlags(version: string): string[] | undefined {
+  const reference = JSON.parse(fs.readFileSync(path.join(REPO_DIR, VTADMIN_REFERENCE), 'utf8'));
+  const entry = Object.entries(reference.releases as Record<string, { alsoFor: string[]; flags: string[] }>).find(
+    ([release, data]) => release === version || data.alsoFor.includes(version),
+  );
+  return entry ? entry[1].flags : undefined;
+}
+
+/**
+ * The flags of each binary in {@link VITESS_BINARIES} that the reference of `version` lists (vtadmin's
+ * from {@link VTADMIN_REFERENCE}), by binary.
+ */
+function binaryFlags(reference: any, version: string): Record<string, string[]> {
   const binaries: Record<string, string[]> = {};
   for (const binary of VITESS_BINARIES) {
-    const flags = (reference.binaries && reference.binaries[binary]) || (reference.extraBinaries && reference.extraBinaries[binary]);
+    const flags =
+      binary === 'vtadmin'
+        ? vtadminFlags(version)
+        : (reference.binaries && reference.binaries[binary]) || (reference.extraBinaries && reference.extraBinaries[binary]);
     if (flags) binaries[binary] = [...flags].sort();
   }
   return binaries;
 }
 
 /** The Vitess daemons that run in the library's pods, whose flags a user may add (extraFlags). */
-const DAEMON_BINARIES = ['mysqlctld', 'vtctld', 'vtgate', 'vtorc', 'vttablet'];
+const DAEMON_BINARIES = ['mysqlctld', 'vtadmin', 'vtctld', 'vtgate', 'vtorc', 'vttablet'];
 
 /**
  * The content of `lib/data/vitess-daemon-flags.json`: per release, the flag syntax and the flag
@@ -250,7 +274,7 @@ function vitessRelease(sharedDir: string, release: VitessReleaseSource): Record<
   const data: Record<string, unknown> = {
     source: release.repoFile ?? `shared/vitess-reference/${release.file}`,
     flagSyntax: release.flagSyntax,
-    binaries: binaryFlags(reference),
+    binaries: binaryFlags(reference, release.version),
   };
   if (reference.vtctl) {
     data.vtctlCommands = reference.vtctl.commands;

@@ -27,7 +27,7 @@ function vitessReleases(dataDir: string): Releases {
   return releases;
 }
 
-const VITESS_BINARY = /^(?:\/vt\/bin\/)?(vtctld|vttablet|vtgate|vtorc|vtbackup|mysqlctld|mysqlctl|vtctlclient|vtctldclient|vtworker|vtctl|vtcombo)$/;
+const VITESS_BINARY = /^(?:\/vt\/bin\/)?(vtadmin|vtctld|vttablet|vtgate|vtorc|vtbackup|mysqlctld|mysqlctl|vtctlclient|vtctldclient|vtworker|vtctl|vtcombo)$/;
 const SHELLS = ['/bin/bash', '/bin/sh', 'bash', 'sh'];
 /** The words that may stand before a simple command's command word. */
 const PREFIX_WORDS = ['if', 'then', 'elif', 'else', 'while', 'until', 'do', '!', '{', 'time', 'exec', 'command', 'env'];

@@ -17,6 +17,7 @@ import type { MysqldExporterOptions } from '../constructs/tablet-shard';
 import { Vtctld } from '../constructs/vtctld';
 import { Vtgate, VtgateServiceType } from '../constructs/vtgate';
 import { Vtorc } from '../constructs/vtorc';
+import { Vtadmin, VtadminRbac } from '../constructs/vtadmin';
 import { VReplicationResharding } from '../flows/vreplication-resharding';
 import { VtworkerResharding } from '../flows/vtworker-resharding';
 import { ServedType } from '../jobs/job-condition';
@@ -212,6 +213,43 @@ export interface ClusterVtctldSpec extends PodExtensions {
   readonly jobOptions?: JobPodOptions;
 }
 
+/**
+ * The cluster's VTAdmin ({@link Vtadmin}), which discovers its vtctld and every cell's vtgate, and
+ * its pods' extensions.
+ */
+export interface ClusterVtadminSpec extends PodExtensions {
+  /**
+   * The RBAC rules ({@link VtadminProps.rbac}).
+   * @default - read-only: `get` on every resource but VExplain, for every subject
+   */
+  readonly rbac?: VtadminRbac;
+  /**
+   * The number of pods.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * The image of the API and web containers.
+   * @default - the release's {@link VitessRelease.vtadminImage}
+   */
+  readonly image?: string;
+  /**
+   * The API container's resources.
+   * @default - the Vtadmin default
+   */
+  readonly apiResources?: k8s.ResourceRequirements;
+  /**
+   * The web container's resources.
+   * @default - the Vtadmin default
+   */
+  readonly webResources?: k8s.ResourceRequirements;
+  /**
+   * Who may reach the web and API ports, as NetworkPolicy peers.
+   * @default - every source
+   */
+  readonly clients?: readonly k8s.NetworkPolicyPeer[];
+}
+
 /** A keyspace of the cluster. */
 export interface KeyspaceSpec {
   /** The keyspace's name, e.g. `commerce`. */
@@ -315,6 +353,13 @@ export interface VitessClusterProps {
    * @default - none
    */
   readonly vtorcPods?: PodExtensions;
+  /**
+   * VTAdmin (web UI and API, `<name>-vtadmin`) in `00-cluster`, in the first cell's zone, which
+   * discovers vtctld and every cell's vtgate. Needs a release with VTAdmin
+   * ({@link VitessRelease.vtadminImage}: v22 and later); `{}` runs it with the defaults.
+   * @default - no VTAdmin
+   */
+  readonly vtadmin?: ClusterVtadminSpec;
 }
 
 /** The tablets of one shard: its chart and its TabletShard per cell with pools. */
@@ -429,7 +474,7 @@ export interface ReshardPhases {
 /**
  * A whole Vitess cluster described once, as the charts (ordered files) of `app`:
  * - `00-cluster`: the global etcd (when managed), each cell's etcd (when managed), vtctld in the
- *   first cell, a vtgate per cell (`vtgate-<cell>`), VTOrc on v16 and later;
+ *   first cell, a vtgate per cell (`vtgate-<cell>`), VTOrc on v16 and later, VTAdmin when `vtadmin` is given;
  * - `01-tablets-<keyspace>-<shard>` per shard of every partitioning, `_` in the keyspace name
  *   becoming `-` (`01-tablets-customer--80`, `01-tablets-customer-80-`): a {@link TabletShard}
  *   per cell with pools, so that `kubectl delete -f` removes exactly one shard's tablets;
@@ -475,6 +520,8 @@ export class VitessCluster extends Construct {
   public readonly vtgates: { readonly [cell: string]: Vtgate };
   /** VTOrc, on releases that have it. */
   public readonly vtorc: Vtorc | undefined;
+  /** VTAdmin, when `vtadmin` is given. */
+  public readonly vtadmin: Vtadmin | undefined;
   /** Each shard's tablets, in declaration order. */
   public readonly shards: readonly ClusterShard[];
   /** Each cell's registration Job, by cell name. */
@@ -555,6 +602,20 @@ export class VitessCluster extends Construct {
     this.vtgates = vtgates;
     const hasVtorc = props.vtorc ?? (release.majorVersion >= FIRST_VTORC_RELEASE && release.vtctlClient === VtctlClient.VTCTLDCLIENT);
     this.vtorc = hasVtorc ? atPath('vtorc', () => new Vtorc(this.clusterChart, 'Vtorc', { release, clusterName, globalTopology, ...props.vtorcPods })) : undefined;
+    const vtadmin = props.vtadmin;
+    this.vtadmin =
+      vtadmin === undefined
+        ? undefined
+        : atPath('vtadmin', () =>
+            new Vtadmin(this.clusterChart, 'Vtadmin', {
+              release,
+              clusterName,
+              vtctlds: [this.vtctld],
+              vtgates: props.cells.map((cell) => vtgates[cell.name]),
+              affinity: zoneAffinity(first.zone),
+              ...vtadmin,
+            }),
+          );
 
     this.app = app;
     this.hasVtorc = hasVtorc;

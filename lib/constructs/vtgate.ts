@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'net';
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
-import type { ITopologyServer } from '../interfaces';
+import type { ITopologyServer, IVtgate } from '../interfaces';
 import { claimObjectName, clusterLabels, inCluster, validateCellName, validateClusterName, validateObjectName } from '../internal/names';
 import {
   APP_LABEL,
@@ -245,11 +245,17 @@ export interface VtgateProps extends WorkloadOptions {
  * taken out of the Service, which is what the probe is for. One shard without a serving tablet
  * does not make vtgate unready: it still serves the other shards.
  */
-export class Vtgate extends Construct {
+export class Vtgate extends Construct implements IVtgate {
   /** The Deployment and Service name, `vtgate-<cell>`. */
   public readonly name: string;
   /** `host:port` of the MySQL protocol, e.g. `vtgate-test:3306`. */
   public readonly mysqlAddress: string;
+  /** `host:port` of the gRPC service, e.g. `vtgate-test:15991`. */
+  public readonly grpcAddress: string;
+  /** The Vitess release. */
+  public readonly release: VitessRelease;
+  /** The cell. */
+  public readonly cell: string;
   /** The Deployment. */
   public readonly deployment: k8s.KubeDeployment;
 
@@ -305,6 +311,9 @@ export class Vtgate extends Construct {
     validateObjectName('Vtgate', 'mysqlAuthSecretName', secretName);
     claimObjectName(this, 'Vtgate', 'Deployment', this.name);
     this.mysqlAddress = `${this.name}:${VTGATE_MYSQL_PORT}`;
+    this.grpcAddress = `${this.name}:${VTGATE_GRPC_PORT}`;
+    this.release = release;
+    this.cell = props.cell;
 
     const selector = { app: 'vitess', component: 'vtgate', cell: props.cell, ...clusterLabels(props.clusterName) };
     const labels = { ...APP_LABEL, ...selector };

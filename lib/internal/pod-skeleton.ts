@@ -32,6 +32,12 @@ export interface VitessPodSpec {
    */
   readonly fixedAnnotations?: { readonly values: { readonly [key: string]: string }; readonly purpose: string };
   /**
+   * More annotations of the pods, beside the scrape annotations (`podAnnotations` of the
+   * extensions go over both).
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+  /**
    * The labels of the pods to spread across nodes and zones ({@link spreadConstraints}), usually
    * the selector of the construct's pods.
    * @default - not spread
@@ -75,7 +81,10 @@ export function vitessPodTemplate(context: string, options: WorkloadOptions, pod
     containers: pod.containers,
     volumes: pod.volumes,
     labels: pod.labels,
-    annotations: pod.metricsPort !== undefined ? scrapeAnnotations(pod.metricsPort) : undefined,
+    annotations:
+      pod.metricsPort !== undefined || pod.annotations !== undefined
+        ? { ...(pod.metricsPort !== undefined ? scrapeAnnotations(pod.metricsPort) : {}), ...pod.annotations }
+        : undefined,
     fixedAnnotations: pod.fixedAnnotations,
   });
   return {

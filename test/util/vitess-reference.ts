@@ -5,7 +5,8 @@ import { simpleCommands } from './shell-words';
 /**
  * The reference data of a Vitess release's flags and commands: `legacy` (v9.0.0) and `modern`
  * (v22.0.3) from ../shared/vitess-reference, `v24` (v24.0.4) from the repository's reference/
- * (tools/reference/generate-vitess-v24.ts writes it).
+ * (tools/reference/generate-vitess-v24.ts writes it); vtadmin's flags of each release from
+ * reference/vtadmin-flags.json (tools/reference/generate-vtadmin.ts).
  */
 export type ReferenceName = 'legacy' | 'modern' | 'v24';
 
@@ -17,6 +18,22 @@ const FILES: Record<ReferenceName, string> = {
   v24: path.join(REPO_REFERENCE_DIR, 'vitess-v24.0.4.json'),
 };
 const cache = new Map<ReferenceName, any>();
+/** vtadmin's flags per release (tools/reference/generate-vtadmin.ts writes it). */
+const VTADMIN_FILE = path.join(REPO_REFERENCE_DIR, 'vtadmin-flags.json');
+let vtadminReference: any;
+
+/**
+ * The vtadmin flags of a reference's release (v9.0.0 has none), from reference/vtadmin-flags.json:
+ * the entry of the release itself or the one that stands for it (`alsoFor`).
+ */
+export function vtadminFlags(name: ReferenceName): string[] | undefined {
+  vtadminReference ??= JSON.parse(fs.readFileSync(VTADMIN_FILE, 'utf8'));
+  const release = String(loadReference(name).release);
+  const entry = Object.entries(vtadminReference.releases as Record<string, any>).find(
+    ([version, data]) => release.startsWith(version) || (data.alsoFor as string[]).some((v) => release.startsWith(v)),
+  );
+  return entry ? entry[1].flags : undefined;
+}
 
 export function loadReference(name: ReferenceName): any {
   let data = cache.get(name);
@@ -44,7 +61,7 @@ export interface Invocation {
   readonly args: string[];
 }
 
-const VITESS_BINARY = /^(?:\/vt\/bin\/)?(vtctld|vttablet|vtgate|vtorc|vtbackup|mysqlctld|mysqlctl|vtctlclient|vtctldclient|vtworker|vtctl|vtcombo)$/;
+const VITESS_BINARY = /^(?:\/vt\/bin\/)?(vtadmin|vtctld|vttablet|vtgate|vtorc|vtbackup|mysqlctld|mysqlctl|vtctlclient|vtctldclient|vtworker|vtctl|vtcombo)$/;
 const SHELLS = ['/bin/bash', '/bin/sh', 'bash', 'sh'];
 
 function podSpecOf(obj: any): any | undefined {
@@ -106,8 +123,8 @@ function leadingFlags(args: string[]): { flags: string[]; rest: string[] } {
   return { flags: args.slice(0, i), rest: args[i] === '--' ? args.slice(i + 1) : args.slice(i) };
 }
 
-function binaryFlags(ref: any, binary: string): string[] | undefined {
-  return ref.binaries?.[binary] ?? ref.extraBinaries?.[binary];
+function binaryFlags(ref: any, binary: string, name: ReferenceName): string[] | undefined {
+  return binary === 'vtadmin' ? vtadminFlags(name) : (ref.binaries?.[binary] ?? ref.extraBinaries?.[binary]);
 }
 
 /**
@@ -152,7 +169,7 @@ export function checkInvocations(invocations: Invocation[], name: ReferenceName)
     } else if (inv.binary === 'vtctldclient' && isPflag(name)) {
       problems.push(...checkVtctldclient(inv, ref).map((p) => `${at(inv)}: ${p}`));
     } else {
-      const known = binaryFlags(ref, inv.binary);
+      const known = binaryFlags(ref, inv.binary, name);
       if (!known) {
         problems.push(`${at(inv)}: binary '${inv.binary}' is not in Vitess ${ref.release}`);
         continue;

@@ -1,4 +1,4 @@
-// Tools module that pins the Vitess v22 binaries (vtctld, vtctldclient, vttablet, mysqlctld,
+// Tools module that pins the Vitess v22 binaries (vtctld, vtctldclient, vttablet, mysqlctld, vtadmin,
 // vtgate, vtorc) for tests that run real Vitess. Built by `tools/build.sh vitess` only (npm test
 // does not build them); nothing here is part of the cdk8s-vitess library.
 //
@@ -88,6 +88,8 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/googleapis/enterprise-certificate-proxy v0.3.6 // indirect
 	github.com/googleapis/gax-go/v2 v2.14.1 // indirect
+	github.com/gorilla/handlers v1.5.2 // indirect
+	github.com/gorilla/mux v1.8.1 // indirect
 	github.com/grpc-ecosystem/go-grpc-middleware v1.4.0 // indirect
 	github.com/grpc-ecosystem/go-grpc-prometheus v1.2.0 // indirect
 	github.com/hashicorp/consul/api v1.31.2 // indirect
@@ -141,6 +143,7 @@ require (
 	github.com/sagikazarmark/slog-shim v0.1.0 // indirect
 	github.com/secure-systems-lab/go-securesystemslib v0.9.0 // indirect
 	github.com/sjmudd/stopwatch v0.1.1 // indirect
+	github.com/soheilhy/cmux v0.1.5 // indirect
 	github.com/sourcegraph/conc v0.3.0 // indirect
 	github.com/spf13/afero v1.12.0 // indirect
 	github.com/spf13/cast v1.7.1 // indirect

@@ -6,6 +6,7 @@ package tools
 
 import (
 	_ "vitess.io/vitess/go/cmd/mysqlctld"
+	_ "vitess.io/vitess/go/cmd/vtadmin"
 	_ "vitess.io/vitess/go/cmd/vtctld"
 	_ "vitess.io/vitess/go/cmd/vtctldclient"
 	_ "vitess.io/vitess/go/cmd/vtgate"

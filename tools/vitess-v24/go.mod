@@ -1,4 +1,4 @@
-// Tools module that pins the Vitess v24 binaries (mysqlctl, mysqlctld, vtctld, vtctldclient,
+// Tools module that pins the Vitess v24 binaries (mysqlctl, mysqlctld, vtadmin, vtctld, vtctldclient,
 // vtgate, vtorc, vttablet) for the end-to-end test that runs real Vitess. Built by
 // `tools/build.sh vitess-v24` (and `image-v24`, which npm test runs); nothing here is
 // part of the cdk8s-vitess library. tools/build.sh also copies them into the root filesystem
@@ -114,6 +114,8 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/googleapis/enterprise-certificate-proxy v0.3.14 // indirect
 	github.com/googleapis/gax-go/v2 v2.22.0 // indirect
+	github.com/gorilla/handlers v1.5.2 // indirect
+	github.com/gorilla/mux v1.8.1 // indirect
 	github.com/grpc-ecosystem/go-grpc-middleware v1.4.0 // indirect
 	github.com/grpc-ecosystem/go-grpc-prometheus v1.2.0 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.28.0 // indirect
@@ -178,6 +180,7 @@ require (
 	github.com/shirou/gopsutil/v4 v4.26.3 // indirect
 	github.com/sirupsen/logrus v1.9.4 // indirect
 	github.com/sjmudd/stopwatch v0.1.1 // indirect
+	github.com/soheilhy/cmux v0.1.5 // indirect
 	github.com/spf13/afero v1.15.0 // indirect
 	github.com/spf13/cast v1.10.0 // indirect
 	github.com/spf13/cobra v1.10.2 // indirect
