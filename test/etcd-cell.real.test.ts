@@ -81,11 +81,16 @@ const cases = [
   { title: 'an EtcdCell of 5 members', sts: etcdCellStatefulSet('five', 5) },
 ].map((c, k) => ({ ...c, k }));
 
+/** The second octet of this run's loopback addresses: 100 to 249, from the process ID. */
+const RUN_OCTET = 100 + (process.pid % 150);
+
 describe.each(cases)('$title, run with the real etcd', ({ sts, k }) => {
   const replicas: number = sts.spec.replicas;
   const container = sts.spec.template.spec.containers[0];
-  // Each cluster on addresses of its own: 127.0.0.11-13, then 127.0.0.21-23, ...
-  const ips = Array.from({ length: replicas }, (_, i) => `127.0.0.${10 * (k + 1) + 1 + i}`);
+  // Each cluster on addresses of its own, 127.<run>.<k + 1>.11 and up, where <run> comes from the
+  // process ID, so that runs of this file in two checkouts at once take different addresses (the
+  // members listen on etcd's fixed ports).
+  const ips = Array.from({ length: replicas }, (_, i) => `127.${RUN_OCTET}.${k + 1}.${11 + i}`);
   let cluster: RealEtcdCluster | undefined;
 
   beforeAll(async () => {
