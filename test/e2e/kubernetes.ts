@@ -16,7 +16,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { ExampleChanges, MESSAGES_VSCHEMA, buildApps } from '../../main';
-import { CellTopology, GlobalTopology, Partitioning, TabletPoolType, VitessCluster, VitessRelease } from '../../lib';
+import { BackupStorage, CellTopology, GlobalTopology, Partitioning, S3ServerSideEncryption, TabletPoolType, VitessCluster, VitessRelease } from '../../lib';
 import { runProcess } from '../util/real-etcd';
 import { RealKubernetes } from '../util/real-kubernetes';
 import { readManifest } from '../util/workloads';
@@ -59,7 +59,7 @@ function synthesize(changes: ExampleChanges = {}): string {
  * with an etcd of its own, one inside the global etcd), `commerce` unsharded with replicas in both
  * cells, `customer` on two shards with `-80` resharded into `-40` and `40-80` (VReplication), tablet
  * UIDs from hashes, and pod extensions on every kind of component (flags, environment, volumes, a
- * sidecar, an init container, labels, annotations, another mysqld image).
+ * sidecar, an init container, labels, annotations, another mysqld image), object-store backups (S3 with keys from a Secret, Azure Blob), VTAdmin and a mysqld_exporter sidecar.
  */
 function clusterApps(outdir: string): App[] {
   const CUSTOMER_VSCHEMA = { ...MESSAGES_VSCHEMA, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } };
@@ -82,6 +82,18 @@ function clusterApps(outdir: string): App[] {
           },
         },
       ],
+      // Object-store backups: S3 with keys from a Secret for one cluster, Azure Blob for the other.
+      backup:
+        name === 'blue'
+          ? BackupStorage.s3({
+              bucket: 'vitess-backups-blue',
+              region: 'eu-west-1',
+              keyPrefix: 'blue',
+              serverSideEncryption: S3ServerSideEncryption.KMS,
+              credentialsSecret: { secretName: 'backup-s3' },
+            })
+          : BackupStorage.azblob({ account: 'vitessbackups', container: 'green', accountKeySecret: { secretName: 'backup-azblob', key: 'key' } }),
+      vtadmin: {},
       vtctld: { extraEnv: [{ name: 'TZ', value: 'UTC' }], jobOptions: { podLabels: { team: 'ops' } } },
       vtorcPods: { extraFlags: { vtorc: { 'instance-poll-time': '2s' } } },
       keyspaces: [
@@ -90,7 +102,7 @@ function clusterApps(outdir: string): App[] {
           partitionings: [Partitioning.equal(1)],
           schema: { product: 'CREATE TABLE product (sku VARBINARY(128), PRIMARY KEY (sku))' },
           tabletPools: [
-            { cell: 'zone1', type: TabletPoolType.REPLICA, replicas: 2 },
+            { cell: 'zone1', type: TabletPoolType.REPLICA, replicas: 2, mysqldExporter: {} },
             { cell: 'zone2', type: TabletPoolType.REPLICA, replicas: 1 },
           ],
         },
