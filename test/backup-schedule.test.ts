@@ -1,7 +1,20 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { Duration } from 'cdk8s';
-import { BackupSchedule, BackupScheduleProps, BackupStorage, VitessRelease } from '../lib';
+import { App, Duration } from 'cdk8s';
+import {
+  BackupSchedule,
+  BackupScheduleOptions,
+  BackupScheduleProps,
+  BackupStorage,
+  CellTopology,
+  GlobalTopology,
+  Partitioning,
+  TabletPoolType,
+  VitessCluster,
+  VitessClusterProps,
+  VitessRelease,
+} from '../lib';
 import { checkObject } from '../validation';
 import { FakeCluster, JobRun, changingCommands } from './util/fake-cluster';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
@@ -566,5 +579,144 @@ describe.each([VitessRelease.V9_0, VitessRelease.V24_0])('the backup Job of a sh
       expect(changingCommands([skipped])).toEqual([]);
     }
     expect(backups()).toHaveLength(1);
+  });
+});
+
+/** A cluster as the example's VReplication flow (main.ts), with backup schedules, resharded into -80 and 80-. */
+function clusterWithSchedules(props: Partial<VitessClusterProps> = {}, schedules: readonly BackupScheduleOptions[] = [DAILY]): { cluster: VitessCluster; files: Map<string, any[]> } {
+  const app = new App({ outdir: path.join(os.tmpdir(), 'cdk8s-vitess-test-backup-schedule-never-written') });
+  const cluster = new VitessCluster(app, 'Cluster', {
+    release: VitessRelease.V22_0,
+    globalTopology: GlobalTopology.managed(),
+    cells: [{ name: 'test', topology: CellTopology.managed() }],
+    backup: storage,
+    keyspaces: [
+      {
+        name: 'test_keyspace',
+        uidBase: 100,
+        partitionings: [Partitioning.equal(1), Partitioning.keyRanges(['-80', '80-'])],
+        schema: { messages: 'CREATE TABLE messages (page BIGINT(20) UNSIGNED, PRIMARY KEY (page)) ENGINE=InnoDB' },
+        tabletPools: [
+          { cell: 'test', type: TabletPoolType.REPLICA, replicas: 3 },
+          { cell: 'test', type: TabletPoolType.RDONLY, replicas: 2 },
+        ],
+        backupSchedules: schedules,
+      },
+    ],
+    ...props,
+  });
+  cluster.reshard('test_keyspace', {
+    from: ['0'],
+    to: ['-80', '80-'],
+    vschema: { sharded: true, vindexes: { hash: { type: 'hash' } }, tables: { messages: { column_vindexes: [{ column: 'page', name: 'hash' }] } } },
+  });
+  return { cluster, files: new Map(app.charts.map((chart) => [chart.node.id, chart.toJson()])) };
+}
+
+const DAILY: BackupScheduleOptions = { name: 'daily', schedule: '0 3 * * *', stagger: Duration.minutes(30), keepCount: 7, keepFor: Duration.days(7) };
+
+describe('VitessCluster backupSchedules', () => {
+  test('a file 03-backup-schedules with a CronJob per schedule and shard of every partitioning, each partitioning staggered', () => {
+    // GIVEN a daily and an hourly schedule
+    const hourly: BackupScheduleOptions = { name: 'hourly', schedule: '@hourly', keepCount: 24, timeZone: 'Etc/UTC' };
+    const { cluster, files } = clusterWithSchedules({}, [DAILY, hourly]);
+
+    // THEN the file follows 02-init, before the resharding phases
+    const ids = [...files.keys()];
+    expect(ids.indexOf('03-backup-schedules')).toBe(ids.indexOf('02-init') + 1);
+    expect(cluster.backupSchedulesChart?.node.id).toBe('03-backup-schedules');
+    const cronJobs = files.get('03-backup-schedules')!;
+    expect(cronJobs.map((o) => `${o.kind}/${o.metadata.name} ${o.spec.schedule}`)).toEqual([
+      'CronJob/backup-daily-test-keyspace-0 0 3 * * *',
+      'CronJob/backup-daily-test-keyspace-xx-80 0 3 * * *',
+      'CronJob/backup-daily-test-keyspace-80-xx 15 3 * * *',
+      'CronJob/backup-hourly-test-keyspace-0 @hourly',
+      'CronJob/backup-hourly-test-keyspace-xx-80 @hourly',
+      'CronJob/backup-hourly-test-keyspace-80-xx @hourly',
+    ]);
+    expect(cluster.backupSchedules.map((s) => s.cronJobs.map((c) => c.shard))).toEqual([['0'], ['-80', '80-'], ['0'], ['-80', '80-']]);
+    // the cluster's vtctld and backup storage
+    const script = scriptOf(cronJobs[0]);
+    expect(script).toContain('/vt/bin/vtctldclient --server=vtctld:15999 BackupShard --allow-primary=false test_keyspace/0');
+    expect(cronJobs[0].spec.jobTemplate.spec.template.spec.volumes).toContainEqual({ name: 'backups', nfs: { server: 'nfs.example.internal', path: '/exports/vitess' } });
+
+    // AND every object of every file is valid, every Vitess flag and command known
+    const all = [...files.values()].flat();
+    for (const version of KUBERNETES_VERSIONS) {
+      expect(validateManifests(cronJobs, version)).toEqual([]);
+    }
+    expect(checkInvocations(vitessInvocations(all), 'modern')).toEqual([]);
+  });
+
+  test('a named cluster prefixes the CronJobs and labels them', () => {
+    const { files } = clusterWithSchedules({ name: 'blue' });
+    const cronJob = files.get('blue-03-backup-schedules')![0];
+    expect(cronJob.metadata.name).toBe('blue-backup-daily-test-keyspace-0');
+    expect(cronJob.metadata.labels['app.kubernetes.io/instance']).toBe('blue');
+    expect(scriptOf(cronJob)).toContain('--server=blue-vtctld:15999');
+  });
+
+  test('no file without schedules', () => {
+    const { cluster, files } = clusterWithSchedules({}, []);
+    expect(files.has('03-backup-schedules')).toBe(false);
+    expect(cluster.backupSchedulesChart).toBeUndefined();
+    expect(cluster.backupSchedules).toEqual([]);
+  });
+
+  test('fails without the backup storage, on a repeated schedule name, and names the prop path of a bad schedule', () => {
+    expect(() => clusterWithSchedules({ backup: undefined })).toThrow(
+      "VitessCluster: 'keyspaces[0].backupSchedules' of keyspace 'test_keyspace' needs the cluster's 'backup' storage, which is not set",
+    );
+    expect(() => clusterWithSchedules({}, [DAILY, { ...DAILY, schedule: '0 4 * * *' }])).toThrow(
+      "VitessCluster: 'keyspaces[0].backupSchedules[1].name' repeats schedule 'daily' of keyspace 'test_keyspace'",
+    );
+    expect(() => clusterWithSchedules({}, [DAILY, { name: 'weekly', schedule: '0 3 * * 7', keepCount: 4 }])).toThrow(
+      "VitessCluster: 'keyspaces[0].backupSchedules[1]': BackupSchedule: 'schedule' must be a cron expression",
+    );
+    expect(() => clusterWithSchedules({}, [{ ...DAILY, keepCount: 0 }])).toThrow(
+      "VitessCluster: 'keyspaces[0].backupSchedules[0]': BackupSchedule: 'keepCount' must be a whole number of at least 1",
+    );
+  });
+
+  test('on the simulated Vitess, the schedules follow a resharding: the serving shards are backed up, the others skipped', () => {
+    // GIVEN the cluster, initialised
+    const { files } = clusterWithSchedules();
+    const fake = new FakeCluster(50, 2);
+    try {
+      const cronJob = (shard: string) => findObject(files.get('03-backup-schedules')!, 'CronJob', `backup-daily-test-keyspace-${shard}`);
+      const backedUp = (shards: string[]): string[] => {
+        const runs = shards.map((shard) => fake.runCronJob(cronJob(shard)));
+        for (const r of runs) {
+          expect({ job: r.name, status: r.status, stderr: r.stderr }).toEqual({ job: r.name, status: 0, stderr: '' });
+        }
+        return changingCommands(runs).map((call) => call.replace(/^vtctldclient BackupShard --allow-primary=false /, ''));
+      };
+      for (const file of ['01-tablets-test-keyspace-0', '02-init']) {
+        for (const r of fake.apply(files.get(file)!)) {
+          expect({ job: r.name, status: r.status, stderr: r.stderr }).toEqual({ job: r.name, status: 0, stderr: '' });
+        }
+      }
+
+      // WHEN the schedules run THEN shard 0 is backed up; the new shards do not exist yet
+      expect(backedUp(['0', 'xx-80', '80-xx'])).toEqual(['test_keyspace/0']);
+
+      // WHEN the new shards exist and copy, and serve reads THEN they are not backed up yet
+      for (const file of ['10-reshard-new-shards', '11-reshard-create', '12-reshard-vdiff', '13-reshard-switch-reads']) {
+        fake.apply(files.get(file)!);
+      }
+      expect(backedUp(['xx-80', '80-xx'])).toEqual([]);
+
+      // WHEN they serve the primary THEN they are, and the old shard no longer
+      fake.apply(files.get('14-reshard-switch-primary')!);
+      expect(backedUp(['0', 'xx-80', '80-xx'])).toEqual(['test_keyspace/-80', 'test_keyspace/80-']);
+
+      // WHEN the workflow is complete (shard 0 deleted, re-created by its running tablets, not serving) THEN still not
+      fake.apply(files.get('15-reshard-complete')!);
+      fake.tick();
+      expect(backedUp(['0'])).toEqual([]);
+      expect(fs.readdirSync(path.join(fake.backupRoot, 'test_keyspace'))).toEqual(['-80', '0', '80-']);
+    } finally {
+      fake.dispose();
+    }
   });
 });
