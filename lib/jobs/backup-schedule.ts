@@ -172,19 +172,20 @@ export interface ShardBackupCronJob {
  * 3. list the backups again and check that one new backup is complete: its directory in the backup
  *    storage holds its `MANIFEST`, which every backup engine writes last and a restore needs
  *    (v24.0.4 go/vt/mysqlctl/builtinbackupengine.go 990-1065, xtrabackupengine.go 230-300,
- *    backupengine.go 270-280); otherwise the Job fails and deletes nothing;
+ *    backupengine.go 516-536: a restore skips a backup whose MANIFEST it cannot read); otherwise the
+ *    Job fails and deletes nothing;
  * 4. apply the retention: of the complete backups, keep the newest `keepCount` and every one
  *    taken within `keepFor`, and delete the others, oldest first, with `RemoveBackup <keyspace>/<shard>
  *    <name>`. A backup without a `MANIFEST` is never deleted nor counted: file backup storage
  *    creates the directory when a backup starts (file.go 184-204), so it may be running; a backup
- *    that fails is removed by Vitess itself (backup.go 169-178, file.go 120-126), so one left over
+ *    that fails is removed by Vitess itself (backup.go 181-200, file.go 120-126), so one left over
  *    is from a killed tablet, to remove by hand. When a listing fails or holds a line that is not a
  *    backup name, nothing is deleted and the Job fails.
  *
  * The backup's status cannot come from Vitess: `GetBackups` gives each backup's name and, parsed
  * from it, its time and tablet, and leaves `status` UNKNOWN and `engine` empty
- * (go/vt/vtctl/grpcvtctldserver/server.go 1508-1580 and go/vt/mysqlctl/mysqlctlproto/backup.go
- * 27-46 at v0.24.4 and v0.22.4), so the Jobs read the plain listing, one name per line
+ * (go/vt/vtctl/grpcvtctldserver/server.go 1508-1580 at v0.24.4, 1502-1570 at v0.22.4;
+ * go/vt/mysqlctl/mysqlctlproto/backup.go 27-46 at both), so the Jobs read the plain listing, one name per line
  * (go/cmd/vtctldclient/command/backups.go 213-248; v9.0.0 `ListBackups`, go/vt/vtctl/backup.go
  * 172-199), and look for the `MANIFEST` themselves. `RemoveBackup` deletes the backup's directory
  * (go/vt/mysqlctl/filebackupstorage/file.go 206-213 at v0.24.4).

@@ -83,7 +83,7 @@ export interface FakeState {
   /**
    * Whether the next Backup or BackupShard aborts, leaving its directory without a MANIFEST (a
    * tablet killed during the backup; one that fails cleanly removes it: v0.24.4
-   * go/vt/mysqlctl/backup.go 169-178, filebackupstorage/file.go 120-126).
+   * go/vt/mysqlctl/backup.go 181-200, filebackupstorage/file.go 120-126).
    */
   backupAborts?: boolean;
   /**
@@ -565,7 +565,7 @@ export class FakeVitess {
    * BackupShard: the shard's first replica, rdonly or spare tablet that answers (Vitess takes the
    * one that lags least, v0.24.4 go/vt/vtctl/grpcvtctldserver/server.go 474-503, v9.0.0
    * go/vt/vtctl/backup.go 102-129; the fake's tablets do not lag), the primary only with
-   * `allowFlag` and no other (server.go 505-515, backup.go 131-148), then a backup of it as
+   * `allowFlag` and no other (server.go 506-520, backup.go 131-148), then a backup of it as
    * Backup takes one, named after its start in UTC (go/vt/mysqlctl/backup.go 134 at v0.24.4).
    * `flags` are checked as the client does: an unknown one is an error.
    */
