@@ -12,6 +12,7 @@ export * from './jobs/job-condition';
 export * from './jobs/vtctl-job';
 export * from './jobs/vtworker-job';
 export * from './jobs/add-cell-info-job';
+export * from './jobs/backup-schedule';
 export * from './constructs/etcd-cell';
 export * from './constructs/vtctld';
 export * from './constructs/tablet-shard';

@@ -7,8 +7,9 @@ import type { PodExtensions } from '../workload-options';
 import { KeyRange } from '../key-range';
 import { VitessRelease, VtctlClient } from '../release';
 import { TopologyServer } from '../topology-server';
-import { MAX_TABLET_UID, fnv1a32, inCluster, keyspaceObjectName, validateClusterName, validateKeyRangeCover } from '../internal/names';
+import { MAX_TABLET_UID, compareShardStarts, fnv1a32, inCluster, keyspaceObjectName, validateClusterName, validateKeyRangeCover } from '../internal/names';
 import { AddCellInfoJob } from '../jobs/add-cell-info-job';
+import { BackupSchedule, BackupScheduleOptions } from '../jobs/backup-schedule';
 import { JobCondition } from '../jobs/job-condition';
 import { VtctlJob } from '../jobs/vtctl-job';
 import { EtcdCell } from '../constructs/etcd-cell';
@@ -302,6 +303,15 @@ export interface KeyspaceSpec {
    * @default - each block at a hash of the keyspace, shard and cell
    */
   readonly uidBase?: number;
+  /**
+   * Scheduled backups with retention ({@link BackupSchedule}): per schedule, a CronJob for each shard
+   * of every partitioning, in the file `03-backup-schedules`. A shard's Jobs do nothing while it does
+   * not exist or does not serve its primary, so that the schedules follow a resharding: the new
+   * shards are backed up once they serve, the old one no longer. `stagger` spreads the shards of
+   * each partitioning, in key-range order. Needs `backup`.
+   * @default - none
+   */
+  readonly backupSchedules?: readonly BackupScheduleOptions[];
 }
 
 /** The props of a {@link VitessCluster}. */
@@ -481,7 +491,11 @@ export interface ReshardPhases {
  * - `02-init`: per cell an {@link AddCellInfoJob}, per keyspace CreateKeyspace and
  *   SetKeyspaceDurabilityPolicy Jobs (releases with vtctldclient), one primary election per shard (of a
  *   replica in the first cell with pools: InitShardMaster on releases that have it,
- *   PlannedReparentShard on the others), the schema Jobs `vtctl-applyschema-<keyspace>-<table>`.
+ *   PlannedReparentShard on the others), the schema Jobs `vtctl-applyschema-<keyspace>-<table>`;
+ * - `03-backup-schedules`, when a keyspace has `backupSchedules`: the CronJobs of its
+ *   {@link BackupSchedule}s, in a file of their own so that they stay applied, and can be suspended
+ *   or removed, apart from `02-init` (whose Jobs are done once and which a resharded cluster stops
+ *   applying) and from `00-cluster` (whose objects run the cluster).
  *
  * Each chart is a direct child of `app` (cdk8s names a file after its chart's path), with
  * `disableResourceNameHashes` and the cluster's `namespace`. Object names are the constructs'
@@ -528,6 +542,10 @@ export class VitessCluster extends Construct {
   public readonly addCellInfoJobs: { readonly [cell: string]: AddCellInfoJob };
   /** Each shard's election Job, in the order of `shards`. */
   public readonly electionJobs: readonly VtctlJob[];
+  /** The chart `03-backup-schedules`, when a keyspace has `backupSchedules`. */
+  public readonly backupSchedulesChart: Chart | undefined;
+  /** The backup schedules, per keyspace, schedule and partitioning (the shards not in an earlier one). */
+  public readonly backupSchedules: readonly BackupSchedule[];
 
   /** The cluster's name, which prefixes every object and file name. */
   public readonly clusterName: string | undefined;
@@ -753,6 +771,37 @@ export class VitessCluster extends Construct {
         commands: [['RebuildVSchemaGraph']],
       });
     }
+    const scheduled = (props.keyspaces ?? []).some((keyspace) => (keyspace.backupSchedules ?? []).length > 0);
+    this.backupSchedulesChart = scheduled ? chart('03-backup-schedules') : undefined;
+    this.backupSchedules = (props.keyspaces ?? []).flatMap((keyspace, k) => this.keyspaceBackupSchedules(keyspace, k));
+  }
+
+  /**
+   * The BackupSchedules of a keyspace's `backupSchedules`, in the backup schedules chart: per
+   * schedule, one for each partitioning's shards that no earlier partitioning has, in key-range order.
+   */
+  private keyspaceBackupSchedules(keyspace: KeyspaceSpec, k: number): BackupSchedule[] {
+    const schedules = keyspace.backupSchedules ?? [];
+    const backup = this.props.backup;
+    if (schedules.length > 0 && backup === undefined) {
+      throw new Error(`VitessCluster: 'keyspaces[${k}].backupSchedules' of keyspace '${keyspace.name}' needs the cluster's 'backup' storage, which is not set`);
+    }
+    return schedules.flatMap((schedule, s) => {
+      const path = `keyspaces[${k}].backupSchedules[${s}]`;
+      if (schedules.findIndex((other) => other.name === schedule.name) !== s) {
+        throw new Error(`VitessCluster: '${path}.name' repeats schedule '${schedule.name}' of keyspace '${keyspace.name}'`);
+      }
+      const covered = new Set<string>();
+      return keyspace.partitionings.flatMap((partitioning, p) => {
+        const shards = [...partitioning.shards].filter((shard) => !covered.has(shard)).sort(compareShardStarts);
+        shards.forEach((shard) => covered.add(shard));
+        if (shards.length === 0) {
+          return [];
+        }
+        const id = `BackupSchedule${pascal(keyspace.name)}${pascal(schedule.name)}${p === 0 ? '' : p}`;
+        return [atPath(path, () => new BackupSchedule(this.backupSchedulesChart!, id, { ...schedule, vtctld: this.vtctld, backup: backup!, keyspace: keyspace.name, shards }))];
+      });
+    });
   }
 
   /**

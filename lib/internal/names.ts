@@ -315,10 +315,19 @@ export function clusterLabels(clusterName: string | undefined): { [key: string]:
  * whole, so that it stays unique, stable and short enough.
  */
 export function clusterJobName(clusterName: string | undefined, jobName: string): string {
-  const name = inCluster(clusterName, jobName);
-  if (name.length <= JOB_NAME_MAX_LENGTH) {
-    return name;
+  return clusterObjectName(clusterName, jobName, JOB_NAME_MAX_LENGTH);
+}
+
+/**
+ * `<clusterName>-<name>`, or `name` without a cluster name; when that is longer than `maxLength`,
+ * its first characters, `-` and 5 hex characters of the SHA-256 of the whole, so that it stays
+ * unique, stable and short enough.
+ */
+export function clusterObjectName(clusterName: string | undefined, name: string, maxLength: number): string {
+  const full = inCluster(clusterName, name);
+  if (full.length <= maxLength) {
+    return full;
   }
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, JOB_HASH_LENGTH);
-  return `${name.slice(0, JOB_NAME_MAX_LENGTH - JOB_HASH_LENGTH - 1).replace(/-+$/, '')}-${hash}`;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, JOB_HASH_LENGTH);
+  return `${full.slice(0, maxLength - JOB_HASH_LENGTH - 1).replace(/-+$/, '')}-${hash}`;
 }

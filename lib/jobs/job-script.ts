@@ -4,7 +4,16 @@ import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { BackupStorage } from '../backup-storage';
 import type { IVtctld, JobPodOptions } from '../interfaces';
-import { claimObjectName, clusterJobName, clusterLabels, jobObjectName, validateDataKey, validateObjectName } from '../internal/names';
+import {
+  JOB_NAME_MAX_LENGTH,
+  claimObjectName,
+  clusterJobName,
+  clusterLabels,
+  clusterObjectName,
+  jobObjectName,
+  validateDataKey,
+  validateObjectName,
+} from '../internal/names';
 import { APP_LABEL, TMP_MOUNT, TMP_VOLUME } from '../internal/pod';
 import { vitessPodTemplate } from '../internal/pod-skeleton';
 import { shellCommand, shellQuote } from '../internal/shell';
@@ -52,6 +61,21 @@ export interface ScriptOptions {
    * `succeeded` once they all have (a failure leaves `running`).
    */
   readonly recordOutcome?: JobOutcomeRecord;
+  /**
+   * Bash lines right after the script's own helpers, before any check: functions of a Job whose
+   * work is more than its commands, and ways into them (e.g. one phase run alone).
+   */
+  readonly prelude?: readonly string[];
+  /** Bash lines run after the waits and the skip and refuse checks, before the commands. */
+  readonly beforeCommands?: readonly string[];
+  /** Bash lines run once every command has succeeded, before the waits for their effect. */
+  readonly afterCommands?: readonly string[];
+  /**
+   * The words with which the log tells that the `skipIf` condition holds: `<skipWording>
+   * (<condition>): nothing to do`.
+   * @default 'already done'
+   */
+  readonly skipWording?: string;
 }
 
 /** Every condition a Job checks: its waits, its skip condition, the effects it waits for, its verifications. */
@@ -189,6 +213,7 @@ export function renderScript(options: ScriptOptions): string {
   if (usesKubernetes) {
     lines.push(...kubeConfigMapFunction());
   }
+  lines.push(...(options.prelude ?? []));
   const record = (outcome: string): void => {
     const outcomeRecord = options.recordOutcome!;
     const patch = JSON.stringify({ data: { [outcomeRecord.key]: outcome } });
@@ -203,7 +228,7 @@ export function renderScript(options: ScriptOptions): string {
     lines.push('skip_if_done() {');
     lines.push('  : >"$checks/last"');
     lines.push('  if already_done; then');
-    lines.push(`    echo ${shellQuote(`already done (${skipIf.description}): nothing to do`)}`);
+    lines.push(`    echo ${shellQuote(`${options.skipWording ?? 'already done'} (${skipIf.description}): nothing to do`)}`);
     lines.push('    exit 0');
     lines.push('  fi');
     lines.push('}');
@@ -244,6 +269,7 @@ export function renderScript(options: ScriptOptions): string {
   if (options.recordOutcome) {
     record('running');
   }
+  lines.push(...(options.beforeCommands ?? []));
   const retries = options.retries ?? 0;
   for (const command of options.commands) {
     const rendered = shellCommand(command);
@@ -278,6 +304,7 @@ export function renderScript(options: ScriptOptions): string {
   if (options.recordOutcome) {
     record(OUTCOME_SUCCEEDED);
   }
+  lines.push(...(options.afterCommands ?? []));
   (options.thenWaitFor ?? []).forEach((condition, i) => {
     if (i === 0) {
       lines.push(`deadline=$(( $(date +%s) + ${options.thenWaitTimeout} ))`);
@@ -314,13 +341,35 @@ export interface CommandJobSpec {
   readonly backoffLimit: number;
   readonly resources: k8s.ResourceRequirements;
   readonly ports?: k8s.ContainerPort[];
+  /** More of the script, for a Job whose work is more than its commands. */
+  readonly script?: Pick<ScriptOptions, 'prelude' | 'beforeCommands' | 'afterCommands' | 'skipWording'>;
+  /**
+   * A backup storage the script reads besides the ones its conditions look into (the same one,
+   * if they look into any), mounted read-only.
+   */
+  readonly backupStorage?: BackupStorage;
+  /**
+   * The longest object name: the cluster's name and `jobName` are shortened to it with a hash
+   * ({@link clusterObjectName}).
+   * @default 57 (a Job's base name, to which its object name adds a hash)
+   */
+  readonly nameMaxLength?: number;
+}
+
+/** The Job a command Job spec makes, before it becomes an object: its base name, its labels and its spec. */
+export interface CommandJobTemplate {
+  /** The base name with the cluster's name first: the label `job`. */
+  readonly name: string;
+  readonly labels: { [key: string]: string };
+  /** The Job's spec, without `ttlSecondsAfterFinished`. */
+  readonly spec: k8s.JobSpec;
 }
 
 /**
- * Validates the options, renders the script and creates the Job (id `Resource`) in `scope`. The
- * caller has validated the Job name and its own commands.
+ * Validates the options and renders the script of a command Job: the spec of a Job, or of the Jobs
+ * of a CronJob. The caller has validated the Job name and its own commands.
  */
-export function createCommandJob(scope: Construct, spec: CommandJobSpec, options: CommandJobOptions): k8s.KubeJob {
+export function commandJobTemplate(spec: CommandJobSpec, options: CommandJobOptions): CommandJobTemplate {
   const release = spec.vtctld.release;
   const waitFor = options.waitFor ?? [JobCondition.vtctldReachable()];
   const thenWaitFor = options.thenWaitFor ?? [];
@@ -336,16 +385,15 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
   }
   const conditions = everyCondition({ waitFor, skipIf: options.skipIf, refuseIf: options.refuseIf, thenWaitFor, thenVerify });
   const storages = new Map<string, BackupStorage>();
-  for (const condition of conditions) {
-    for (const storage of backupStorages(condition._render(release))) {
-      const other = storages.get(storage.volume!.name);
-      if (other && other !== storage) {
-        throw new Error(
-          `${spec.context}: the conditions look into two different backup storages; a Job can mount one`,
-        );
-      }
-      storages.set(storage.volume!.name, storage);
+  const conditionStorages = conditions.flatMap((condition) => backupStorages(condition._render(release)));
+  for (const storage of [...conditionStorages, ...(spec.backupStorage ? [spec.backupStorage] : [])]) {
+    const other = storages.get(storage.volume!.name);
+    if (other && other !== storage) {
+      throw new Error(
+        `${spec.context}: the conditions look into two different backup storages; a Job can mount one`,
+      );
     }
+    storages.set(storage.volume!.name, storage);
   }
   if ((readsConfigMaps(conditions, release) || options.recordOutcome) && options.serviceAccountName === undefined) {
     throw new Error(
@@ -387,16 +435,15 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
     thenVerify,
     retries,
     recordOutcome: options.recordOutcome,
+    ...spec.script,
   });
 
   // The Jobs of a named cluster's vtctld carry its name first, and its instance label.
   const clusterName = spec.vtctld.clusterName;
-  const jobName = clusterJobName(clusterName, spec.jobName);
-  claimObjectName(scope, spec.context, 'Job', jobName);
-  const labels = { ...APP_LABEL, component: spec.component, job: jobName, ...clusterLabels(clusterName) };
+  const name = clusterObjectName(clusterName, spec.jobName, spec.nameMaxLength ?? JOB_NAME_MAX_LENGTH);
+  const labels = { ...APP_LABEL, component: spec.component, job: name, ...clusterLabels(clusterName) };
   const jobSpec: k8s.JobSpec = {
     backoffLimit: spec.backoffLimit,
-    ttlSecondsAfterFinished: (options.ttlAfterFinished ?? Duration.days(1)).toSeconds(),
     template: vitessPodTemplate(spec.context, jobPodOptions(spec.vtctld.jobOptions), {
       labels,
       restartPolicy: 'Never',
@@ -414,8 +461,26 @@ export function createCommandJob(scope: Construct, spec: CommandJobSpec, options
       volumes: [TMP_VOLUME, ...backupVolumes],
     }),
   };
+  return { name, labels, spec: jobSpec };
+}
+
+/**
+ * Validates the options, renders the script and creates the Job (id `Resource`) in `scope`. The
+ * caller has validated the Job name and its own commands.
+ */
+export function createCommandJob(scope: Construct, spec: CommandJobSpec, options: CommandJobOptions): k8s.KubeJob {
+  const template = commandJobTemplate(spec, options);
+  claimObjectName(scope, spec.context, 'Job', template.name);
+  const jobSpec: k8s.JobSpec = {
+    backoffLimit: template.spec.backoffLimit,
+    ttlSecondsAfterFinished: (options.ttlAfterFinished ?? Duration.days(1)).toSeconds(),
+    template: template.spec.template,
+  };
   // The label `job` keeps the base name, which stays the same when the Job's content changes.
-  return new k8s.KubeJob(scope, 'Resource', { metadata: { name: jobObjectName(jobName, jobSpec), labels }, spec: jobSpec });
+  return new k8s.KubeJob(scope, 'Resource', {
+    metadata: { name: jobObjectName(template.name, jobSpec), labels: template.labels },
+    spec: jobSpec,
+  });
 }
 
 /** The options a Job pod takes from its vtctld: never affinity, which is about vtctld's own pods. */

@@ -264,12 +264,21 @@ export class FakeCluster {
     });
   }
 
+  /**
+   * Runs one Job of a CronJob (its job template's script), as the CronJob controller starts one at
+   * its schedule; `args` follow the script (`bash -c <script> bash <args>`).
+   */
+  public runCronJob(cronJob: any, args: readonly string[] = []): JobRun {
+    expect(cronJob.kind).toBe('CronJob');
+    return this.runScript(cronJob.metadata.name, cronJob.spec.jobTemplate.spec.template.spec.containers[0].command, args);
+  }
+
   private runJob(job: any): JobRun {
     // By the Job's base name, which tests name; the object name adds a hash.
     return this.runScript(baseName(job), job.spec.template.spec.containers[0].command);
   }
 
-  private runScript(name: string, command: string[]): JobRun {
+  private runScript(name: string, command: string[], args: readonly string[] = []): JobRun {
     expect(command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
     const script: string = command[2];
     // The fake changes only when it is invoked, never with time, so the waits count failed polls
@@ -299,7 +308,7 @@ export class FakeCluster {
     const before = this.state.calls.length;
     // curl is the fake's: the Kubernetes API of the simulated cluster.
     const env = { ...process.env, PATH: `${this.binDir}:${process.env.PATH}`, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
-    const result = spawnSync('/bin/bash', ['-c', local], { encoding: 'utf8', timeout: 60000, env });
+    const result = spawnSync('/bin/bash', ['-c', local, 'bash', ...args], { encoding: 'utf8', timeout: 60000, env });
     return {
       name,
       status: result.status ?? -1,

@@ -4,6 +4,7 @@
 // vtctl prints protobuf messages with jsonpb (2-space indent, snake_case names, enums as numbers,
 // every field present), ListAllTablets one line per tablet, GetSchema -table_names_only and
 // ListBackups one name per line (GetVSchema alone prints jsonpb without defaults, in camelCase).
+// Backups are directories of file backup storage under `backupRoot`, as Vitess writes and lists them.
 // vtctldclient prints protobuf JSON with protojson, which may put two spaces after a colon; the
 // fake does so on purpose. It also enforces the preconditions that Vitess itself checks,
 // with Vitess's error messages, so a test can show what happens when a guard is missing.
@@ -79,8 +80,22 @@ export interface FakeState {
    * directory `<root>/<keyspace>/<shard>/<name>/` with a `MANIFEST` once complete.
    */
   backupRoot?: string;
-  /** Whether the next Backup aborts, leaving its directory without a MANIFEST. */
+  /**
+   * Whether the next Backup or BackupShard aborts, leaving its directory without a MANIFEST (a
+   * tablet killed during the backup; one that fails cleanly removes it: v0.24.4
+   * go/vt/mysqlctl/backup.go 181-200, filebackupstorage/file.go 120-126).
+   */
   backupAborts?: boolean;
+  /**
+   * Whether the next BackupShard succeeds without a MANIFEST where the Jobs look: a Job whose backup
+   * volume is not vtctld's and the tablets'.
+   */
+  backupManifestElsewhere?: boolean;
+  /**
+   * An error that listing the backups (ListBackups, GetBackups) fails with, e.g. the backup
+   * storage's when its volume is not mounted (file.go 155-181 at v0.24.4 returns os.ReadDir's).
+   */
+  listBackupsError?: string;
   /**
    * The VSchema of each keyspace, as applied (JSON with the proto field names); `{}` from the
    * keyspace's first tablet on, which creates a blank one (v9.0.0 go/vt/topo/shard.go 349,
@@ -538,6 +553,86 @@ export class FakeVitess {
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => fs.statSync(`${dir}/${name}`).isDirectory()).sort() : [];
   }
 
+  /** The backups' names of a shard, or the storage's error (listBackupsError). */
+  private backupNames(keyShard: string): string[] {
+    if (this.state.listBackupsError !== undefined) {
+      throw new VitessError(this.state.listBackupsError);
+    }
+    return this.listBackups(keyShard);
+  }
+
+  /**
+   * BackupShard: the shard's first replica, rdonly or spare tablet that answers (Vitess takes the
+   * one that lags least, v0.24.4 go/vt/vtctl/grpcvtctldserver/server.go 474-503, v9.0.0
+   * go/vt/vtctl/backup.go 102-129; the fake's tablets do not lag), the primary only with
+   * `allowFlag` and no other (server.go 506-520, backup.go 131-148), then a backup of it as
+   * Backup takes one, named after its start in UTC (go/vt/mysqlctl/backup.go 134 at v0.24.4).
+   * `flags` are checked as the client does: an unknown one is an error.
+   */
+  private backupShard(positional: string[], flags: Record<string, string | true>, known: string[], allowFlag: string, unknownFlag: (name: string) => string): string {
+    for (const name of Object.keys(flags)) {
+      if (!known.includes(name)) {
+        throw new VitessError(unknownFlag(name));
+      }
+    }
+    if (positional.length !== 1) {
+      throw new VitessError(`accepts 1 arg(s), received ${positional.length}`);
+    }
+    const shard = this.shard(positional[0]);
+    const tablets = this.tabletsOf(shard).filter(answers).sort((a, b) => (a.alias < b.alias ? -1 : 1));
+    const allow = flags[allowFlag] === true || flags[allowFlag] === 'true';
+    const tablet =
+      tablets.find((t) => ['replica', 'rdonly', 'spare'].includes(t.type)) ??
+      (allow ? tablets.find((t) => t.type === 'primary' || t.type === 'master') : undefined);
+    if (!tablet) {
+      throw new VitessError('rpc error: code = FailedPrecondition desc = no tablet available for backup');
+    }
+    const key = `${shard.keyspace}/${shard.name}`;
+    const name = `${new Date().toISOString().replace(/^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2}).*$/, '$1.$2$3$4')}.${tablet.alias}`;
+    const dir = `${this.state.backupRoot}/${key}/${name}`;
+    // StartBackup makes the shard's directory, then the backup's, failing when it exists (file.go
+    // 184-204 at v0.24.4).
+    fs.mkdirSync(`${this.state.backupRoot}/${key}`, { recursive: true });
+    if (fs.existsSync(dir)) {
+      throw new VitessError(`rpc error: code = Unknown desc = StartBackup failed: mkdir ${dir}: file exists`);
+    }
+    fs.mkdirSync(dir);
+    if (this.state.backupAborts) {
+      this.state.backupAborts = false;
+      throw new VitessError(`rpc error: code = Unknown desc = TabletManager.Backup on ${tablet.alias} error: mysqld stopped while copying files`);
+    }
+    if (this.state.backupManifestElsewhere) {
+      this.state.backupManifestElsewhere = false;
+    } else {
+      // The builtin engine's MANIFEST, JSON with these fields first (go/vt/mysqlctl/backupengine.go
+      // 297-349, builtinbackupengine.go 1027-1061 at v0.24.4).
+      fs.writeFileSync(
+        `${dir}/MANIFEST`,
+        JSON.stringify({ BackupName: name, BackupMethod: 'builtin', Keyspace: shard.keyspace, Shard: shard.name, TabletAlias: tablet.alias }, null, 2),
+      );
+    }
+    this.state.backups[key] = [...(this.state.backups[key] ?? []), name];
+    return `${key} (${tablet.alias}): Starting backup ${name}\n`;
+  }
+
+  /**
+   * RemoveBackup <keyspace/shard> <name>: deletes the backup's directory, which need not exist
+   * (os.RemoveAll; go/vt/mysqlctl/filebackupstorage/file.go 206-213 at v0.24.4, a path inside the
+   * root only: go/fileutil SafePathJoin).
+   */
+  private removeBackup(positional: string[]): string {
+    if (positional.length !== 2) {
+      throw new VitessError(`accepts 2 arg(s), received ${positional.length}`);
+    }
+    const [keyShard, name] = positional;
+    if (name === '' || name.includes('/') || name === '.' || name === '..') {
+      throw new VitessError(`path traversal: backup name ${name}`);
+    }
+    fs.rmSync(`${this.state.backupRoot}/${keyShard}/${name}`, { recursive: true, force: true });
+    this.state.backups[keyShard] = (this.state.backups[keyShard] ?? []).filter((b) => b !== name);
+    return '';
+  }
+
   private rebuildKeyspace(keyspace: string): void {
     const serving = this.shardsOf(keyspace)
       .filter((s) => s.isMasterServing)
@@ -707,7 +802,12 @@ export class FakeVitess {
         return '';
       }
       case 'ListBackups':
-        return this.listBackups(positional[0]).map((b) => `${b}\n`).join('');
+        // One name per line (v9.0.0 go/vt/vtctl/backup.go 172-199).
+        return this.backupNames(positional[0]).map((b) => `${b}\n`).join('');
+      case 'BackupShard':
+        return this.backupShard(positional, flags, ['concurrency', 'allow_master'], 'allow_master', (name) => `flag provided but not defined: -${name}`);
+      case 'RemoveBackup':
+        return this.removeBackup(positional);
       case 'RebuildVSchemaGraph':
         this.rebuildSrvVSchema();
         return '';
@@ -941,8 +1041,24 @@ export class FakeVitess {
         }
         return result;
       }
-      case 'GetBackups':
-        return this.vtctl('ListBackups', positional);
+      case 'GetBackups': {
+        // Without --json: the names joined by newlines and a newline, so an empty shard prints one
+        // empty line (v0.24.4 go/cmd/vtctldclient/command/backups.go 240-245, the same at v0.22.4).
+        if (flags.json !== undefined || flags.limit !== undefined) {
+          throw new VitessError('the fake prints GetBackups without --json and --limit only');
+        }
+        return `${this.backupNames(positional[0]).join('\n')}\n`;
+      }
+      case 'BackupShard':
+        return this.backupShard(
+          positional,
+          flags,
+          ['allow_primary', 'concurrency', 'incremental_from_pos', 'upgrade_safe', 'mysql_shutdown_timeout'],
+          'allow_primary',
+          (name) => `unknown flag: --${name.replace(/_/g, '-')}`,
+        );
+      case 'RemoveBackup':
+        return this.removeBackup(positional);
       case 'GetVSchema':
         return protojson(formatVSchema(this.vschemaOf(positional[0]), 'modern'));
       case 'GetSrvVSchema': {
