@@ -14,7 +14,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, YamlOutputType } from 'cdk8s';
+import { App, Duration, YamlOutputType } from 'cdk8s';
 import { ExampleChanges, MESSAGES_VSCHEMA, buildApps } from '../../main';
 import { BackupStorage, CellTopology, GlobalTopology, Partitioning, S3ServerSideEncryption, TabletPoolType, VitessCluster, VitessRelease } from '../../lib';
 import { runProcess } from '../util/real-etcd';
@@ -59,7 +59,7 @@ function synthesize(changes: ExampleChanges = {}): string {
  * with an etcd of its own, one inside the global etcd), `commerce` unsharded with replicas in both
  * cells, `customer` on two shards with `-80` resharded into `-40` and `40-80` (VReplication), tablet
  * UIDs from hashes, and pod extensions on every kind of component (flags, environment, volumes, a
- * sidecar, an init container, labels, annotations, another mysqld image), object-store backups (S3 with keys from a Secret, Azure Blob), VTAdmin and a mysqld_exporter sidecar.
+ * sidecar, an init container, labels, annotations, another mysqld image), backups in S3 with keys from a Secret (blue) or on NFS with daily scheduled backups (green), VTAdmin and a mysqld_exporter sidecar.
  */
 function clusterApps(outdir: string): App[] {
   const CUSTOMER_VSCHEMA = { ...MESSAGES_VSCHEMA, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } };
@@ -82,7 +82,7 @@ function clusterApps(outdir: string): App[] {
           },
         },
       ],
-      // Object-store backups: S3 with keys from a Secret for one cluster, Azure Blob for the other.
+      // Backups in S3 with keys from a Secret for one cluster; on NFS, with scheduled backups, for the other.
       backup:
         name === 'blue'
           ? BackupStorage.s3({
@@ -92,7 +92,7 @@ function clusterApps(outdir: string): App[] {
               serverSideEncryption: S3ServerSideEncryption.KMS,
               credentialsSecret: { secretName: 'backup-s3' },
             })
-          : BackupStorage.azblob({ account: 'vitessbackups', container: 'green', accountKeySecret: { secretName: 'backup-azblob', key: 'key' } }),
+          : BackupStorage.nfs({ server: 'nfs.example.internal', path: '/exports/vitess-green' }),
       vtadmin: {},
       vtctld: { extraEnv: [{ name: 'TZ', value: 'UTC' }], jobOptions: { podLabels: { team: 'ops' } } },
       vtorcPods: { extraFlags: { vtorc: { 'instance-poll-time': '2s' } } },
@@ -110,6 +110,8 @@ function clusterApps(outdir: string): App[] {
           name: 'customer',
           partitionings: [Partitioning.keyRanges(['-80', '80-']), Partitioning.keyRanges(['-40', '40-80', '80-'])],
           vschema: CUSTOMER_VSCHEMA,
+          backupSchedules:
+            name === 'green' ? [{ name: 'daily', schedule: '0 3 * * *', stagger: Duration.minutes(30), keepCount: 7, keepFor: Duration.days(14) }] : undefined,
           tabletPools: [TabletPoolType.REPLICA, TabletPoolType.RDONLY].map((type) => ({
             cell: 'zone1',
             type,
