@@ -573,6 +573,14 @@ export class VitessCluster extends Construct {
       }));
     }
     this.vtgates = vtgates;
+    // The Service of every port of a cell 'mysql' is vtgate-mysql, the cluster-wide MySQL Service's name.
+    const mysqlCell = props.cells.findIndex((cell) => cell.name === 'mysql');
+    if (mysqlCell >= 0) {
+      throw new Error(
+        `VitessCluster: 'cells[${mysqlCell}].name' is 'mysql', which would name the cell's vtgate Service '${inCluster(clusterName, 'vtgate-mysql')}', ` +
+          "the name of the cluster-wide MySQL Service; give the cell another name",
+      );
+    }
     this.vtgateMysqlService = atPath('vtgateMysqlService', () =>
       new VtgateMysqlService(this.clusterChart, 'VtgateMysqlService', { ...props.vtgateMysqlService, clusterName }),
     );
