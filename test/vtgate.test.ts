@@ -101,7 +101,7 @@ const OVERRIDES: Required<Omit<VtgateProps, 'globalTopology' | 'cell' | 'autosca
 
 /** {@link OVERRIDES} with `autoscaling` (every field of it set) instead of `replicas`. */
 const AUTOSCALED_OVERRIDES: Omit<typeof OVERRIDES, 'replicas'> & Required<Pick<VtgateProps, 'autoscaling'>> = {
-  ...(({ replicas: _replicas, ...rest }) => rest)(OVERRIDES),
+  ...Object.fromEntries(Object.entries(OVERRIDES).filter(([key]) => key !== 'replicas')) as Omit<typeof OVERRIDES, 'replicas'>,
   autoscaling: {
     minReplicas: 2,
     maxReplicas: 12,
