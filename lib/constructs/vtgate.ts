@@ -166,14 +166,15 @@ export interface VtgateTlsOptions {
   /**
    * Whether vtgate refuses MySQL connections that do not start TLS
    * (`--mysql_server_require_secure_transport`): such a client gets the error `ERROR 1105 (HY000):
-   * unknown error: server does not allow insecure connections, client must use SSL/TLS` after its
-   * handshake and the connection is closed (go/mysql/server.go:455-458 at v0.22.4, :458-461 and
-   * go/mysql/conn.go:1034-1040 at v0.24.4).
+   * unknown error: Code: UNAVAILABLE server does not allow insecure connections, client must use
+   * SSL/TLS` (with a line break after the code) after its handshake and the connection is closed
+   * (go/mysql/server.go:455-458 at v0.22.4, :458-461 and go/mysql/conn.go:1034-1040 at v0.24.4).
    *
    * On Vitess v9 vtgate sends that error but does not close the connection: it goes on with the
    * authentication (go/mysql/server.go:349-352 at v0.9.0; fixed later by vitessio/vitess#8504).
    * Ordinary clients stop at the error, but a client that ignores it can still log in without
-   * TLS, so on v9 this is no protection against a hostile client.
+   * TLS and run queries (test/vtgate-tls.real.test.ts shows it with the real vtgate v9.0.0), so on
+   * v9 this is no protection against a hostile client.
    * @default false
    */
   readonly requireSecureTransport?: boolean;
