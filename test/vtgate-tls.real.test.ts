@@ -9,7 +9,8 @@
 //   there from the Secret's data (made here with openssl), with the Secret volume's default mode
 //   0644; the emptyDir /tmp is an empty directory owned by the pod's user;
 // - the image's /vt/bin/<binary> is the built binary of the release, run as the pod's runAsUser
-//   and runAsGroup (vtgate and vtctld refuse to run as root);
+//   and runAsGroup (they refuse to run as root: go/vt/servenv/servenv.go:105-107 at v0.9.0,
+//   go/vt/servenv/servenv_unix.go:68-70 at v0.24.4);
 // - the args are the container's args with the mount paths mapped to those directories and the
 //   web, gRPC and MySQL ports moved to free ports (a pod has its own network namespace; this
 //   machine's ports are shared), which the test checks are the only args it changes;
@@ -20,8 +21,8 @@
 //
 // vtgate holds no tablets here, so the proof of encryption is vtgate's own count of connections
 // by TLS version, MysqlServerConnCountByTLSVer on /debug/vars (go/mysql/server.go:69, 449-456 and
-// 462-463 at v0.24.4; :66, 341-348 and 353-354 at v0.9.0), read while the client's connection is open, not
-// the client's `status` command: its `select DATABASE(), USER() limit 1` makes vtgate v24, which
+// 462-463 at v0.24.4; :66, 341-348 and 353-354 at v0.9.0), read while the client's connection is
+// open, not the client's `status` command: its `select DATABASE(), USER() limit 1` makes vtgate v24, which
 // has no keyspace here, recover from a nil pointer panic and close the connection (getDualTable
 // reads the name of the nil keyspace that FirstKeyspace returns without keyspaces:
 // go/vt/vtgate/executorcontext/vcursor_impl.go:579-581 and go/vt/vtgate/vindexes/vschema.go:1476
