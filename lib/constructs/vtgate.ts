@@ -86,6 +86,11 @@ export enum VtgateServiceType {
  * and the cluster-wide {@link VtgateMysqlService}. They carry the MySQL port alone, so that a
  * NodePort or LoadBalancer exposes neither vtgate's web port (`/debug`, which shows queries and
  * flags) nor its gRPC port.
+ *
+ * These options once applied to the Service `vtgate-<cell>` itself, which is now always
+ * ClusterIP: `kubectl apply` (client-side or server-side) turns such a Service into ClusterIP
+ * (Kubernetes drops its node ports), and the load balancer is made anew for
+ * `vtgate-<cell>-mysql`, with a new address for the clients.
  */
 export interface VtgateServiceOptions {
   /**
