@@ -310,9 +310,12 @@ export interface VtgateProps extends WorkloadOptions, VtgateServiceOptions {
    * A HorizontalPodAutoscaler that sets the number of replicas (see
    * {@link VtgateAutoscalingOptions}); not with `replicas`. The Deployment then has no `replicas`
    * field, so that `kubectl apply` leaves the HPA's count alone. When an existing vtgate without
-   * autoscaling gets it, first remove `replicas` from the Deployment's last applied configuration
-   * (`kubectl apply edit-last-applied deployment/<name>`), or the apply that drops the field sets
-   * the Deployment to 1 replica until the HPA scales it up again.
+   * autoscaling gets it, the apply that drops the field sets the Deployment to 1 replica until the
+   * HPA scales it up again (with client-side `kubectl apply`, and with `--server-side` unless
+   * another manager, such as `kubectl scale`, changed the count since the last apply: checked with
+   * kube-apiserver v1.34.4). With client-side apply, first remove `replicas` from the Deployment's
+   * last applied configuration (`kubectl apply edit-last-applied deployment/<name>`): the count
+   * then stays.
    *
    * The CPU and memory targets are percentages of the pods' requests: the vtgate container (and
    * every sidecar) needs a request of each resource that a target names (`resources` has both by
