@@ -63,14 +63,17 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
     expect([...rollback.keys()]).toEqual(['reverse-replica', 'reverse-rdonly']);
   });
 
-  test('the cluster: etcd for global and test, vtctld, vtgate-test', () => {
+  test('the cluster: etcd for global and test, vtctld, vtgate-test and its MySQL Services', () => {
     const cluster = charts.get('00-cluster')!;
     for (const cell of ['global', 'test']) {
       expect(findObject(cluster, 'StatefulSet', `etcd-${cell}`).spec.replicas).toBe(3);
       findObject(cluster, 'Service', `etcd-${cell}-client`);
     }
     findObject(cluster, 'Service', 'vtctld');
-    findObject(cluster, 'Service', 'vtgate-test');
+    expect(findObject(cluster, 'Service', 'vtgate-test').spec.ports.map((p: any) => p.port)).toEqual([15001, 15991, 3306]);
+    for (const name of ['vtgate-test-mysql', 'vtgate-mysql']) {
+      expect(findObject(cluster, 'Service', name).spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'mysql', port: 3306, targetPort: 3306 }] });
+    }
     expect(cluster.filter((o) => o.metadata.name.startsWith('vttablet-'))).toEqual([]);
   });
 
@@ -141,10 +144,10 @@ describe('the guide example (Vitess v9.0, vtworker flow)', () => {
 
   test.each(KUBERNETES_VERSIONS)('every object is valid Kubernetes %s, unknown fields rejected', (version) => {
     // 2 etcd x (StatefulSet, 2 Services, PDB, NetworkPolicy), vtctld and vtgate (Deployment,
-    // Service, PDB, NetworkPolicy), 3 shards x (Service, PDB, NetworkPolicy) + 15 tablet
-    // StatefulSets, 17 Jobs, the SplitDiff result ConfigMap and 2 x (ServiceAccount, Role,
-    // RoleBinding) for the Jobs that write and read it.
-    expect(all.length).toBe(66);
+    // Service, PDB, NetworkPolicy), vtgate's MySQL Service and the cluster-wide one, 3 shards x
+    // (Service, PDB, NetworkPolicy) + 15 tablet StatefulSets, 17 Jobs, the SplitDiff result
+    // ConfigMap and 2 x (ServiceAccount, Role, RoleBinding) for the Jobs that write and read it.
+    expect(all.length).toBe(68);
     expect(validateManifests(all, version)).toEqual([]);
   });
 

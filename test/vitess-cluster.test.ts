@@ -15,8 +15,11 @@ import {
   VitessCluster,
   VitessClusterProps,
   VitessRelease,
+  VtgateServiceType,
+  VtgateTlsVersion,
   VtworkerResharding,
 } from '../lib';
+import { k8s } from '../imports/k8s';
 import { KUBERNETES_VERSIONS, validateManifests } from './util/k8s-schema';
 import { checkInvocations, vitessInvocations } from './util/vitess-reference';
 import { baseName, findObject } from './util/synth';
@@ -393,6 +396,140 @@ describe('two named clusters in one app and one namespace', () => {
     );
     expect(() => new VitessCluster(newApp(), 'C', { ...twoCellProps(), name: 'Blue_1' })).toThrow(
       "VitessCluster: 'name' must be a DNS-1123 label starting with a letter (lowercase letters, digits and '-') of at most 20 characters (it prefixes every object name), got 'Blue_1'",
+    );
+  });
+});
+
+describe('VitessCluster vtgates: autoscaling, TLS and the MySQL Services', () => {
+  test('a cluster-wide ClusterIP Service vtgate-mysql on 3306 alone selects the vtgates of every cell, by default', () => {
+    // GIVEN the two cells of twoCellProps
+    const { cluster, files } = synth(twoCellProps());
+    const objects = files.get('00-cluster')!;
+    // THEN
+    expect(cluster.vtgateMysqlService.mysqlAddress).toBe('vtgate-mysql:3306');
+    const service = findObject(objects, 'Service', 'vtgate-mysql');
+    expect(service.spec).toEqual({
+      type: 'ClusterIP',
+      selector: { app: 'vitess', component: 'vtgate' },
+      ports: [{ name: 'mysql', port: 3306, targetPort: 3306 }],
+    });
+    const pods = ['zone1', 'zone2'].map((cell) => findObject(objects, 'Deployment', `vtgate-${cell}`).spec.template.metadata.labels);
+    const matching = objects
+      .filter((o) => o.spec?.template?.metadata?.labels)
+      .filter((o) => Object.entries(service.spec.selector).every(([k, v]) => o.spec.template.metadata.labels[k] === v));
+    expect(matching.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Deployment/vtgate-zone1', 'Deployment/vtgate-zone2']);
+    expect(pods.map((labels) => labels.cell)).toEqual(['zone1', 'zone2']);
+    // Each cell keeps its Service of every port, ClusterIP, under its old name, and gets its MySQL Service.
+    for (const cell of ['zone1', 'zone2']) {
+      expect(findObject(objects, 'Service', `vtgate-${cell}`).spec.type).toBe('ClusterIP');
+      expect(findObject(objects, 'Service', `vtgate-${cell}-mysql`).spec.ports).toEqual([{ name: 'mysql', port: 3306, targetPort: 3306 }]);
+    }
+  });
+
+  test('a named cluster: the Service takes its prefix, its instance label and the vtgateMysqlService options', () => {
+    // WHEN
+    const { cluster, files } = synth({
+      ...twoCellProps(),
+      name: 'blue',
+      vtgateMysqlService: {
+        serviceType: VtgateServiceType.LOAD_BALANCER,
+        serviceAnnotations: { 'networking.gke.io/load-balancer-type': 'Internal' },
+        loadBalancerSourceRanges: ['10.0.0.0/8'],
+        externalTrafficPolicy: 'Local',
+      },
+    });
+    // THEN
+    expect(cluster.vtgateMysqlService.name).toBe('blue-vtgate-mysql');
+    const service = findObject(files.get('blue-00-cluster')!, 'Service', 'blue-vtgate-mysql');
+    expect(service.metadata.annotations).toEqual({ 'networking.gke.io/load-balancer-type': 'Internal' });
+    expect(service.metadata.namespace).toBe('vitess');
+    expect(service.spec).toEqual({
+      type: 'LoadBalancer',
+      loadBalancerSourceRanges: ['10.0.0.0/8'],
+      externalTrafficPolicy: 'Local',
+      selector: { app: 'vitess', component: 'vtgate', 'app.kubernetes.io/instance': 'blue' },
+      ports: [{ name: 'mysql', port: 3306, targetPort: 3306 }],
+    });
+  });
+
+  test("each cell's vtgate takes its autoscaling, resources, TLS and MySQL Service type", () => {
+    // GIVEN zone1 autoscaled with TLS, zone2 with a NodePort MySQL Service
+    const props = twoCellProps();
+    const resources = { requests: { cpu: k8s.Quantity.fromString('2'), memory: k8s.Quantity.fromString('2Gi') }, limits: { memory: k8s.Quantity.fromString('2Gi') } };
+    const { cluster, files } = synth({
+      ...props,
+      cells: [
+        {
+          ...props.cells[0],
+          vtgate: {
+            autoscaling: { minReplicas: 2, maxReplicas: 8, targetCpuUtilizationPercent: 60 },
+            resources,
+            tls: { secretName: 'vtgate-tls', caKey: 'ca.crt', requireSecureTransport: true },
+          },
+        },
+        { ...props.cells[1], vtgate: { replicas: 2, serviceType: VtgateServiceType.NODE_PORT } },
+      ],
+    });
+    const objects = files.get('00-cluster')!;
+    // THEN
+    const zone1 = findObject(objects, 'Deployment', 'vtgate-zone1');
+    expect('replicas' in zone1.spec).toBe(false);
+    expect(cluster.vtgates.zone1.autoscaler).toBeDefined();
+    expect(findObject(objects, 'HorizontalPodAutoscaler', 'vtgate-zone1').spec).toMatchObject({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'vtgate-zone1' },
+      minReplicas: 2,
+      maxReplicas: 8,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+    });
+    const c = zone1.spec.template.spec.containers.find((x: any) => x.name === 'vtgate');
+    expect(c.resources).toEqual({ requests: { cpu: '2', memory: '2Gi' }, limits: { memory: '2Gi' } });
+    expect(c.args.filter((a: string) => a.startsWith('--mysql_server_ssl') || a.startsWith('--mysql_server_require'))).toEqual([
+      '--mysql_server_ssl_cert=/vt/secrets/mysql-tls/tls.crt',
+      '--mysql_server_ssl_key=/vt/secrets/mysql-tls/tls.key',
+      '--mysql_server_ssl_ca=/vt/secrets/mysql-tls/ca.crt',
+      '--mysql_server_require_secure_transport',
+    ]);
+    expect(zone1.spec.template.spec.volumes.find((v: any) => v.name === 'mysql-tls').secret.secretName).toBe('vtgate-tls');
+    // zone2: fixed replicas, no HPA, no TLS, its MySQL Service a NodePort and its Service of every port ClusterIP.
+    expect(findObject(objects, 'Deployment', 'vtgate-zone2').spec.replicas).toBe(2);
+    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual(['vtgate-zone1']);
+    expect(findObject(objects, 'Service', 'vtgate-zone2-mysql').spec.type).toBe('NodePort');
+    expect(findObject(objects, 'Service', 'vtgate-zone2').spec.type).toBe('ClusterIP');
+    expect(findObject(objects, 'Service', 'vtgate-mysql').spec.type).toBe('ClusterIP');
+    const all = [...files.values()].flat();
+    expect(checkInvocations(vitessInvocations(all), 'modern')).toEqual([]);
+    for (const version of KUBERNETES_VERSIONS) {
+      expect(validateManifests(all, version)).toEqual([]);
+    }
+  });
+
+  test('fails with the prop path for replicas and autoscaling together, bad TLS, a TLS flag the release lacks, bad Service options', () => {
+    const props = twoCellProps();
+    const withZone2Vtgate = (vtgate: NonNullable<VitessClusterProps['cells'][number]['vtgate']>, base = props) => ({
+      ...base,
+      cells: [base.cells[0], { ...base.cells[1], vtgate }],
+    });
+    expect(() => synth(withZone2Vtgate({ replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 4 } }))).toThrow(
+      "VitessCluster: 'cells[1].vtgate': Vtgate: 'replicas' (2) and 'autoscaling' exclude each other: with 'autoscaling' the HorizontalPodAutoscaler sets the replicas; give one of them",
+    );
+    expect(() => synth(withZone2Vtgate({ tls: { secretName: 'Vtgate_TLS' } }))).toThrow(
+      "VitessCluster: 'cells[1].vtgate': Vtgate: 'tls.secretName' must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters), got 'Vtgate_TLS'",
+    );
+    expect(() => synth(withZone2Vtgate({ tls: { secretName: 'vtgate-tls', minVersion: VtgateTlsVersion.TLS_1_3 } }, v9Props()))).toThrow(
+      "VitessCluster: 'cells[1].vtgate': Vtgate: 'tls.minVersion' ('TLSv1.3') needs the vtgate flag -mysql_server_tls_min_version, which Vitess v9.0.0 does not have; leave 'tls.minVersion' out on this release",
+    );
+    expect(() => synth({ ...props, vtgateMysqlService: { externalTrafficPolicy: 'Local' } })).toThrow(
+      "VitessCluster: 'vtgateMysqlService': VtgateMysqlService: 'externalTrafficPolicy' needs 'serviceType' NODE_PORT or LOAD_BALANCER, got 'ClusterIP'",
+    );
+  });
+
+  test('fails for a cell named mysql, whose Service of every port would be named like the cluster-wide MySQL Service', () => {
+    const props = twoCellProps();
+    expect(() => synth({ ...props, cells: [props.cells[0], { name: 'mysql' }], keyspaces: [] })).toThrow(
+      "VitessCluster: 'cells[1].name' is 'mysql', which would name the cell's vtgate Service 'vtgate-mysql', the name of the cluster-wide MySQL Service; give the cell another name",
+    );
+    expect(() => synth({ ...props, name: 'blue', cells: [{ name: 'mysql' }], keyspaces: [] })).toThrow(
+      "VitessCluster: 'cells[0].name' is 'mysql', which would name the cell's vtgate Service 'blue-vtgate-mysql', the name of the cluster-wide MySQL Service; give the cell another name",
     );
   });
 });

@@ -16,7 +16,7 @@ import { EtcdCell } from '../constructs/etcd-cell';
 import { TabletShard } from '../constructs/tablet-shard';
 import type { MysqldExporterOptions } from '../constructs/tablet-shard';
 import { Vtctld } from '../constructs/vtctld';
-import { Vtgate, VtgateServiceType } from '../constructs/vtgate';
+import { Vtgate, VtgateAutoscalingOptions, VtgateMysqlService, VtgateServiceOptions, VtgateServiceType, VtgateTlsOptions } from '../constructs/vtgate';
 import { Vtorc } from '../constructs/vtorc';
 import { Vtadmin, VtadminRbac } from '../constructs/vtadmin';
 import { VReplicationResharding } from '../flows/vreplication-resharding';
@@ -99,12 +99,29 @@ export class CellTopology {
 /** A cell's vtgate, and its pods' extensions. */
 export interface CellVtgateSpec extends PodExtensions {
   /**
-   * vtgate replicas.
+   * vtgate replicas; not with `autoscaling`.
    * @default - the Vtgate default
    */
   readonly replicas?: number;
   /**
-   * The vtgate Service's type.
+   * A HorizontalPodAutoscaler of the cell's vtgates instead of a fixed number
+   * ({@link VtgateProps.autoscaling}); not with `replicas`.
+   * @default - a fixed number of replicas
+   */
+  readonly autoscaling?: VtgateAutoscalingOptions;
+  /**
+   * The vtgate container's resources (the requests that `autoscaling` measures against).
+   * @default - the Vtgate default
+   */
+  readonly resources?: k8s.ResourceRequirements;
+  /**
+   * TLS on the MySQL port, from a Secret ({@link VtgateProps.tls}).
+   * @default - no TLS
+   */
+  readonly tls?: VtgateTlsOptions;
+  /**
+   * The type of the cell's MySQL Service `vtgate-<cell>-mysql` (the Service `vtgate-<cell>` with
+   * every port is always ClusterIP).
    * @default VtgateServiceType.CLUSTER_IP
    */
   readonly serviceType?: VtgateServiceType;
@@ -370,6 +387,13 @@ export interface VitessClusterProps {
    * @default - no VTAdmin
    */
   readonly vtadmin?: ClusterVtadminSpec;
+  /**
+   * The cluster-wide MySQL Service `vtgate-mysql` (prefixed with `name`), which selects the vtgates
+   * of every cell of the cluster and has the MySQL port alone ({@link VtgateMysqlService}): its
+   * type, annotations, source ranges and traffic policy.
+   * @default - a ClusterIP Service
+   */
+  readonly vtgateMysqlService?: VtgateServiceOptions;
 }
 
 /** The tablets of one shard: its chart and its TabletShard per cell with pools. */
@@ -484,7 +508,9 @@ export interface ReshardPhases {
 /**
  * A whole Vitess cluster described once, as the charts (ordered files) of `app`:
  * - `00-cluster`: the global etcd (when managed), each cell's etcd (when managed), vtctld in the
- *   first cell, a vtgate per cell (`vtgate-<cell>`), VTOrc on v16 and later, VTAdmin when `vtadmin` is given;
+ *   first cell, a vtgate per cell (`vtgate-<cell>`, with its MySQL Service `vtgate-<cell>-mysql`), the
+ *   cluster-wide MySQL Service `vtgate-mysql` over every cell's vtgates, VTOrc on v16 and later, VTAdmin
+ *   when `vtadmin` is given;
  * - `01-tablets-<keyspace>-<shard>` per shard of every partitioning, `_` in the keyspace name
  *   becoming `-` (`01-tablets-customer--80`, `01-tablets-customer-80-`): a {@link TabletShard}
  *   per cell with pools, so that `kubectl delete -f` removes exactly one shard's tablets;
@@ -532,6 +558,8 @@ export class VitessCluster extends Construct {
   public readonly vtctld: Vtctld;
   /** Each cell's vtgate, by cell name. */
   public readonly vtgates: { readonly [cell: string]: Vtgate };
+  /** The cluster-wide MySQL Service `vtgate-mysql`, which selects every cell's vtgates. */
+  public readonly vtgateMysqlService: VtgateMysqlService;
   /** VTOrc, on releases that have it. */
   public readonly vtorc: Vtorc | undefined;
   /** VTAdmin, when `vtadmin` is given. */
@@ -611,6 +639,9 @@ export class VitessCluster extends Construct {
         globalTopology,
         cell: cell.name,
         replicas: cell.vtgate?.replicas,
+        autoscaling: cell.vtgate?.autoscaling,
+        resources: cell.vtgate?.resources,
+        tls: cell.vtgate?.tls,
         serviceType: cell.vtgate?.serviceType,
         mysqlAuthSecretName: cell.vtgate?.mysqlAuthSecretName,
         affinity: zoneAffinity(cell.zone),
@@ -618,6 +649,17 @@ export class VitessCluster extends Construct {
       }));
     }
     this.vtgates = vtgates;
+    // The Service of every port of a cell 'mysql' is vtgate-mysql, the cluster-wide MySQL Service's name.
+    const mysqlCell = props.cells.findIndex((cell) => cell.name === 'mysql');
+    if (mysqlCell >= 0) {
+      throw new Error(
+        `VitessCluster: 'cells[${mysqlCell}].name' is 'mysql', which would name the cell's vtgate Service '${inCluster(clusterName, 'vtgate-mysql')}', ` +
+          "the name of the cluster-wide MySQL Service; give the cell another name",
+      );
+    }
+    this.vtgateMysqlService = atPath('vtgateMysqlService', () =>
+      new VtgateMysqlService(this.clusterChart, 'VtgateMysqlService', { ...props.vtgateMysqlService, clusterName }),
+    );
     const hasVtorc = props.vtorc ?? (release.majorVersion >= FIRST_VTORC_RELEASE && release.vtctlClient === VtctlClient.VTCTLDCLIENT);
     this.vtorc = hasVtorc ? atPath('vtorc', () => new Vtorc(this.clusterChart, 'Vtorc', { release, clusterName, globalTopology, ...props.vtorcPods })) : undefined;
     const vtadmin = props.vtadmin;

@@ -2,7 +2,17 @@ import { isIPv4, isIPv6 } from 'net';
 import { Construct } from 'constructs';
 import { k8s } from '../../imports/k8s';
 import type { ITopologyServer, IVtgate } from '../interfaces';
-import { claimObjectName, clusterLabels, inCluster, validateCellName, validateClusterName, validateObjectName } from '../internal/names';
+import {
+  claimObjectName,
+  clusterLabels,
+  inCluster,
+  validateCellName,
+  validateClusterName,
+  validateDataKey,
+  validateObjectName,
+  validateSubdomainName,
+} from '../internal/names';
+import { daemonHasFlag } from '../internal/pod-extensions';
 import {
   APP_LABEL,
   DAEMON_READINESS_TIMING,
@@ -29,6 +39,12 @@ export const VTGATE_MYSQL_PORT = 3306;
 
 /** Where the MySQL users file is mounted in vtgate. */
 const AUTH_MOUNT_PATH = '/vt/secrets/mysql-auth';
+/** Where the TLS files of the MySQL port ({@link VtgateProps.tls}) are mounted in vtgate. */
+const TLS_MOUNT_PATH = '/vt/secrets/mysql-tls';
+/** The longest Service name: a DNS-1035 label. */
+const SERVICE_NAME_MAX_LENGTH = 63;
+/** The longest stabilization window of an HPA (Kubernetes' validation of `stabilizationWindowSeconds`). */
+const MAX_STABILIZATION_SECONDS = 3600;
 
 /**
  * The first release on which vtgate buffers primary traffic unless told otherwise. On Vitess v22
@@ -63,6 +79,155 @@ export enum VtgateServiceType {
   NODE_PORT = 'NodePort',
   /** Reachable through a cloud load balancer. */
   LOAD_BALANCER = 'LoadBalancer',
+}
+
+/**
+ * How a vtgate MySQL Service is exposed: the per-cell `vtgate-<cell>-mysql` of a {@link Vtgate}
+ * and the cluster-wide {@link VtgateMysqlService}. They carry the MySQL port alone, so that a
+ * NodePort or LoadBalancer exposes neither vtgate's web port (`/debug`, which shows queries and
+ * flags) nor its gRPC port.
+ *
+ * These options once applied to the Service `vtgate-<cell>` itself, which is now always
+ * ClusterIP: `kubectl apply` (client-side or server-side) turns such a Service into ClusterIP
+ * (Kubernetes drops its node ports), and the load balancer is made anew for
+ * `vtgate-<cell>-mysql`, with a new address for the clients.
+ */
+export interface VtgateServiceOptions {
+  /**
+   * The kind of the MySQL Service.
+   * @default VtgateServiceType.CLUSTER_IP
+   */
+  readonly serviceType?: VtgateServiceType;
+  /**
+   * Annotations of the MySQL Service, e.g. for a cloud load balancer (internal, static IP).
+   * @default - none
+   */
+  readonly serviceAnnotations?: { readonly [key: string]: string };
+  /**
+   * The client CIDRs a LoadBalancer Service admits (`loadBalancerSourceRanges`). Only with
+   * `serviceType` LOAD_BALANCER.
+   * @default - every source the load balancer admits
+   */
+  readonly loadBalancerSourceRanges?: readonly string[];
+  /**
+   * `externalTrafficPolicy` of a NodePort or LoadBalancer Service: `Local` keeps the client's IP
+   * and avoids a second hop.
+   * @default - Kubernetes' default (`Cluster`)
+   */
+  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
+}
+
+/**
+ * The lowest TLS version vtgate's MySQL port negotiates (`--mysql_server_tls_min_version`), in the
+ * spelling vtgate takes (go/vt/vttls/vttls.go:85-100 at v0.22.4, :86-101 at v0.24.4).
+ */
+export enum VtgateTlsVersion {
+  /** TLS 1.0. */
+  TLS_1_0 = 'TLSv1.0',
+  /** TLS 1.1. */
+  TLS_1_1 = 'TLSv1.1',
+  /** TLS 1.2, vtgate's default from v22. */
+  TLS_1_2 = 'TLSv1.2',
+  /** TLS 1.3. */
+  TLS_1_3 = 'TLSv1.3',
+}
+
+/**
+ * TLS on vtgate's MySQL port, from a Secret (e.g. a cert-manager Certificate's, or a
+ * `kubernetes.io/tls` Secret) that is mounted read-only into the vtgate container. The Secret is
+ * not generated: create it before vtgate starts.
+ *
+ * vtgate serves TLS when it has both a certificate and a key
+ * (go/vt/vtgate/plugin_mysql_server.go:430-432 at v0.9.0, :630-637 at v0.22.4, :897-901 and
+ * 928-936 at v0.24.4), reads the files once at start and exits when it cannot load them (:363-367
+ * at v0.9.0, :548-552 at v0.22.4, :831-836 at v0.24.4), and reads them again only on SIGHUP (:371-383
+ * at v0.9.0, :556-573 at v0.22.4, :840-857 at v0.24.4). Kubernetes updates the mounted files when
+ * the Secret changes, but vtgate keeps serving the old certificate until it gets SIGHUP or
+ * restarts: roll the Deployment (`kubectl rollout restart`) after a renewal.
+ */
+export interface VtgateTlsOptions {
+  /** The Secret that holds the certificate and key (and the client CA, with `caKey`). */
+  readonly secretName: string;
+  /**
+   * The key of the Secret that holds the server certificate (PEM; with the intermediate
+   * certificates after it, if any) (`--mysql_server_ssl_cert`).
+   * @default 'tls.crt' (as in a `kubernetes.io/tls` Secret)
+   */
+  readonly certKey?: string;
+  /**
+   * The key of the Secret that holds the server's private key (PEM) (`--mysql_server_ssl_key`).
+   * @default 'tls.key' (as in a `kubernetes.io/tls` Secret)
+   */
+  readonly keyKey?: string;
+  /**
+   * The key of the Secret that holds the CA certificates (PEM) that client certificates must be
+   * signed by (`--mysql_server_ssl_ca`). With it, vtgate **requires** every TLS client to present a
+   * certificate signed by them (`ClientAuth = RequireAndVerifyClientCert`:
+   * go/vt/vttls/vttls.go:110-119 at v0.9.0, :204-213 at v0.22.4, :264-272 at v0.24.4); clients
+   * without one fail the TLS handshake. It is not the CA clients use to verify vtgate.
+   * @default - no client certificates asked for
+   */
+  readonly caKey?: string;
+  /**
+   * Whether vtgate refuses MySQL connections that do not start TLS
+   * (`--mysql_server_require_secure_transport`): such a client gets the error `ERROR 1105 (HY000):
+   * unknown error: Code: UNAVAILABLE server does not allow insecure connections, client must use
+   * SSL/TLS` (with a line break after the code) after its handshake and the connection is closed
+   * (go/mysql/server.go:455-458 at v0.22.4, :458-461 and go/mysql/conn.go:1034-1040 at v0.24.4).
+   *
+   * On Vitess v9 vtgate sends that error but does not close the connection: it goes on with the
+   * authentication (go/mysql/server.go:349-352 at v0.9.0; fixed later by vitessio/vitess#8504).
+   * Ordinary clients stop at the error, but a client that ignores it can still log in without
+   * TLS and run queries (test/vtgate-tls.real.test.ts shows it with the real vtgate v9.0.0), so on
+   * v9 this is no protection against a hostile client.
+   * @default false
+   */
+  readonly requireSecureTransport?: boolean;
+  /**
+   * The lowest TLS version vtgate negotiates (`--mysql_server_tls_min_version`, from Vitess v22;
+   * vtgate v9 has no such flag, and leaves the minimum to Go: go/vt/vttls/vttls.go:33-37 at
+   * v0.9.0).
+   * @default - vtgate's default: TLS 1.2 from v22 (go/vt/vttls/vttls.go:91-92 at v0.22.4, :92-93 at v0.24.4)
+   */
+  readonly minVersion?: VtgateTlsVersion;
+}
+
+/** How the HorizontalPodAutoscaler of {@link VtgateAutoscalingOptions} scales down. */
+export interface VtgateAutoscalingBehavior {
+  /**
+   * How long, in seconds, the HPA looks back before it scales down: it takes the highest
+   * recommendation of that window, so that a short dip in load does not remove vtgates that the
+   * next peak needs (`behavior.scaleDown.stabilizationWindowSeconds`); 0 to 3600.
+   * @default - Kubernetes' default (300)
+   */
+  readonly scaleDownStabilizationSeconds?: number;
+}
+
+/**
+ * A HorizontalPodAutoscaler (autoscaling/v2) of vtgate's Deployment, on the average CPU and/or
+ * memory utilization of the pods, which the HPA measures against the pods' resource requests.
+ */
+export interface VtgateAutoscalingOptions {
+  /** The fewest replicas, at least 1. */
+  readonly minReplicas: number;
+  /** The most replicas, at least `minReplicas`. */
+  readonly maxReplicas: number;
+  /**
+   * The average CPU use the HPA aims for, in percent of the pods' CPU requests.
+   * @default 80 (Kubernetes' default metric) unless `targetMemoryUtilizationPercent` is given,
+   * else none
+   */
+  readonly targetCpuUtilizationPercent?: number;
+  /**
+   * The average memory use the HPA aims for, in percent of the pods' memory requests.
+   * @default - no memory target
+   */
+  readonly targetMemoryUtilizationPercent?: number;
+  /**
+   * How it scales down.
+   * @default - Kubernetes' defaults
+   */
+  readonly behavior?: VtgateAutoscalingBehavior;
 }
 
 /**
@@ -110,7 +275,7 @@ export interface VtgateBufferOptions {
 /**
  * Props of {@link Vtgate}.
  */
-export interface VtgateProps extends WorkloadOptions {
+export interface VtgateProps extends WorkloadOptions, VtgateServiceOptions {
   /**
    * The Vitess release.
    * @default VitessRelease.V9_0 (the source guide's release)
@@ -137,10 +302,27 @@ export interface VtgateProps extends WorkloadOptions {
    */
   readonly cellsToWatch?: readonly string[];
   /**
-   * The number of vtgate replicas.
-   * @default 3
+   * The number of vtgate replicas; not with `autoscaling`.
+   * @default 3 (without `autoscaling`)
    */
   readonly replicas?: number;
+  /**
+   * A HorizontalPodAutoscaler that sets the number of replicas (see
+   * {@link VtgateAutoscalingOptions}); not with `replicas`. The Deployment then has no `replicas`
+   * field, so that `kubectl apply` leaves the HPA's count alone. When an existing vtgate without
+   * autoscaling gets it, the apply that drops the field sets the Deployment to 1 replica until the
+   * HPA scales it up again (with client-side `kubectl apply`, and with `--server-side` unless
+   * another manager, such as `kubectl scale`, changed the count since the last apply: checked with
+   * kube-apiserver v1.34.4). With client-side apply, first remove `replicas` from the Deployment's
+   * last applied configuration (`kubectl apply edit-last-applied deployment/<name>`): the count
+   * then stays.
+   *
+   * The CPU and memory targets are percentages of the pods' requests: the vtgate container (and
+   * every sidecar) needs a request of each resource that a target names (`resources` has both by
+   * default).
+   * @default - a fixed number of replicas (`replicas`)
+   */
+  readonly autoscaling?: VtgateAutoscalingOptions;
   /**
    * The Secret that holds vtgate's MySQL users, in vtgate's static auth file format
    * (`{"<user>": [{"UserData": "<user>", "Password": "<password>"}]}`), under the key `users.json`.
@@ -149,28 +331,6 @@ export interface VtgateProps extends WorkloadOptions {
    * @default vtgate-<cell>-mysql-auth, prefixed with `clusterName` when given
    */
   readonly mysqlAuthSecretName?: string;
-  /**
-   * The kind of the vtgate Service.
-   * @default VtgateServiceType.CLUSTER_IP
-   */
-  readonly serviceType?: VtgateServiceType;
-  /**
-   * Annotations of the vtgate Service, e.g. for a cloud load balancer (internal, static IP).
-   * @default - none
-   */
-  readonly serviceAnnotations?: { readonly [key: string]: string };
-  /**
-   * The client CIDRs a LoadBalancer Service admits (`loadBalancerSourceRanges`). Only with
-   * `serviceType` LOAD_BALANCER.
-   * @default - every source the load balancer admits
-   */
-  readonly loadBalancerSourceRanges?: readonly string[];
-  /**
-   * `externalTrafficPolicy` of a NodePort or LoadBalancer Service: `Local` keeps the client's IP
-   * and avoids a second hop.
-   * @default - Kubernetes' default (`Cluster`)
-   */
-  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
   /**
    * Who may reach vtgate's MySQL and gRPC ports when `networkPolicy` is on, as NetworkPolicy peers
    * (pods, namespaces or IP blocks). The web port (`/debug`, `/metrics`) is open to all.
@@ -182,6 +342,11 @@ export interface VtgateProps extends WorkloadOptions {
    * @default - requests 500m CPU and 512Mi memory, memory limit 512Mi (the guide's limit)
    */
   readonly resources?: k8s.ResourceRequirements;
+  /**
+   * TLS on the MySQL port, from a Secret (see {@link VtgateTlsOptions}).
+   * @default - no TLS: the MySQL port is plaintext
+   */
+  readonly tls?: VtgateTlsOptions;
   /**
    * Buffering of primary traffic during a reparent or a traffic switch (see
    * {@link VtgateBufferOptions}), or `false` for none: requests that reach a shard while it has no
@@ -215,10 +380,12 @@ export interface VtgateProps extends WorkloadOptions {
 }
 
 /**
- * vtgate, the query router of one cell: a Deployment and a Service `vtgate-<cell>` with the web
- * port 15001, the gRPC port 15991 and the MySQL port 3306, replicas spread across nodes and zones,
- * a PodDisruptionBudget of one pod at a time, and a NetworkPolicy that admits `mysqlClients` to the
- * MySQL and gRPC ports.
+ * vtgate, the query router of one cell: a Deployment; a ClusterIP Service `vtgate-<cell>` with the
+ * web port 15001, the gRPC port 15991 and the MySQL port 3306, for use inside the Kubernetes
+ * cluster; a Service `vtgate-<cell>-mysql` of `serviceType` with the MySQL port alone (a
+ * {@link VtgateMysqlService}), the one to expose outside the cluster; replicas spread across nodes
+ * and zones, fixed or set by a HorizontalPodAutoscaler (`autoscaling`); a PodDisruptionBudget of
+ * one pod at a time; and a NetworkPolicy that admits `mysqlClients` to the MySQL and gRPC ports.
  *
  * A vtgate pod is ready while vtgate has at least one serving tablet, so that the Service sends
  * clients only to a vtgate that can answer queries. vtgate's `/debug/health` tells nothing: it
@@ -244,11 +411,17 @@ export interface VtgateProps extends WorkloadOptions {
  * that loses its tablets while the others keep theirs (topology or network trouble of its own) is
  * taken out of the Service, which is what the probe is for. One shard without a serving tablet
  * does not make vtgate unready: it still serves the other shards.
+ *
+ * The PodDisruptionBudget is `maxUnavailable: 1` whatever the number of replicas, fixed or
+ * autoscaled: an eviction (a node drain) never takes more than one vtgate of the cell at a time,
+ * and never blocks for good, not even with a single replica, which a `minAvailable` budget would
+ * (with 1 replica, that vtgate then goes while its replacement starts: run 2 or more, or
+ * `autoscaling.minReplicas` 2 or more, for a cell that must not lose its vtgate in a drain).
  */
 export class Vtgate extends Construct implements IVtgate {
-  /** The Deployment and Service name, `vtgate-<cell>`. */
+  /** The Deployment's name and that of the ClusterIP Service with every port, `vtgate-<cell>`. */
   public readonly name: string;
-  /** `host:port` of the MySQL protocol, e.g. `vtgate-test:3306`. */
+  /** `host:port` of the MySQL protocol inside the cluster, e.g. `vtgate-test:3306`. */
   public readonly mysqlAddress: string;
   /** `host:port` of the gRPC service, e.g. `vtgate-test:15991`. */
   public readonly grpcAddress: string;
@@ -258,6 +431,10 @@ export class Vtgate extends Construct implements IVtgate {
   public readonly cell: string;
   /** The Deployment. */
   public readonly deployment: k8s.KubeDeployment;
+  /** The cell's MySQL Service, `vtgate-<cell>-mysql`, of `serviceType`. */
+  public readonly mysqlService: VtgateMysqlService;
+  /** The HorizontalPodAutoscaler, with `autoscaling`. */
+  public readonly autoscaler: k8s.KubeHorizontalPodAutoscalerV2 | undefined;
 
   public constructor(scope: Construct, id: string, props: VtgateProps) {
     super(scope, id);
@@ -271,33 +448,18 @@ export class Vtgate extends Construct implements IVtgate {
         `Vtgate: 'cellsToWatch' must include the vtgate's own cell '${props.cell}', got [${cellsToWatch.join(', ')}]`,
       );
     }
-    const replicas = props.replicas ?? 3;
-    if (!Number.isInteger(replicas) || replicas < 1) {
+    if (props.replicas !== undefined && props.autoscaling !== undefined) {
+      throw new Error(
+        `Vtgate: 'replicas' (${props.replicas}) and 'autoscaling' exclude each other: with 'autoscaling' the HorizontalPodAutoscaler sets the replicas; give one of them`,
+      );
+    }
+    const replicas = props.autoscaling === undefined ? props.replicas ?? 3 : undefined;
+    if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {
       throw new Error(`Vtgate: 'replicas' must be a whole number of at least 1, got ${replicas}`);
     }
-    const serviceType = props.serviceType ?? VtgateServiceType.CLUSTER_IP;
-    if (props.loadBalancerSourceRanges !== undefined) {
-      if (serviceType !== VtgateServiceType.LOAD_BALANCER) {
-        throw new Error(
-          `Vtgate: 'loadBalancerSourceRanges' needs 'serviceType' LOAD_BALANCER, got '${serviceType}'`,
-        );
-      }
-      for (const cidr of props.loadBalancerSourceRanges) {
-        if (!isCidr(cidr)) {
-          throw new Error(`Vtgate: 'loadBalancerSourceRanges' must hold CIDRs such as '10.0.0.0/8', got '${cidr}'`);
-        }
-      }
-    }
-    if (props.externalTrafficPolicy !== undefined) {
-      if (serviceType === VtgateServiceType.CLUSTER_IP) {
-        throw new Error(
-          `Vtgate: 'externalTrafficPolicy' needs 'serviceType' NODE_PORT or LOAD_BALANCER, got '${serviceType}'`,
-        );
-      }
-      if (!['Cluster', 'Local'].includes(props.externalTrafficPolicy)) {
-        throw new Error(`Vtgate: 'externalTrafficPolicy' must be 'Cluster' or 'Local', got '${props.externalTrafficPolicy}'`);
-      }
-    }
+    const containerResources = props.resources ?? resources('500m', '512Mi', '512Mi');
+    const metrics = props.autoscaling !== undefined ? autoscalingMetrics(props.autoscaling, containerResources, props.sidecars ?? []) : undefined;
+    validateServiceOptions('Vtgate', props);
     if (props.mysqlClients !== undefined && props.networkPolicy === false) {
       throw new Error("Vtgate: 'mysqlClients' takes effect only through the NetworkPolicy, but 'networkPolicy' is false");
     }
@@ -305,11 +467,15 @@ export class Vtgate extends Construct implements IVtgate {
       throw new Error("Vtgate: 'mysqlClients' must name at least one peer, got none (leave it out to admit every source)");
     }
     const bufferArgs = bufferFlags(release, props.buffer);
+    const tls = props.tls !== undefined ? tlsSetup(release, props.tls) : undefined;
     validateClusterName('Vtgate', 'clusterName', props.clusterName);
     this.name = inCluster(props.clusterName, `vtgate-${props.cell}`);
+    validateServiceName('Vtgate', this.name);
+    validateServiceName('Vtgate', `${this.name}-mysql`);
     const secretName = props.mysqlAuthSecretName ?? `${this.name}-mysql-auth`;
     validateObjectName('Vtgate', 'mysqlAuthSecretName', secretName);
     claimObjectName(this, 'Vtgate', 'Deployment', this.name);
+    claimObjectName(this, 'Vtgate', 'Service', this.name);
     this.mysqlAddress = `${this.name}:${VTGATE_MYSQL_PORT}`;
     this.grpcAddress = `${this.name}:${VTGATE_GRPC_PORT}`;
     this.release = release;
@@ -319,12 +485,11 @@ export class Vtgate extends Construct implements IVtgate {
     const labels = { ...APP_LABEL, ...selector };
     const primary = release.primaryTypeName.toUpperCase();
 
+    // Inside the cluster only: the web and gRPC ports are not for clients outside it.
     new k8s.KubeService(this, 'Service', {
-      metadata: { name: this.name, labels, annotations: props.serviceAnnotations ? { ...props.serviceAnnotations } : undefined },
+      metadata: { name: this.name, labels },
       spec: {
-        type: serviceType,
-        loadBalancerSourceRanges: props.loadBalancerSourceRanges ? [...props.loadBalancerSourceRanges] : undefined,
-        externalTrafficPolicy: props.externalTrafficPolicy,
+        type: VtgateServiceType.CLUSTER_IP,
         selector,
         ports: [
           { name: 'web', port: VTGATE_WEB_PORT, targetPort: k8s.IntOrString.fromNumber(VTGATE_WEB_PORT) },
@@ -332,6 +497,14 @@ export class Vtgate extends Construct implements IVtgate {
           { name: 'mysql', port: VTGATE_MYSQL_PORT, targetPort: k8s.IntOrString.fromNumber(VTGATE_MYSQL_PORT) },
         ],
       },
+    });
+    this.mysqlService = new VtgateMysqlService(this, 'MysqlService', {
+      clusterName: props.clusterName,
+      cell: props.cell,
+      serviceType: props.serviceType,
+      serviceAnnotations: props.serviceAnnotations,
+      loadBalancerSourceRanges: props.loadBalancerSourceRanges,
+      externalTrafficPolicy: props.externalTrafficPolicy,
     });
 
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
@@ -359,6 +532,7 @@ export class Vtgate extends Construct implements IVtgate {
                 release.flag('port', VTGATE_WEB_PORT),
                 release.flag('grpc_port', VTGATE_GRPC_PORT),
                 release.flag('mysql_server_port', VTGATE_MYSQL_PORT),
+                ...(tls?.args ?? []),
                 release.flag('service_map', 'grpc-vtgateservice'),
                 release.flag('mysql_auth_server_impl', 'static'),
                 release.flag('mysql_auth_server_static_file', `${AUTH_MOUNT_PATH}/users.json`),
@@ -373,27 +547,280 @@ export class Vtgate extends Construct implements IVtgate {
                 VTGATE_WEB_PORT,
                 httpBodyProbe(VTGATE_WEB_PORT, '/debug/vars', SERVING_TABLETS_PATTERN, DAEMON_READINESS_TIMING),
               ),
-              resources: props.resources ?? resources('500m', '512Mi', '512Mi'),
-              volumeMounts: [TMP_MOUNT, { name: 'mysql-auth', mountPath: AUTH_MOUNT_PATH, readOnly: true }],
+              resources: containerResources,
+              volumeMounts: [
+                TMP_MOUNT,
+                { name: 'mysql-auth', mountPath: AUTH_MOUNT_PATH, readOnly: true },
+                ...(tls !== undefined ? [tls.mount] : []),
+              ],
             },
           ],
           volumes: [
             TMP_VOLUME,
             { name: 'mysql-auth', secret: { secretName, items: [{ key: 'users.json', path: 'users.json' }] } },
+            ...(tls !== undefined ? [tls.volume] : []),
           ],
         }),
       },
     });
 
+    if (props.autoscaling !== undefined) {
+      const behavior = props.autoscaling.behavior;
+      this.autoscaler = new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
+        metadata: { name: this.name, labels },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
+          minReplicas: props.autoscaling.minReplicas,
+          maxReplicas: props.autoscaling.maxReplicas,
+          metrics,
+          behavior:
+            behavior?.scaleDownStabilizationSeconds !== undefined
+              ? { scaleDown: { stabilizationWindowSeconds: behavior.scaleDownStabilizationSeconds } }
+              : undefined,
+        },
+      });
+    }
+
     createDisruptionBudget(this, this.name, labels, selector);
 
     if (props.networkPolicy ?? true) {
+      // The rules admit to the pods' ports, whichever Service (or none) a client comes through.
       createNetworkPolicy(this, this.name, labels, selector, [
         ingressRule([VTGATE_MYSQL_PORT, VTGATE_GRPC_PORT], props.mysqlClients),
         ingressRule([VTGATE_WEB_PORT]),
       ]);
     }
   }
+}
+
+/**
+ * Props of {@link VtgateMysqlService}.
+ */
+export interface VtgateMysqlServiceProps extends VtgateServiceOptions {
+  /**
+   * The name of the Vitess cluster whose vtgates the Service selects (see
+   * {@link VtgateProps.clusterName}): it prefixes the Service's name, and the selector includes
+   * the pods' `app.kubernetes.io/instance` label.
+   * @default - no prefix and no instance label: every vtgate pod of the namespace that has none
+   */
+  readonly clusterName?: string;
+  /**
+   * The cell whose vtgates the Service selects.
+   * @default - every cell's: the Service `vtgate-mysql` spreads clients over all of them
+   */
+  readonly cell?: string;
+}
+
+/**
+ * A Service with vtgate's MySQL port 3306 alone, of a `serviceType` (ClusterIP, NodePort or
+ * LoadBalancer): `vtgate-<cell>-mysql` for one cell's vtgates (every {@link Vtgate} has one), or
+ * `vtgate-mysql` for those of every cell of the cluster (what {@link VitessCluster} creates), each
+ * prefixed with `clusterName` when given. Exposing it does not expose vtgate's web and gRPC ports.
+ */
+export class VtgateMysqlService extends Construct {
+  /** The Service name, e.g. `vtgate-test-mysql` or `vtgate-mysql`. */
+  public readonly name: string;
+  /** `host:port` of the MySQL protocol, e.g. `vtgate-mysql:3306`. */
+  public readonly mysqlAddress: string;
+  /** The Service. */
+  public readonly service: k8s.KubeService;
+
+  public constructor(scope: Construct, id: string, props: VtgateMysqlServiceProps = {}) {
+    super(scope, id);
+    validateClusterName('VtgateMysqlService', 'clusterName', props.clusterName);
+    if (props.cell !== undefined) {
+      validateCellName('VtgateMysqlService', 'cell', props.cell);
+    }
+    validateServiceOptions('VtgateMysqlService', props);
+    this.name = inCluster(props.clusterName, props.cell === undefined ? 'vtgate-mysql' : `vtgate-${props.cell}-mysql`);
+    validateServiceName('VtgateMysqlService', this.name);
+    claimObjectName(this, 'VtgateMysqlService', 'Service', this.name);
+    this.mysqlAddress = `${this.name}:${VTGATE_MYSQL_PORT}`;
+    const selector = {
+      app: 'vitess',
+      component: 'vtgate',
+      ...(props.cell !== undefined ? { cell: props.cell } : {}),
+      ...clusterLabels(props.clusterName),
+    };
+    this.service = new k8s.KubeService(this, 'Resource', {
+      metadata: {
+        name: this.name,
+        labels: { ...APP_LABEL, ...selector },
+        annotations: props.serviceAnnotations ? { ...props.serviceAnnotations } : undefined,
+      },
+      spec: {
+        type: props.serviceType ?? VtgateServiceType.CLUSTER_IP,
+        loadBalancerSourceRanges: props.loadBalancerSourceRanges ? [...props.loadBalancerSourceRanges] : undefined,
+        externalTrafficPolicy: props.externalTrafficPolicy,
+        selector,
+        ports: [{ name: 'mysql', port: VTGATE_MYSQL_PORT, targetPort: k8s.IntOrString.fromNumber(VTGATE_MYSQL_PORT) }],
+      },
+    });
+  }
+}
+
+/** Throws, under `context`, unless the Service options go together and are well formed. */
+function validateServiceOptions(context: string, options: VtgateServiceOptions): void {
+  const serviceType = options.serviceType ?? VtgateServiceType.CLUSTER_IP;
+  if (!Object.values(VtgateServiceType).includes(serviceType)) {
+    throw new Error(`${context}: 'serviceType' must be one of ${Object.values(VtgateServiceType).join(', ')}, got '${serviceType}'`);
+  }
+  if (options.loadBalancerSourceRanges !== undefined) {
+    if (serviceType !== VtgateServiceType.LOAD_BALANCER) {
+      throw new Error(`${context}: 'loadBalancerSourceRanges' needs 'serviceType' LOAD_BALANCER, got '${serviceType}'`);
+    }
+    for (const cidr of options.loadBalancerSourceRanges) {
+      if (!isCidr(cidr)) {
+        throw new Error(`${context}: 'loadBalancerSourceRanges' must hold CIDRs such as '10.0.0.0/8', got '${cidr}'`);
+      }
+    }
+  }
+  if (options.externalTrafficPolicy !== undefined) {
+    if (serviceType === VtgateServiceType.CLUSTER_IP) {
+      throw new Error(`${context}: 'externalTrafficPolicy' needs 'serviceType' NODE_PORT or LOAD_BALANCER, got '${serviceType}'`);
+    }
+    if (!['Cluster', 'Local'].includes(options.externalTrafficPolicy)) {
+      throw new Error(`${context}: 'externalTrafficPolicy' must be 'Cluster' or 'Local', got '${options.externalTrafficPolicy}'`);
+    }
+  }
+}
+
+/**
+ * Throws unless `name` can name a Service: a DNS-1035 label (vtgate's Service names start with a
+ * letter, `vtgate` or the cluster's name) of at most 63 characters.
+ */
+function validateServiceName(context: string, name: string): void {
+  if (name.length > SERVICE_NAME_MAX_LENGTH) {
+    throw new Error(
+      `${context}: the Service name '${name}' is ${name.length} characters long, more than the ${SERVICE_NAME_MAX_LENGTH} ` +
+        "Kubernetes allows; give a shorter 'cell' or 'clusterName'",
+    );
+  }
+}
+
+/** What {@link VtgateProps.tls} adds to the vtgate pod. */
+interface TlsSetup {
+  readonly args: string[];
+  readonly volume: k8s.Volume;
+  readonly mount: k8s.VolumeMount;
+}
+
+/**
+ * The vtgate flags, the Secret volume and its mount for `tls`: the Secret's keys as the files
+ * `tls.crt`, `tls.key` and `ca.crt` of {@link TLS_MOUNT_PATH}. Throws for bad input, and for a
+ * flag that the release's vtgate lacks.
+ */
+function tlsSetup(release: VitessRelease, tls: VtgateTlsOptions): TlsSetup {
+  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
+    throw new Error(`Vtgate: 'tls' must be VtgateTlsOptions, got ${JSON.stringify(tls)}`);
+  }
+  validateSubdomainName('Vtgate', 'tls.secretName', tls.secretName);
+  const certKey = tls.certKey ?? 'tls.crt';
+  const keyKey = tls.keyKey ?? 'tls.key';
+  validateDataKey('Vtgate', 'tls.certKey', certKey, 'Secret');
+  validateDataKey('Vtgate', 'tls.keyKey', keyKey, 'Secret');
+  if (tls.caKey !== undefined) {
+    validateDataKey('Vtgate', 'tls.caKey', tls.caKey, 'Secret');
+  }
+  if (tls.requireSecureTransport !== undefined && typeof tls.requireSecureTransport !== 'boolean') {
+    throw new Error(`Vtgate: 'tls.requireSecureTransport' must be true or false, got ${JSON.stringify(tls.requireSecureTransport)}`);
+  }
+  if (tls.minVersion !== undefined && !Object.values(VtgateTlsVersion).includes(tls.minVersion)) {
+    throw new Error(`Vtgate: 'tls.minVersion' must be one of ${Object.values(VtgateTlsVersion).join(', ')}, got '${tls.minVersion}'`);
+  }
+  const items: k8s.KeyToPath[] = [
+    { key: certKey, path: 'tls.crt' },
+    { key: keyKey, path: 'tls.key' },
+  ];
+  // Each prop with the flag it sets and its value, in the order of the args.
+  const flags: Array<{ prop: string; given: string; flag: string; value: string | true }> = [
+    { prop: 'tls.certKey', given: certKey, flag: 'mysql_server_ssl_cert', value: `${TLS_MOUNT_PATH}/tls.crt` },
+    { prop: 'tls.keyKey', given: keyKey, flag: 'mysql_server_ssl_key', value: `${TLS_MOUNT_PATH}/tls.key` },
+  ];
+  if (tls.caKey !== undefined) {
+    items.push({ key: tls.caKey, path: 'ca.crt' });
+    flags.push({ prop: 'tls.caKey', given: tls.caKey, flag: 'mysql_server_ssl_ca', value: `${TLS_MOUNT_PATH}/ca.crt` });
+  }
+  if (tls.requireSecureTransport === true) {
+    flags.push({ prop: 'tls.requireSecureTransport', given: 'true', flag: 'mysql_server_require_secure_transport', value: true });
+  }
+  if (tls.minVersion !== undefined) {
+    flags.push({ prop: 'tls.minVersion', given: tls.minVersion, flag: 'mysql_server_tls_min_version', value: tls.minVersion });
+  }
+  for (const { prop, given, flag } of flags) {
+    if (!daemonHasFlag(release, 'vtgate', flag)) {
+      throw new Error(
+        `Vtgate: '${prop}' ('${given}') needs the vtgate flag ${release.flag(flag).split('=')[0]}, which Vitess ${release.version} does not have; leave '${prop}' out on this release`,
+      );
+    }
+  }
+  return {
+    args: flags.map(({ flag, value }) => release.flag(flag, value)),
+    volume: { name: 'mysql-tls', secret: { secretName: tls.secretName, items } },
+    mount: { name: 'mysql-tls', mountPath: TLS_MOUNT_PATH, readOnly: true },
+  };
+}
+
+/**
+ * The HPA metrics of `autoscaling`: average CPU and/or memory utilization. Throws for bad input,
+ * and when a container of the pod lacks a request of a resource that a target names: the HPA
+ * computes a pod's utilization against the sum of its containers' requests and takes no action on
+ * that metric when a container has none. A limit without a request counts, as Kubernetes then sets
+ * the request to the limit.
+ */
+function autoscalingMetrics(
+  autoscaling: VtgateAutoscalingOptions,
+  vtgateResources: k8s.ResourceRequirements,
+  sidecars: readonly k8s.Container[],
+): k8s.MetricSpecV2[] {
+  if (typeof autoscaling !== 'object' || autoscaling === null || Array.isArray(autoscaling)) {
+    throw new Error(`Vtgate: 'autoscaling' must be VtgateAutoscalingOptions, got ${JSON.stringify(autoscaling)}`);
+  }
+  const { minReplicas, maxReplicas } = autoscaling;
+  if (!Number.isInteger(minReplicas) || minReplicas < 1) {
+    throw new Error(`Vtgate: 'autoscaling.minReplicas' must be a whole number of at least 1, got ${minReplicas}`);
+  }
+  if (!Number.isInteger(maxReplicas) || maxReplicas < minReplicas) {
+    throw new Error(`Vtgate: 'autoscaling.maxReplicas' must be a whole number of at least minReplicas (${minReplicas}), got ${maxReplicas}`);
+  }
+  const targets: Array<{ prop: string; resource: 'cpu' | 'memory'; percent: number }> = [];
+  const cpu = autoscaling.targetCpuUtilizationPercent ?? (autoscaling.targetMemoryUtilizationPercent === undefined ? 80 : undefined);
+  if (cpu !== undefined) {
+    targets.push({ prop: 'targetCpuUtilizationPercent', resource: 'cpu', percent: cpu });
+  }
+  if (autoscaling.targetMemoryUtilizationPercent !== undefined) {
+    targets.push({ prop: 'targetMemoryUtilizationPercent', resource: 'memory', percent: autoscaling.targetMemoryUtilizationPercent });
+  }
+  for (const { prop, resource, percent } of targets) {
+    if (!Number.isInteger(percent) || percent < 1) {
+      throw new Error(`Vtgate: 'autoscaling.${prop}' must be a whole number of percent of at least 1, got ${percent}`);
+    }
+    const hasRequest = (r: k8s.ResourceRequirements | undefined): boolean => r?.requests?.[resource] !== undefined || r?.limits?.[resource] !== undefined;
+    if (!hasRequest(vtgateResources)) {
+      throw new Error(
+        `Vtgate: 'autoscaling.${prop}' (${percent}) needs a ${resource} request in 'resources' (the HPA measures utilization against it), ` +
+          `got resources without 'requests.${resource}'`,
+      );
+    }
+    for (const sidecar of sidecars) {
+      if (!hasRequest(sidecar.resources)) {
+        throw new Error(
+          `Vtgate: 'autoscaling.${prop}' (${percent}) needs a ${resource} request in every container of the pod (the HPA measures a pod ` +
+            `against the sum of its containers' requests, and ignores the metric when one has none), but sidecar '${sidecar.name}' has none`,
+        );
+      }
+    }
+  }
+  const stabilization = autoscaling.behavior?.scaleDownStabilizationSeconds;
+  if (stabilization !== undefined && (!Number.isInteger(stabilization) || stabilization < 0 || stabilization > MAX_STABILIZATION_SECONDS)) {
+    throw new Error(
+      `Vtgate: 'autoscaling.behavior.scaleDownStabilizationSeconds' must be a whole number from 0 to ${MAX_STABILIZATION_SECONDS}, got ${stabilization}`,
+    );
+  }
+  return targets.map(({ resource, percent }) => ({
+    type: 'Resource',
+    resource: { name: resource, target: { type: 'Utilization', averageUtilization: percent } },
+  }));
 }
 
 /**

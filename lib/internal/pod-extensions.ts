@@ -191,6 +191,19 @@ function mergeExtraFlags(
   return containers;
 }
 
+/**
+ * Whether the `binary` of `release` has the flag `name` (as the library names it, e.g.
+ * `mysql_server_tls_min_version`, spelled as the release spells it), by the release's flag list
+ * (`lib/data/vitess-daemon-flags.json`); throws when there is no list of that binary for the release.
+ */
+export function daemonHasFlag(release: VitessRelease, binary: string, name: string): boolean {
+  const known = DAEMON_FLAGS[release.version]?.binaries[binary];
+  if (known === undefined) {
+    throw new Error(`daemonHasFlag: no flag list of ${binary} for Vitess ${release.version}`);
+  }
+  return known.includes(`--${flagName(release.flag(name))}`);
+}
+
 /** The name of a flag argument, `--name=value` or `-name` giving `name`. */
 function flagName(arg: string): string {
   return arg.replace(/^-+/, '').split('=')[0];

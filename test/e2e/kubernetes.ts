@@ -371,7 +371,7 @@ class Flow {
       cluster === undefined ? everyPod : workloads.pods.filter((p) => p.metadata.labels?.[INSTANCE_LABEL] === cluster).map((p) => p.metadata.name).sort();
     for (const service of (await k.getJson(['services', '-n', this.ns])).items as any[]) {
       const name = service.metadata.name;
-      const intended = intendedPods(name, workloads);
+      const intended = intendedPods(name, workloads, service.metadata.labels);
       assert.ok(intended.length > 0, `${this.ns}: Service/${name} is meant for no pods`);
       let selected: string[] = [];
       for (let i = 0; i < 60 && Date.now() < deadline; i++) {
@@ -613,16 +613,25 @@ function podsOf(name: string, workloads: Workloads): string[] {
 /**
  * The pods a Service (or the NetworkPolicy or PodDisruptionBudget of the same name) is meant for:
  * a StatefulSet's governing Service and its client Service (`<name>-client`) its pods; a
- * Deployment's Service of the same name its pods.
+ * Deployment's Service of the same name, and a vtgate Deployment's MySQL Service
+ * (`<name>-mysql`), its pods; the cluster-wide vtgate MySQL Service (`[<cluster>-]vtgate-mysql`,
+ * with the cluster's instance label in `labels`) the vtgate pods of every cell of its cluster.
  */
-function intendedPods(name: string, workloads: Workloads): string[] {
+function intendedPods(name: string, workloads: Workloads, labels?: Record<string, string>): string[] {
   const statefulSets = workloads.statefulSets.filter(
     (s) => s.spec.serviceName === name || s.spec.serviceName === name.replace(/-client$/, ''),
   );
   if (statefulSets.length > 0) {
     return statefulSets.flatMap((s) => podsOf(s.metadata.name, workloads)).sort();
   }
-  return podsOf(name, workloads);
+  if (/(^|-)vtgate-mysql$/.test(name)) {
+    return workloads.pods
+      .filter((p) => p.metadata.labels?.component === 'vtgate' && p.metadata.labels?.[INSTANCE_LABEL] === labels?.[INSTANCE_LABEL])
+      .map((p) => p.metadata.name)
+      .sort();
+  }
+  const mysqlOf = /^(.*-vtgate-[a-z0-9]+|vtgate-[a-z0-9]+)-mysql$/.exec(name);
+  return podsOf(mysqlOf ? mysqlOf[1] : name, workloads);
 }
 
 /** A label selector's `matchLabels` as kubectl's `-l` argument (`''` selects everything). */
