@@ -59,7 +59,7 @@ function synthesize(changes: ExampleChanges = {}): string {
  * with an etcd of its own, one inside the global etcd), `commerce` unsharded with replicas in both
  * cells, `customer` on two shards with `-80` resharded into `-40` and `40-80` (VReplication), tablet
  * UIDs from hashes, and pod extensions on every kind of component (flags, environment, volumes, a
- * sidecar, an init container, labels, annotations, another mysqld image), backups in S3 with keys from a Secret (blue) or on NFS with daily scheduled backups (green), VTAdmin and a mysqld_exporter sidecar.
+ * sidecar, an init container, labels, annotations, another mysqld image), backups in S3 with keys from a Secret (blue) or on NFS with daily scheduled backups (green), VTAdmin, a mysqld_exporter sidecar, and an autoscaled vtgate with TLS.
  */
 function clusterApps(outdir: string): App[] {
   const CUSTOMER_VSCHEMA = { ...MESSAGES_VSCHEMA, tables: { customer: { column_vindexes: [{ column: 'customer_id', name: 'hash' }] } } };
@@ -71,7 +71,13 @@ function clusterApps(outdir: string): App[] {
       name,
       globalTopology: GlobalTopology.managed({ podAnnotations: { 'backup.example.com/skip': 'true' } }),
       cells: [
-        { name: 'zone1', zone: 'zone-a', topology: CellTopology.managed({ replicas: 1 }) },
+        {
+          name: 'zone1',
+          zone: 'zone-a',
+          topology: CellTopology.managed({ replicas: 1 }),
+          // minReplicas 1: the HPA, without a metrics server here, leaves the Deployment's one pod alone, so that the pods stay those the checks expect.
+          vtgate: { autoscaling: { minReplicas: 1, maxReplicas: 6 }, tls: { secretName: 'vtgate-tls', requireSecureTransport: true } },
+        },
         {
           name: 'zone2',
           zone: 'zone-a',
