@@ -7,12 +7,11 @@
 // Vitess writes them, and the script's retention phase runs alone (`bash -c <script> bash retention`).
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import { BackupSchedule, BackupStorage, EtcdCell, TopologyServer, Vtctld, VitessRelease } from '../lib';
-import { RealEtcdCluster, runProcess } from './util/real-etcd';
+import { RealEtcdCluster, runProcess, freePort } from './util/real-etcd';
 import { findObject, testChart } from './util/synth';
 import { toolPaths } from './util/tools';
 
@@ -42,18 +41,6 @@ let vtctld: ChildProcess | undefined;
 let vtctldExit: string | undefined;
 const vtctldLog = path.join(root, 'vtctld.log');
 let grpcAddress = '';
-
-/** A free TCP port on `ip`. */
-function freePort(ip: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, ip, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -14,13 +14,12 @@
 // at once instead of asking the instance metadata service, which is not a loopback address.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { BackupStorage, JobCondition, S3CredentialsSecret, TopologyServer, VitessRelease, Vtctld } from '../lib';
 import { commandChecks } from '../lib/jobs/job-condition';
-import { httpGet, runProcess } from './util/real-etcd';
+import { httpGet, runProcess, freePort } from './util/real-etcd';
 import { container, findObject, testChart } from './util/synth';
 import { toolPaths } from './util/tools';
 
@@ -43,17 +42,6 @@ function built(dirVariable: string, name: string, target: string): string {
     throw new Error(`${file} is missing: build it with 'tools/build.sh ${target}' (npm test and .ci/run do)`);
   }
   return file;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -13,14 +13,13 @@
 // proxy (the init_db.sql files of the releases, from the Go module cache).
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as mysql from 'mysql2/promise';
 import { EtcdCell, MysqldExporterOptions, TabletShard, VitessRelease } from '../lib';
 import { MYSQLD_EXPORTER_COLLECTOR_FLAGS } from '../lib/internal/mysqld-exporter';
-import { httpGet, runProcess } from './util/real-etcd';
+import { httpGet, runProcess, freePort } from './util/real-etcd';
 import { container, findObject, testChart } from './util/synth';
 import { toolPaths, toolVersions } from './util/tools';
 
@@ -37,18 +36,6 @@ const exporterBinary = path.join(toolPaths().MYSQLD_EXPORTER_BIN_DIR, 'mysqld_ex
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A TCP port of 127.0.0.1 that nothing listens on (free when asked; the exporter then binds it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
 }
 
 /** The exporter container of tablet 100 of a TabletShard with these exporter options. */

@@ -11,13 +11,12 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as http2 from 'http2';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdk8s';
 import * as yaml from 'js-yaml';
 import { GlobalTopology, VitessCluster, VitessClusterProps, VitessRelease, VTADMIN_API_PORT } from '../lib';
-import { RealEtcdCluster, etcdStatefulSets, runProcess } from './util/real-etcd';
+import { RealEtcdCluster, etcdStatefulSets, runProcess, freePort } from './util/real-etcd';
 import { toolPaths } from './util/tools';
 
 const CLUSTER = 'rt';
@@ -48,18 +47,6 @@ function find(objects: any[], kind: string, name: string): any {
 
 function container(deployment: any, name: string): any {
   return deployment.spec.template.spec.containers.find((c: any) => c.name === name);
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -35,7 +35,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { AddCellInfoJob, EtcdCell, TopologyServer, VitessRelease, Vtctld, Vtgate, VtgateProps, VtgateTlsOptions, VtgateTlsVersion } from '../lib';
-import { RealEtcdCluster, httpGet, runProcess } from './util/real-etcd';
+import { RealEtcdCluster, httpGet, runProcess, freePort } from './util/real-etcd';
 import { container, findObject, testChart } from './util/synth';
 import { toolPaths } from './util/tools';
 import { vitessInvocations } from './util/vitess-reference';
@@ -66,18 +66,6 @@ function deadline(ms: number): Promise<void> {
 /** The TLS versions (or `None`) of vtgate's open connections, by count, without the versions it counts none of. */
 function openConnections(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).filter(([, n]) => n !== 0));
-}
-
-/** A free TCP port on 127.0.0.1 (free when asked; the daemon then binds it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether a TCP connection to 127.0.0.1:port succeeds within a second. */

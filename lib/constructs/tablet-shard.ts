@@ -160,61 +160,6 @@ export interface MysqldExporterOptions {
 }
 
 /**
- * The Prometheus mysqld_exporter sidecar of the tablet pods ({@link TabletShardProps.mysqldExporter}).
- */
-export interface MysqldExporterOptions {
-  /**
-   * The exporter's image: a reference pinned by a tag or a digest, of mysqld_exporter v0.19.0 or
-   * later (the first release that connects to a Unix socket given by `--mysqld.address`).
-   * @default 'prom/mysqld-exporter:v0.19.0'
-   */
-  readonly image?: string;
-  /**
-   * The exporter container's resources.
-   * @default - requests 10m CPU and 32Mi memory, memory limit 128Mi (the vitess-operator's, without its CPU limit)
-   */
-  readonly resources?: k8s.ResourceRequirements;
-  /**
-   * The port the exporter serves `/metrics` on, named `metrics`: from 1024 to 65535, and not a port
-   * of the tablet pods (15002, 16002, 3306, the sidecars').
-   * @default 9104
-   */
-  readonly port?: number;
-  /**
-   * The exporter's collector flags, by name without `--collect.` (e.g. `info_schema.processlist`):
-   * `true` gives `--collect.<name>`, `false` `--no-collect.<name>` (a collector the exporter runs
-   * by default), a string or number `--collect.<name>=<value>` (a collector's setting, e.g.
-   * `'info_schema.tables.databases': 'sys,_vt'`). With the default image, each name must be one of
-   * its flags, with a value of its kind.
-   * @default - the exporter's default collectors
-   */
-  readonly collectors?: { readonly [name: string]: boolean | string | number };
-  /**
-   * The MySQL user the exporter connects as, over mysqld's Unix socket (so as `<user>@localhost`).
-   * The default is the monitoring user that the release's init_db.sql creates without a password;
-   * with `initDbSql`, create it there (or another user with `PROCESS, REPLICATION CLIENT, SELECT`).
-   * @default 'vt_monitoring'
-   */
-  readonly username?: string;
-  /**
-   * The user's password, from a Secret, given to the exporter in the environment variable
-   * `MYSQLD_EXPORTER_PASSWORD` (never on its command line).
-   * @default - no password (vt_monitoring has none in the release's init_db.sql)
-   */
-  readonly passwordSecret?: SecretKeyRef;
-  /**
-   * Whether the pods' Prometheus scrape annotations name the exporter's port (and `podAnnotations`
-   * may not change them). A pod's annotations can name one port only: with `true` an
-   * annotation-driven Prometheus scrapes MySQL's metrics instead of vttablet's (vttablet still
-   * serves them on its `web` port, for a PodMonitor or a scrape job of its own); with `false` the
-   * annotations keep naming vttablet's port, and the exporter is found by its port name `metrics`
-   * (in the pods and in the shard's Service).
-   * @default true
-   */
-  readonly scrapeAnnotations?: boolean;
-}
-
-/**
  * Props of {@link TabletShard}.
  */
 export interface TabletShardProps extends WorkloadOptions {

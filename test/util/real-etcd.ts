@@ -17,6 +17,7 @@
 // - the process runs as the pod's runAsUser and runAsGroup with the fsGroup as supplementary group
 //   (via `setpriv`, which also kills the member when the test process dies).
 // Every other arg is passed through unchanged, so a flag the installed etcd does not know fails.
+import * as net from 'net';
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
@@ -77,6 +78,18 @@ export interface ProcessResult {
  * Runs a command to its end (killed after `timeoutMs`) and collects its output; `input`, when
  * given, is its standard input.
  */
+/** A free TCP port on `ip` (free when asked; the caller's server then binds it). */
+export function freePort(ip = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, ip, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, input?: string): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });

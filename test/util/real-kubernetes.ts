@@ -9,23 +9,10 @@
 // start failed half-way) and removes the directory.
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { ProcessResult, runProcess } from './real-etcd';
+import { ProcessResult, runProcess, freePort } from './real-etcd';
 import { ControlPlaneBinaries, controlPlaneBinaries } from './tools';
-
-/** A free TCP port on 127.0.0.1 (free when asked; the servers then bind it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
